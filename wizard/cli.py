@@ -1,0 +1,448 @@
+"""The command line: the headless commands, and the terminal wizard when no command is given.
+
+Results go to stdout (with ``--json``, exactly one JSON document), narration to stderr. Nothing on
+the headless paths imports Textual. Exit codes: see ``ExitCode``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import sys
+from pathlib import Path
+
+from wizard import __version__
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FAILED = 1  # a migration (or a check) failed
+    USAGE = 2  # bad flag, bad migration folder, bad configuration
+    CONNECT = 3  # cannot connect
+    LOCKED = 4  # another run holds the lock
+    INTERRUPTED = 130
+
+
+class Stop(Exception):
+    """Ends a command with a message and an exit code (never a traceback)."""
+
+    def __init__(self, code: ExitCode, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.kind = kind
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("target and folder")
+    group.add_argument("--database-url", metavar="URL", default=default(None),
+                       help="the PostgreSQL to migrate (default: from the environment, else the local database)")
+    group.add_argument("--local", action="store_true", default=default(False),
+                       help="use the local embedded PostgreSQL")
+    group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
+                       help="where the local database lives (default: a per-user data directory)")
+    group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
+                       help="the migration folder (default: ./migrations, else ./supabase/migrations)")
+    group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
+                       help="an extra .env file to read (after .env and .env.local)")
+    group.add_argument("--json", action="store_true", default=default(False),
+                       help="print one JSON document on stdout")
+    group.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=default(10.0),
+                       help="give up connecting after this long (default 10)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migration-wizard",
+        description="Apply an ordered folder of SQL migrations to Supabase or any PostgreSQL, and prove the "
+        "result. With no command, opens the terminal wizard.",
+    )
+    parser.add_argument("--version", action="version", version=f"migration-wizard {__version__}")
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        return sub
+
+    command("plan", "what would run, and pre-flight findings; writes nothing")
+    apply = command("apply", "apply the pending migrations, each in one transaction")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+                       help="how long to wait for another run's lock before giving up (default 10)")
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=float,
+                       help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=float,
+                       help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
+    apply.add_argument("--no-compat", action="store_true",
+                       help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
+    command("status", "every migration with its state: applied, pending, drifted or missing")
+    local = command("local", "the local embedded PostgreSQL")
+    local.add_argument("action", choices=("start", "url", "stop"),
+                       help="start: start it and print its URL; url: print its URL; stop: stop it")
+    return parser
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def say(message: str = "") -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit_json(document: dict) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+# -- shared steps ------------------------------------------------------------------------------
+
+
+def _catalog(args):
+    from wizard.core import catalog
+
+    directory = args.migrations or catalog.default_directory()
+    try:
+        loaded = catalog.load(directory)
+    except catalog.FolderNotFound:
+        hint = "" if args.migrations else " (looked for ./migrations and ./supabase/migrations)"
+        raise Stop(ExitCode.USAGE, f"the migration folder {directory} does not exist{hint}; "
+                   "pass --migrations DIR", "folder-not-found") from None
+    return loaded
+
+
+def _local_server(args):
+    from wizard.core.local import LocalServer, default_dir
+
+    return LocalServer((args.local_dir or default_dir()).expanduser().resolve())
+
+
+def _start_local(args) -> str:
+    from wizard.core.local import LocalError
+
+    server = _local_server(args)
+    try:
+        url = server.start()
+    except LocalError as exc:
+        raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
+    say(f"Local database: {url} (data in {server.directory})")
+    return url
+
+
+def _target(args) -> str:
+    """The URL to connect to, and a line saying where it came from."""
+    from wizard.core import env
+    from wizard.core.env import mask_url
+
+    if args.database_url and args.local:
+        raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
+    if args.database_url:
+        say(f"Target: {mask_url(args.database_url)} (from --database-url)")
+        return args.database_url
+    if args.local:
+        return _start_local(args)
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    found = environment.database_url()
+    if found:
+        name, url = found
+        say(f"Target: {mask_url(url)} (from {name} in {environment.sources.get(name, 'the environment')})")
+        return url
+    ref = environment.supabase_ref()
+    password = environment.get("SUPABASE_DB_PASSWORD")
+    if ref and password:
+        url = env.direct_url(ref, password)
+        say(f"Target: {mask_url(url)} (Supabase project {ref}, password from SUPABASE_DB_PASSWORD)")
+        return url
+    if environment.supabase_url_variable():
+        raise Stop(
+            ExitCode.USAGE,
+            f"{environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
+            "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or pass --database-url with the "
+            "connection string from the dashboard's Connect dialog. To use the local database instead, pass --local.",
+            "no-credentials",
+        )
+    say("No database is configured (no --database-url, no DATABASE_URL or similar): using the local database.")
+    return _start_local(args)
+
+
+def _connect(args, url: str):
+    from wizard.core.connect import ConnectError, connect
+
+    try:
+        return connect(url, timeout=args.connect_timeout)
+    except ConnectError as exc:
+        raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, str(exc), exc.kind) from None
+
+
+def _check_folder(loaded) -> None:
+    from wizard.core import preflight
+
+    findings = preflight.check(loaded, [])  # only the folder's own problems here
+    errors = preflight.blocking(findings)
+    if errors:
+        say(f"The migration folder {loaded.directory} has {len(errors)} problem(s); nothing was applied:")
+        for finding in errors:
+            say(f"  {finding.location()}: {finding.message}")
+        raise Stop(ExitCode.USAGE, f"fix the {len(errors)} problem(s) above, then run again", "folder-problems")
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_plan(args) -> int:
+    from wizard.core import compat, history, preflight, runner
+
+    loaded = _catalog(args)
+    conn = _connect(args, _target(args))
+    with conn:
+        records = history.read(conn)
+        todo = runner.pending(loaded, records) if loaded.ok else []
+        findings = preflight.check(loaded, todo)
+        supabase, roles, functions = compat.missing(conn)
+    if not supabase and (roles or functions):
+        findings.append(
+            preflight.Finding(
+                preflight.INFO, "compat", str(loaded.directory), None,
+                "plain PostgreSQL: apply will first create Supabase's " + ", ".join(roles + functions),
+            )
+        )
+    errors = preflight.blocking(findings)
+    if args.json:
+        emit_json({
+            "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
+            "findings": [f.to_json() for f in findings],
+        })
+    else:
+        if todo:
+            print(f"{len(todo)} pending migration(s):")
+            for m in todo:
+                print(f"  {m.filename}  ({len(m.statements)} statements)")
+        else:
+            print("Nothing to apply: the database is up to date." if loaded.ok else "Nothing can be applied.")
+        if findings:
+            print("Pre-flight:")
+            for f in findings:
+                print(f"  {f.severity:<7} {f.location()}: {f.message}")
+        for name in loaded.ignored:
+            say(f"Ignored (not a migration file): {name}")
+    return ExitCode.USAGE if errors else ExitCode.OK
+
+
+def cmd_status(args) -> int:
+    from wizard.core import history
+
+    loaded = _catalog(args)
+    conn = _connect(args, _target(args))
+    with conn:
+        records = history.read(conn)
+    states = history.states(loaded, records)
+    if args.json:
+        emit_json({"migrations": [s.to_json() for s in states]})
+    else:
+        width = max((len(s.version) + len(s.name) + 1 for s in states), default=10)
+        for s in states:
+            when = f"  {s.record.applied_at:%Y-%m-%d %H:%M}" if s.record and s.record.applied_at else ""
+            print(f"  {(s.version + '_' + s.name):<{width}}  {s.state}{when}")
+        counts = {}
+        for s in states:
+            counts[s.state] = counts.get(s.state, 0) + 1
+        print(", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations")
+        for s in states:
+            if s.state == "drifted":
+                say(f"{s.file} changed after it was applied: the database does not have the new content.")
+            elif s.state == "missing":
+                say(f"version {s.version} is recorded in the database but has no file in {loaded.directory}.")
+    _check_folder(loaded)
+    return ExitCode.OK
+
+
+class _Narrator:
+    """Prints run events on stderr: a line per migration; live statement progress on a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.live = sys.stderr.isatty() and not quiet
+        self.current = ""
+
+    def __call__(self, event) -> None:
+        from wizard.core import events
+
+        if isinstance(event, events.Notice):
+            self._line(event.message)
+        elif isinstance(event, events.MigrationStarted):
+            self.current = f"{event.version}_{event.name}"
+            if self.live:
+                sys.stderr.write(f"\r\033[K  {self.current}  0/{event.statements}")
+                sys.stderr.flush()
+        elif isinstance(event, events.StatementDone):
+            if self.live:
+                sys.stderr.write(f"\r\033[K  {self.current}  {event.index}/{event.total}")
+                sys.stderr.flush()
+        elif isinstance(event, events.MigrationApplied):
+            self._line(f"  {self.current}  applied in {event.duration_ms} ms")
+        elif isinstance(event, events.MigrationFailed):
+            d = event.diagnosis
+            self._line(f"  {self.current}  FAILED")
+            self._line("")
+            self._line(f"{d.location()}: {d.sqlstate or ''} {d.message}".replace(":  ", ": "))
+            if d.detail:
+                self._line(f"  detail: {d.detail}")
+            if d.hint:
+                self._line(f"  hint: {d.hint}")
+            if d.statement_index:
+                self._line(f"  in statement {d.statement_index}:")
+                for text_line in (d.statement or "").splitlines()[:12]:
+                    self._line(f"    {text_line}")
+            self._line(f"Nothing of {event.version}_{event.name} was kept: the migration was rolled back.")
+
+    def _line(self, text: str) -> None:
+        if self.quiet and not text.startswith(("Supabase", "Another", "Interrupted")):
+            return
+        if self.live:
+            sys.stderr.write("\r\033[K")
+        say(text)
+
+
+def cmd_apply(args) -> int:
+    from wizard.core import preflight, runner
+    from wizard.core.history import read
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    url = _target(args)
+    conn = _connect(args, url)
+    with conn:
+        todo = runner.pending(loaded, read(conn))
+        findings = preflight.check(loaded, todo)
+        errors = preflight.blocking(findings)
+        if errors:
+            say(f"Pre-flight found {len(errors)} problem(s); nothing was applied:")
+            for f in errors:
+                say(f"  {f.location()}: {f.message}")
+            raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
+        for f in findings:
+            if f.severity == preflight.WARNING:
+                say(f"warning: {f.location()}: {f.message}")
+        if not todo:
+            say("Nothing to apply: the database is up to date.")
+        elif not args.yes and not args.json and sys.stdin.isatty():
+            say(f"{len(todo)} migration(s) will be applied:")
+            for m in todo:
+                say(f"  {m.filename}  ({len(m.statements)} statements)")
+            try:
+                answer = input("Apply them now? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+                say("Nothing was applied.")
+                return ExitCode.OK
+        options = runner.RunOptions(
+            lock_timeout=args.lock_timeout,
+            statement_timeout=args.statement_timeout,
+            table_lock_timeout=args.table_lock_timeout,
+            compat=not args.no_compat,
+        )
+        narrator = _Narrator(quiet=False)
+        run = runner.Runner(conn, loaded, options, on_event=narrator)
+        try:
+            finished = run.run()
+        except runner.LockHeld as exc:
+            holder = f" It is held by {exc.holder}." if exc.holder else ""
+            raise Stop(
+                ExitCode.LOCKED,
+                f"another migration run is in progress on this database (waited {exc.waited:g} s for its lock)."
+                f"{holder} Wait for it to finish, then run again; or raise --lock-timeout.",
+                "lock-held",
+            ) from None
+    if args.json:
+        emit_json({
+            "ok": finished.ok,
+            "applied": [a.to_json() for a in finished.applied],
+            "failed": finished.failed.to_json() if finished.failed else None,
+        })
+    if finished.interrupted:
+        return ExitCode.INTERRUPTED
+    if finished.failed:
+        return ExitCode.FAILED
+    if finished.applied:
+        say(f"Applied {len(finished.applied)} migration(s).")
+    return ExitCode.OK
+
+
+def cmd_local(args) -> int:
+    server = _local_server(args)
+    if args.action == "start":
+        url = _start_local(args)
+        if args.json:
+            emit_json({"url": url, "directory": str(server.directory)})
+        else:
+            print(url)
+        return ExitCode.OK
+    if args.action == "url":
+        if not server.initialized():
+            raise Stop(ExitCode.USAGE, f"there is no local database in {server.directory}: run "
+                       "'migration-wizard local start'", "no-local")
+        if not server.running():
+            raise Stop(ExitCode.CONNECT, f"the local database in {server.directory} is not running: run "
+                       "'migration-wizard local start'", "local-stopped")
+        if args.json:
+            emit_json({"url": server.url(), "directory": str(server.directory)})
+        else:
+            print(server.url())
+        return ExitCode.OK
+    stopped = server.stop() if server.initialized() else False
+    say("The local database was stopped." if stopped else "The local database was not running.")
+    if args.json:
+        emit_json({"stopped": stopped, "directory": str(server.directory)})
+    return ExitCode.OK
+
+
+COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "status": cmd_status, "local": cmd_local}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        return int(COMMANDS[args.command](args))
+    except Stop as stop:
+        if getattr(args, "json", False):
+            emit_json({"ok": False, "error": {"kind": stop.kind, "message": stop.message}})
+        say(f"migration-wizard: {stop.message}")
+        return int(stop.code)
+    except KeyboardInterrupt:
+        say("migration-wizard: interrupted; nothing of the migration in progress was kept.")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.FAILED)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        import psycopg
+
+        if isinstance(exc, psycopg.OperationalError):
+            say(f"migration-wizard: the connection to the database was lost: {exc}")
+            return int(ExitCode.CONNECT)
+        say(f"migration-wizard: unexpected error ({type(exc).__name__}): {exc}")
+        if os.environ.get("WIZARD_DEBUG"):
+            raise
+        return int(ExitCode.FAILED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

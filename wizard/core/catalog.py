@@ -1,0 +1,310 @@
+"""The migration folder: files, versions, checksums and statements with their lines.
+
+A migration file is named ``<digits>_<name>.sql``. Files are ordered by file name, as the Supabase
+CLI orders them; the version is the digits, kept as text. Each file is parsed once with the real
+PostgreSQL parser (pglast) to split it into statements that keep their position in the file, so a
+server error can be mapped back to file:line:column.
+
+Problems that make a folder unusable (duplicate versions, unreadable or empty files, psql
+meta-commands, SQL that does not parse) are collected together in ``Catalog.problems``; nothing may
+be applied while there is one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pglast import parser as pg_parser
+
+MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
+NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
+CHECKS_FILE = "checks.toml"
+_BOUNDARIES = {"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT"}
+_META_COMMAND = re.compile(r"^[ \t]*(\\[a-zA-Z!?]+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a migration file."""
+
+    index: int  # 1-based position in the file
+    kind: str  # the parser's node name: CreateStmt, IndexStmt, TransactionStmt...
+    node: dict  # the parse tree of the statement (pglast's JSON form)
+    start: int  # character offset of the statement's first token in the file
+    end: int  # character offset just past the statement (before its semicolon)
+    line: int  # 1-based line of ``start``
+    text: str
+
+    @property
+    def is_transaction_control(self) -> bool:
+        """BEGIN, START TRANSACTION, COMMIT or END: the file's own transaction boundaries."""
+        return self.kind == "TransactionStmt" and self.node.get("kind") in _BOUNDARIES
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that makes the folder unusable; found before any SQL runs."""
+
+    code: str
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def location(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def to_json(self) -> dict:
+        return {
+            "severity": "error",
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Migration:
+    version: str
+    name: str
+    path: Path
+    text: str
+    checksum: str  # sha256 of the file's bytes
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @property
+    def no_transaction(self) -> bool:
+        first_line = self.text.split("\n", 1)[0].strip().lower()
+        return first_line.replace(" ", "") == NO_TRANSACTION_HEADER.replace(" ", "")
+
+    @cached_property
+    def executable_statements(self) -> list[Statement]:
+        """The statements the wizard runs: a file's own BEGIN/COMMIT are left out, because the
+        wizard already runs each file in one transaction of its own."""
+        return [s for s in self.statements if not s.is_transaction_control]
+
+    @cached_property
+    def body_for_transaction(self) -> str:
+        """The file's text with its own transaction control blanked out, character for character,
+        so that server error positions still point at the right place in the file."""
+        text = self.text
+        blanked = [s for s in self.statements if s.is_transaction_control]
+        if not blanked:
+            return text
+        parts, last = [], 0
+        for s in blanked:
+            parts.append(text[last : s.start])
+            parts.append(re.sub(r"[^\n]", " ", text[s.start : s.end]))
+            last = s.end
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset in the file."""
+        line = self.text.count("\n", 0, offset) + 1
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        return line, offset - line_start + 1
+
+    def statement_at(self, offset: int) -> Statement | None:
+        """The statement that contains a character offset of the file."""
+        found = None
+        for s in self.statements:
+            if s.start <= offset:
+                found = s
+            else:
+                break
+        return found
+
+
+@dataclass
+class Catalog:
+    directory: Path
+    migrations: list[Migration]
+    problems: list[Problem]
+    ignored: list[str]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def by_version(self) -> dict[str, Migration]:
+        return {m.version: m for m in self.migrations}
+
+
+class FolderNotFound(Exception):
+    """The migration folder does not exist."""
+
+
+def default_directory(cwd: Path | None = None) -> Path:
+    """``migrations/`` in the working directory, else ``supabase/migrations/``."""
+    cwd = cwd or Path.cwd()
+    for candidate in (cwd / "migrations", cwd / "supabase" / "migrations"):
+        if candidate.is_dir():
+            return candidate
+    return cwd / "migrations"
+
+
+def load(directory: Path) -> Catalog:
+    """Read and parse every migration file of a folder."""
+    if not directory.is_dir():
+        raise FolderNotFound(str(directory))
+    migrations: list[Migration] = []
+    problems: list[Problem] = []
+    ignored: list[str] = []
+    seen: dict[str, str] = {}
+    widths: set[int] = set()
+
+    for path in sorted(directory.iterdir(), key=lambda p: p.name):
+        match = MIGRATION_FILE.match(path.name)
+        if not match or not path.is_file():
+            if path.name != CHECKS_FILE and not path.name.startswith("."):
+                ignored.append(path.name)
+            continue
+        version, name = match.group(1), match.group(2)
+        if version in seen:
+            problems.append(
+                Problem(
+                    "duplicate-version",
+                    path.name,
+                    f"version {version} is used by two files: {seen[version]} and {path.name}",
+                )
+            )
+            continue
+        seen[version] = path.name
+        widths.add(len(version))
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem("unreadable", path.name, f"cannot read the file: {exc.strerror}"))
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            problems.append(
+                Problem("not-utf8", path.name, "the file is not UTF-8 text (save it as UTF-8)", line=line)
+            )
+            continue
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
+        file_problems = _parse(migration)
+        problems.extend(file_problems)
+        if not file_problems and not migration.statements:
+            problems.append(Problem("empty", path.name, "the file holds no SQL statement"))
+        migrations.append(migration)
+
+    warnings = []
+    if len(widths) > 1:
+        warnings.append(
+            Problem(
+                "version-widths",
+                str(directory),
+                "versions have different widths (" + ", ".join(str(w) for w in sorted(widths)) + " digits): "
+                "files run in file-name order, as the Supabase CLI runs them, which may not be numeric order",
+            )
+        )
+    return Catalog(directory, migrations, problems, ignored, warnings)
+
+
+def _parse(migration: Migration) -> list[Problem]:
+    text = migration.text
+    if not text.strip():
+        return []
+    try:
+        tree = json.loads(pg_parser.parse_sql_json(text))
+    except pg_parser.ParseError as exc:
+        return _parse_problems(migration, exc)
+
+    encoded = text.encode("utf-8")
+    ascii_only = len(encoded) == len(text)
+
+    cursor = [0, 0]  # (byte, char) of the last conversion: offsets only grow, convert the step
+
+    def to_char(byte_offset: int) -> int:
+        if ascii_only:
+            return byte_offset
+        last_byte, last_char = cursor
+        if byte_offset < last_byte:
+            last_byte, last_char = 0, 0
+        char = last_char + len(encoded[last_byte:byte_offset].decode("utf-8", errors="ignore"))
+        cursor[:] = [byte_offset, char]
+        return char
+
+    statements = []
+    line, counted_to = 1, 0
+    for i, raw in enumerate(tree.get("stmts", []), start=1):
+        begin = raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0)
+        stop = begin + length if length else len(encoded)
+        start, end = to_char(begin), to_char(stop)
+        start = _skip_space_and_comments(text, start, end)
+        end = len(text[:end].rstrip()) if end > start else end
+        if text[start:end].endswith(";"):
+            end -= 1
+        (kind, node), = raw["stmt"].items()
+        line += text.count("\n", counted_to, start)
+        counted_to = start
+        statements.append(Statement(i, kind, node, start, end, line, text[start:end]))
+    migration.statements = statements
+    return []
+
+
+def _parse_problems(migration: Migration, exc: Exception) -> list[Problem]:
+    message, position = exc.args[0], (exc.args[1] if len(exc.args) > 1 else None)
+    meta = [
+        Problem(
+            "psql-meta-command",
+            migration.filename,
+            f"psql meta-command {m.group(1)} is not SQL: only psql understands it; "
+            "replace it with the SQL it stands for",
+            line=migration.text.count("\n", 0, m.start()) + 1,
+            column=m.start(1) - migration.text.rfind("\n", 0, m.start()),
+        )
+        for m in _META_COMMAND.finditer(migration.text)
+    ]
+    if meta:
+        return meta
+    if position is None:
+        position = len(migration.text.rstrip())
+    line, column = migration.line_col(position)
+    return [Problem("syntax", migration.filename, f"the SQL does not parse: {message}", line=line, column=column)]
+
+
+def _skip_space_and_comments(text: str, pos: int, end: int) -> int:
+    """Move past whitespace and comments, to the statement's first token."""
+    while pos < end:
+        if text[pos].isspace():
+            pos += 1
+        elif text.startswith("--", pos):
+            newline = text.find("\n", pos)
+            pos = end if newline == -1 else newline + 1
+        elif text.startswith("/*", pos):
+            depth, pos = 1, pos + 2
+            while pos < end and depth:
+                if text.startswith("/*", pos):
+                    depth, pos = depth + 1, pos + 2
+                elif text.startswith("*/", pos):
+                    depth, pos = depth - 1, pos + 2
+                else:
+                    pos += 1
+        else:
+            break
+    return pos

@@ -1,0 +1,48 @@
+"""Supabase compatibility for a plain PostgreSQL.
+
+Migrations written for Supabase call ``auth.uid()``, ``auth.role()``, ``auth.jwt()``,
+``auth.email()`` and grant to the roles ``anon``, ``authenticated`` and ``service_role``. On a plain
+PostgreSQL that lacks them, the wizard creates them first (``compat.sql``, guarded and idempotent),
+reading the request's JWT claims the way Supabase does. It never touches a Supabase project.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import psycopg
+
+_ROLES = ("anon", "authenticated", "service_role")
+_FUNCTIONS = ("auth.uid()", "auth.role()", "auth.jwt()", "auth.email()")
+
+_STATE = """
+SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')),
+       ARRAY(SELECT r FROM unnest(%(roles)s::text[]) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)),
+       ARRAY(SELECT f FROM unnest(%(functions)s::text[]) f WHERE to_regprocedure(f) IS NULL)
+"""
+
+
+def is_supabase(conn: psycopg.Connection) -> bool:
+    """A Supabase database has Supabase's own administrative roles."""
+    return missing(conn)[0]
+
+
+def missing(conn: psycopg.Connection) -> tuple[bool, list[str], list[str]]:
+    """(is Supabase, missing roles, missing functions)."""
+    row = conn.execute(_STATE, {"roles": list(_ROLES), "functions": list(_FUNCTIONS)}).fetchone()
+    return row[0], list(row[1]), list(row[2])
+
+
+def script() -> str:
+    return resources.files("wizard.core").joinpath("compat.sql").read_text(encoding="utf-8")
+
+
+def ensure(conn: psycopg.Connection) -> list[str]:
+    """Create what is missing, in one transaction; return what was created (nothing on Supabase,
+    nothing when all is there)."""
+    supabase, roles, functions = missing(conn)
+    if supabase or not (roles or functions):
+        return []
+    with conn.transaction():
+        conn.execute(script())
+    return [f"role {r}" for r in roles] + functions

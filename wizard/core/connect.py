@@ -1,0 +1,110 @@
+"""Connecting to the target database, and telling apart the ways it can fail."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psycopg
+
+from wizard.core.env import mask_url, scrub, url_secrets
+
+# Failure classes; each has an advice entry of the same name.
+BAD_URL = "bad-url"
+DNS = "dns-failure"
+UNREACHABLE = "network-unreachable"
+REFUSED = "connection-refused"
+TIMEOUT = "timeout"
+WRONG_PASSWORD = "wrong-password"
+UNKNOWN_TENANT = "unknown-tenant"
+SSL_REQUIRED = "ssl-required"
+DATABASE_MISSING = "database-missing"
+UNKNOWN_ROLE = "unknown-role"
+OTHER = "connection-failed"
+
+_CLASSES = (
+    (WRONG_PASSWORD, r"password authentication failed|no password supplied|password is required"),
+    (UNKNOWN_TENANT, r"tenant or user not found"),
+    (DATABASE_MISSING, r"database \".*\" does not exist"),
+    (UNKNOWN_ROLE, r"role \".*\" does not exist"),
+    (SSL_REQUIRED, r"ssl.*required|no encryption|SSL off|server does not support SSL"),
+    (DNS, r"could not translate host name|name or service not known|nodename nor servname|"
+          r"temporary failure in name resolution|no address associated"),
+    (UNREACHABLE, r"network is unreachable|no route to host"),
+    (REFUSED, r"connection refused"),
+    (TIMEOUT, r"timeout expired|timed out"),
+)
+
+_HELP = {
+    BAD_URL: "The connection URL is malformed. It should look like "
+    "postgresql://USER:PASSWORD@HOST:5432/DATABASE; a password with @ # / % or : must be percent-encoded.",
+    DNS: "The host name does not resolve. Check the host in the URL (for Supabase: db.<project-ref>.supabase.co "
+    "or the pooler host from the dashboard's Connect dialog).",
+    UNREACHABLE: "The network cannot reach the host. Supabase's direct host is IPv6-only on most projects: use the "
+    "pooler (session mode, port 5432) from the dashboard's Connect dialog instead.",
+    REFUSED: "Nothing listens at that host and port. Is the server running, and is the port right?",
+    TIMEOUT: "The server did not answer in time. A firewall may drop the connection, or the host is wrong.",
+    WRONG_PASSWORD: "The server refused the password. For Supabase, reset it under Project Settings > Database.",
+    UNKNOWN_TENANT: "The Supabase pooler does not know this user or project: copy the pooler URL from the "
+    "dashboard's Connect dialog (its host names your project's region; the user is postgres.<project-ref>).",
+    SSL_REQUIRED: "The server requires an encrypted connection: add ?sslmode=require to the URL.",
+    DATABASE_MISSING: "The database named in the URL does not exist on that server.",
+    UNKNOWN_ROLE: "The user named in the URL does not exist on that server.",
+    OTHER: "The connection failed.",
+}
+
+
+@dataclass
+class ConnectError(Exception):
+    kind: str
+    target: str  # the URL with its password masked
+    reason: str  # the driver's message, with any secret scrubbed
+
+    def __str__(self) -> str:
+        return f"cannot connect to {self.target}: {self.reason}. {_HELP[self.kind]}"
+
+    @property
+    def config_error(self) -> bool:
+        """True when the URL itself is wrong (a usage error), not the server or the network."""
+        return self.kind == BAD_URL
+
+
+def classify(message: str) -> str:
+    for kind, pattern in _CLASSES:
+        if re.search(pattern, message, re.IGNORECASE):
+            return kind
+    return OTHER
+
+
+def _reason(message: str) -> str:
+    """The useful part of libpq's message: its last line, without the 'connection failed' prefix."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else message
+    for line in lines:
+        if "FATAL" in line or "failed:" in line:
+            text = line
+    text = re.sub(r"^connection failed:\s*", "", text)
+    text = re.sub(r"^connection to server at .*?failed:\s*", "", text)
+    return text.replace("FATAL:  ", "").strip().rstrip(".")
+
+
+def connect(url: str, timeout: float = 10, application_name: str = "migration-wizard") -> psycopg.Connection:
+    """Open an autocommit connection, or raise ConnectError with a classified, secret-free reason."""
+    secrets = url_secrets(url)
+    target = mask_url(url)
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=True,
+            connect_timeout=max(2, int(timeout)),
+            application_name=application_name,
+            prepare_threshold=None,  # works through transaction-mode poolers too
+        )
+    except psycopg.ProgrammingError as exc:
+        raise ConnectError(BAD_URL, target, scrub(_reason(str(exc)), secrets)) from None
+    except psycopg.OperationalError as exc:
+        message = scrub(str(exc), secrets)
+        kind = classify(message)
+        if kind == OTHER and re.search(r"invalid (port|integer|URI|connection option)|missing \"=\"", message):
+            kind = BAD_URL
+        raise ConnectError(kind, target, _reason(message)) from None

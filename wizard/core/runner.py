@@ -1,0 +1,349 @@
+"""Apply pending migrations: one transaction per migration, under an advisory lock.
+
+Each migration travels to the server as one simple-protocol query holding ``BEGIN``, the file's
+statements, the reset of any session setting the file made, the history rows and ``COMMIT``. That
+is one round trip per file (the server's own work is the only real cost), the server's error
+position stays relative to the file, and the results that come back one per statement give live
+progress. When a statement fails the server skips the rest of the query, including the ``COMMIT``;
+the wizard then rolls back, so the database is exactly as it was before that migration. A killed
+client never commits either: the server rolls back a transaction whose connection is gone.
+
+A file whose first line is ``-- wizard:no-transaction`` runs statement by statement outside a
+transaction (``CREATE INDEX CONCURRENTLY`` and the like); a failure there can leave the statements
+before it applied, and the run says so.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import pq
+
+from wizard.core import compat, history
+from wizard.core.catalog import Catalog, Migration
+from wizard.core.diagnosis import Diagnosis, ServerError, diagnose
+from wizard.core.events import (
+    AppliedMigration,
+    Event,
+    MigrationApplied,
+    MigrationFailed,
+    MigrationStarted,
+    Notice,
+    RunFinished,
+    StatementDone,
+)
+
+# The advisory lock every migration-wizard run takes on the target database (an arbitrary constant,
+# the same for every version of the tool).
+LOCK_KEY = 7_240_515_902_117_312_001
+
+_RESET_SESSION = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n"
+_OK = {pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QUERY}
+
+
+class LockHeld(Exception):
+    """Another run holds the migration lock on this database."""
+
+    def __init__(self, waited: float, holder: str | None):
+        self.waited = waited
+        self.holder = holder
+        super().__init__(f"another migration run holds the lock (waited {waited:g} s)")
+
+
+class Interrupted(Exception):
+    """The run was cancelled; the migration in progress was rolled back."""
+
+
+@dataclass
+class RunOptions:
+    lock_timeout: float = 10.0  # seconds to wait for another run's lock
+    statement_timeout: float | None = None  # seconds; the server's statement_timeout per statement
+    table_lock_timeout: float | None = None  # seconds; the server's lock_timeout per statement
+    compat: bool = True  # create Supabase's auth functions and roles on a plain PostgreSQL
+    method: str = "automated"
+
+
+def _settings_sql(options: RunOptions) -> str:
+    parts = []
+    if options.statement_timeout is not None:
+        parts.append(f"SET statement_timeout = {int(options.statement_timeout * 1000)};\n")
+    if options.table_lock_timeout is not None:
+        parts.append(f"SET lock_timeout = {int(options.table_lock_timeout * 1000)};\n")
+    return "".join(parts)
+
+
+class Runner:
+    """Applies the pending migrations of a catalog over one connection (autocommit mode)."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        catalog: Catalog,
+        options: RunOptions | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ):
+        if not catalog.ok:
+            raise ValueError("the migration folder has problems; nothing may be applied")
+        self.conn = conn
+        self.catalog = catalog
+        self.options = options or RunOptions()
+        self._emit = on_event or (lambda event: None)
+        self._settings = _settings_sql(self.options)
+        self._cancelled = False
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self, only: Iterable[str] | None = None) -> RunFinished:
+        """Apply every pending migration in order (or only the given versions), stopping at the
+        first failure. Raises LockHeld when another run keeps the lock past the timeout."""
+        self.conn.autocommit = True
+        self._acquire_lock()
+        try:
+            if self._settings:
+                self.conn.execute(self._settings)
+            if self.options.compat:
+                created = compat.ensure(self.conn)
+                if created:
+                    self._emit(Notice("Supabase compatibility step: created " + ", ".join(created)))
+            history.ensure(self.conn)
+            todo = pending(self.catalog, history.read(self.conn))
+            if only is not None:
+                wanted = set(only)
+                todo = [m for m in todo if m.version in wanted]
+            applied: list[AppliedMigration] = []
+            for migration in todo:
+                if self._cancelled:
+                    return self._finish(RunFinished(applied, interrupted=True))
+                try:
+                    outcome = self._apply(migration)
+                except (KeyboardInterrupt, Interrupted):
+                    self._rollback_quietly()
+                    self._emit(Notice(f"Interrupted: {migration.filename} was rolled back."))
+                    return self._finish(RunFinished(applied, interrupted=True))
+                if isinstance(outcome, Diagnosis):
+                    self._emit(MigrationFailed(migration.version, migration.name, outcome))
+                    return self._finish(RunFinished(applied, failed=outcome))
+                applied.append(outcome)
+                self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
+            return self._finish(RunFinished(applied))
+        finally:
+            self._release_lock()
+
+    def cancel(self) -> None:
+        """Ask the run to stop (from another thread): the running migration is cancelled on the
+        server and rolled back; nothing after it starts."""
+        self._cancelled = True
+        try:
+            self.conn.cancel_safe(timeout=5)
+        except (psycopg.Error, OSError):
+            pass
+
+    def _finish(self, finished: RunFinished) -> RunFinished:
+        self._emit(finished)
+        return finished
+
+    # -- the lock --------------------------------------------------------------------------------
+
+    def _acquire_lock(self) -> None:
+        started = time.monotonic()
+        told = False
+        while True:
+            (got,) = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            if got:
+                return
+            waited = time.monotonic() - started
+            if waited >= self.options.lock_timeout:
+                raise LockHeld(round(self.options.lock_timeout, 1), self._lock_holder())
+            if not told:
+                self._emit(
+                    Notice(
+                        "Another migration run holds the lock on this database; "
+                        f"waiting up to {self.options.lock_timeout:g} s."
+                    )
+                )
+                told = True
+            time.sleep(min(0.2, self.options.lock_timeout - waited))
+
+    def _lock_holder(self) -> str | None:
+        row = self.conn.execute(
+            """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
+                 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                WHERE l.locktype = 'advisory' AND l.granted
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = %s""",
+            (LOCK_KEY,),
+        ).fetchone()
+        if not row:
+            return None
+        pid, app, addr, started = row
+        who = f"pid {pid}"
+        if app:
+            who += f" ({app})"
+        if addr:
+            who += f" from {addr}"
+        return who + f", connected since {started:%H:%M:%S}"
+
+    def _release_lock(self) -> None:
+        try:
+            if self.conn.closed:
+                return
+            if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                self._rollback_quietly()
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        except psycopg.Error:
+            pass  # the server releases a session lock when the connection ends
+
+    # -- one migration ---------------------------------------------------------------------------
+
+    def _apply(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        if migration.no_transaction:
+            return self._apply_without_transaction(migration)
+        statements = migration.executable_statements
+        self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
+        prefix = "BEGIN;"
+        record = history.record_sql(migration, [s.text for s in statements], self.options.method)
+        suffix = "\n;\n" + _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
+        query = prefix + migration.body_for_transaction + suffix
+
+        done = 0  # results received: BEGIN, then one per statement, then the suffix's
+        duration_ms = 0
+        total = len(statements)
+
+        def on_result(result: pq.abc.PGresult) -> None:
+            nonlocal done, duration_ms
+            done += 1
+            if 2 <= done <= total + 1:
+                self._emit(StatementDone(migration.version, done - 1, total))
+            if result.status == pq.ExecStatus.TUPLES_OK and done > total + 1 and result.ntuples == 1:
+                value = result.get_value(0, 0)
+                if value is not None:
+                    duration_ms = int(value)
+
+        error = self._stream(query, on_result)
+        if error is None:
+            return AppliedMigration(migration.version, migration.name, duration_ms)
+        self._rollback_quietly()
+        if self._cancelled and error.sqlstate == "57014":
+            raise Interrupted()
+        offset = None
+        if error.position is not None:
+            candidate = error.position - 1 - len(prefix)
+            if 0 <= candidate < len(migration.text):
+                offset = candidate
+        statement = statements[done - 1] if 1 <= done <= total else None
+        if offset is None and statement is None and done > total:
+            return self._history_failure(migration, error)
+        return diagnose(migration, error, offset=offset, statement=statement)
+
+    def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        statements = migration.statements
+        self._emit(MigrationStarted(migration.version, migration.name, len(statements), False))
+        started = time.monotonic()
+        for statement in statements:
+            if self._cancelled:
+                raise Interrupted()
+            error = self._stream(statement.text, lambda result: None)
+            if error is not None:
+                self._rollback_quietly()
+                if self._cancelled and error.sqlstate == "57014":
+                    raise Interrupted()
+                offset = None
+                if error.position is not None and 0 < error.position <= len(statement.text):
+                    offset = statement.start + error.position - 1
+                diagnosis = diagnose(migration, error, offset=offset, statement=statement)
+                done = statement.index - 1
+                note = (
+                    f"{migration.filename} runs outside a transaction: "
+                    + (f"its first {done} statement(s) stay applied. " if done else "nothing of it was applied. ")
+                    + "Fix the file so that it can run again from the start (IF NOT EXISTS), then retry."
+                )
+                self._emit(Notice(note))
+                return diagnosis
+            self._emit(StatementDone(migration.version, statement.index, len(statements)))
+        record = history.record_sql(migration, [s.text for s in statements], self.options.method)
+        query = "BEGIN;\n" + _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
+        error = self._stream(query, lambda result: None)
+        if error is not None:
+            self._rollback_quietly()
+            return self._history_failure(migration, error)
+        return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
+
+    def _history_failure(self, migration: Migration, error: ServerError) -> Diagnosis:
+        return Diagnosis(
+            version=migration.version,
+            name=migration.name,
+            file=str(migration.path),
+            sqlstate=error.sqlstate,
+            message=f"recording the migration in {history.TABLE} failed: {error.message}",
+            detail=error.detail,
+            hint=error.hint,
+        )
+
+    # -- the wire --------------------------------------------------------------------------------
+
+    def _stream(self, query: str, on_result: Callable[[pq.abc.PGresult], None]) -> ServerError | None:
+        """Send a simple-protocol query and hand each statement's result over as it arrives.
+        Returns the server's error, if a statement failed."""
+        conn = self.conn
+        pgconn = conn.pgconn
+        encoding = conn.info.encoding
+        error: ServerError | None = None
+        with conn.lock:
+            pgconn.send_query(query.encode(encoding))
+            fileno = pgconn.socket
+            while pgconn.flush():
+                readable, _, _ = select.select([fileno], [fileno], [])
+                if readable:
+                    pgconn.consume_input()
+            while True:
+                try:
+                    while pgconn.is_busy():
+                        select.select([fileno], [], [])
+                        pgconn.consume_input()
+                except BaseException:
+                    # Interrupted while the server works: cancel the query and read what is left,
+                    # so that the connection can still roll back.
+                    self._cancel_and_drain()
+                    raise
+                result = pgconn.get_result()
+                if result is None:
+                    break
+                status = result.status
+                if status == pq.ExecStatus.FATAL_ERROR:
+                    if error is None:
+                        error = ServerError.from_result(result, encoding)
+                elif status == pq.ExecStatus.COPY_IN:
+                    pgconn.put_copy_end(b"COPY FROM STDIN needs psql; load the data another way")
+                elif status == pq.ExecStatus.COPY_OUT:
+                    while pgconn.get_copy_data(0)[0] > 0:
+                        pass
+                elif status in _OK and error is None:
+                    on_result(result)
+        if pgconn.status == pq.ConnStatus.BAD:
+            raise psycopg.OperationalError("the connection to the server was lost")
+        return error
+
+    def _cancel_and_drain(self) -> None:
+        pgconn = self.conn.pgconn
+        try:
+            pgconn.get_cancel().cancel()
+            pgconn.nonblocking = 0
+            while pgconn.get_result() is not None:
+                pass
+            pgconn.nonblocking = 1
+        except (psycopg.Error, OSError):
+            pass
+
+    def _rollback_quietly(self) -> None:
+        try:
+            if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                self._stream("ROLLBACK", lambda result: None)
+        except psycopg.Error:
+            pass
+
+
+def pending(catalog: Catalog, records: dict[str, history.Record]) -> list[Migration]:
+    return [m for m in catalog.migrations if m.version not in records]
