@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from wizard.core.env import mask_url, scrub, url_secrets
+from wizard.core.env import mask_url, scrub, unencoded_password, url_secrets
 
 # Failure classes; each has an advice entry of the same name.
 BAD_URL = "bad-url"
@@ -92,6 +92,11 @@ def connect(url: str, timeout: float = 10, application_name: str = "migration-wi
     """Open an autocommit connection, or raise ConnectError with a classified, secret-free reason."""
     secrets = url_secrets(url)
     target = mask_url(url)
+    if unencoded_password(url):
+        raise ConnectError(
+            BAD_URL, target,
+            "the password holds a character (such as @ # / ? : or %) that must be percent-encoded in a URL",
+        )
     try:
         return psycopg.connect(
             url,

