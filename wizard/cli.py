@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--no-compat", action="store_true",
                        help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
     command("status", "every migration with its state: applied, pending, drifted or missing")
+    command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    adopt = command("adopt", "record pending migrations as applied when their objects already exist "
+                    "(they were run by hand)")
+    adopt.add_argument("versions", nargs="*", metavar="VERSION",
+                       help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
+    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+                       help="how long to wait for another run's lock before giving up (default 10)")
     local = command("local", "the local embedded PostgreSQL")
     local.add_argument("action", choices=("start", "url", "stop"),
                        help="start: start it and print its URL; url: print its URL; stop: stop it")
@@ -97,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def say(message: str = "") -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def plain(markdown: str) -> str:
+    """Markdown advice as terminal text: links as 'text (url)', no emphasis."""
+    import re
+
+    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", markdown)
+    return text.replace("**", "").replace("`", "")
 
 
 def emit_json(document: dict) -> None:
@@ -181,10 +196,14 @@ def _target(args) -> str:
 def _connect(args, url: str):
     from wizard.core.connect import ConnectError, connect
 
+    from wizard.core import advice
+
     try:
         return connect(url, timeout=args.connect_timeout)
     except ConnectError as exc:
-        raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, str(exc), exc.kind) from None
+        help_text = advice.for_connection(exc.kind, exc.reason)
+        message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix)}"
+        raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, message, exc.kind) from None
 
 
 def _check_folder(loaded) -> None:
@@ -212,6 +231,7 @@ def cmd_plan(args) -> int:
         todo = runner.pending(loaded, records) if loaded.ok else []
         findings = preflight.check(loaded, todo)
         supabase, roles, functions = compat.missing(conn)
+        findings += preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase)
     if not supabase and (roles or functions):
         findings.append(
             preflight.Finding(
@@ -242,16 +262,29 @@ def cmd_plan(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from wizard.core import history
+    from wizard.core import history, verify
 
     loaded = _catalog(args)
     conn = _connect(args, _target(args))
     with conn:
         records = history.read(conn)
-    states = history.states(loaded, records)
+        states = history.states(loaded, records)
+        first_pending = next((s for s in states if s.state == "pending"), None)
+        partial = None
+        if first_pending is not None and loaded.ok:
+            present, missing = verify.migration_presence(conn, loaded.by_version()[first_pending.version])
+            if present:
+                partial = (first_pending, present, missing)
     problems = [p.to_json() for p in loaded.problems]
     if args.json:
-        emit_json({"migrations": [s.to_json() for s in states], **({"problems": problems} if problems else {})})
+        documents = [s.to_json() for s in states]
+        if partial:
+            state, present, missing = partial
+            for document in documents:
+                if document["version"] == state.version:
+                    document["objects"] = {"present": [o.describe() for o in present],
+                                           "missing": [o.describe() for o in missing]}
+        emit_json({"migrations": documents, **({"problems": problems} if problems else {})})
     else:
         width = max((len(s.version) + len(s.name) + 1 for s in states), default=10)
         for s in states:
@@ -268,16 +301,27 @@ def cmd_status(args) -> int:
                 say(f"version {s.version} is recorded in the database but has no file in {loaded.directory}.")
         for problem in loaded.problems:
             say(f"problem: {problem.location()}: {problem.message}")
+        if partial:
+            state, present, missing = partial
+            if missing:
+                say(f"{state.version}_{state.name} is pending, but part of it is already in the database (a run "
+                    f"by hand that stopped half-way?): it has {', '.join(o.describe() for o in present[:8])}; "
+                    f"it lacks {', '.join(o.describe() for o in missing[:8])}.")
+            else:
+                say(f"{state.version}_{state.name} is pending, but everything it creates is already in the "
+                    f"database: 'migration-wizard adopt {state.version}' records it as applied.")
     return ExitCode.USAGE if problems else ExitCode.OK
 
 
 class _Narrator:
     """Prints run events on stderr: a line per migration; live statement progress on a terminal."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, width: int = 0):
         self.quiet = quiet
         self.live = sys.stderr.isatty() and not quiet
+        self.width = width
         self.current = ""
+        self.transactional = True
 
     def __call__(self, event) -> None:
         from wizard.core import events
@@ -285,7 +329,8 @@ class _Narrator:
         if isinstance(event, events.Notice):
             self._line(event.message)
         elif isinstance(event, events.MigrationStarted):
-            self.current = f"{event.version}_{event.name}"
+            self.current = f"{event.version}_{event.name}".ljust(self.width)
+            self.transactional = event.transactional
             if self.live:
                 sys.stderr.write(f"\r\033[K  {self.current}  0/{event.statements}")
                 sys.stderr.flush()
@@ -296,6 +341,8 @@ class _Narrator:
         elif isinstance(event, events.MigrationApplied):
             self._line(f"  {self.current}  applied in {event.duration_ms} ms")
         elif isinstance(event, events.MigrationFailed):
+            from wizard.core.diagnosis import excerpt
+
             d = event.diagnosis
             self._line(f"  {self.current}  FAILED")
             self._line("")
@@ -304,11 +351,21 @@ class _Narrator:
                 self._line(f"  detail: {d.detail}")
             if d.hint:
                 self._line(f"  hint: {d.hint}")
-            if d.statement_index:
+            lines = excerpt(d)
+            if lines:
+                width = len(str(lines[-1][0]))
+                for number, text in lines:
+                    marker = ">" if number == d.line else " "
+                    self._line(f"  {marker} {number:>{width}} | {text}")
+                    if number == d.line and d.column:
+                        self._line(f"    {' ' * width} | {' ' * (d.column - 1)}^")
+            elif d.statement_index:
                 self._line(f"  in statement {d.statement_index}:")
                 for text_line in (d.statement or "").splitlines()[:12]:
                     self._line(f"    {text_line}")
-            self._line(f"Nothing of {event.version}_{event.name} was kept: the migration was rolled back.")
+            if self.transactional:
+                self._line(f"Nothing of {event.version}_{event.name} was kept: the migration was rolled back.")
+            self._line("")
 
     def _line(self, text: str) -> None:
         if self.quiet and not text.startswith(("Supabase", "Another", "Interrupted")):
@@ -319,7 +376,7 @@ class _Narrator:
 
 
 def cmd_apply(args) -> int:
-    from wizard.core import preflight, runner
+    from wizard.core import advice, compat, preflight, runner
     from wizard.core.history import read
 
     loaded = _catalog(args)
@@ -330,6 +387,10 @@ def cmd_apply(args) -> int:
         todo = runner.pending(loaded, read(conn))
         findings = preflight.check(loaded, todo)
         errors = preflight.blocking(findings)
+        if not errors and todo:
+            supabase, _, _ = compat.missing(conn)
+            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase and not args.no_compat):
+                say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
         if errors:
             say(f"Pre-flight found {len(errors)} problem(s); nothing was applied:")
             for f in errors:
@@ -357,23 +418,24 @@ def cmd_apply(args) -> int:
             table_lock_timeout=args.table_lock_timeout,
             compat=not args.no_compat,
         )
-        narrator = _Narrator(quiet=False)
+        narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.Runner(conn, loaded, options, on_event=narrator)
         try:
             finished = run.run()
         except runner.LockHeld as exc:
-            holder = f" It is held by {exc.holder}." if exc.holder else ""
-            raise Stop(
-                ExitCode.LOCKED,
-                f"another migration run is in progress on this database (waited {exc.waited:g} s for its lock)."
-                f"{holder} Wait for it to finish, then run again; or raise --lock-timeout.",
-                "lock-held",
-            ) from None
+            raise _lock_held(exc) from None
+    help_text = advice.for_failure(finished.failed, loaded) if finished.failed else None
+    if help_text is not None and not args.json:
+        say(f"Why: {plain(help_text.cause)}")
+        for note in help_text.notes:
+            say(f"Note: {plain(note)}")
+        say(f"Fix: {plain(help_text.fix)}")
     if args.json:
         emit_json({
             "ok": finished.ok,
             "applied": [a.to_json() for a in finished.applied],
             "failed": finished.failed.to_json() if finished.failed else None,
+            **({"advice": help_text.to_json()} if help_text else {}),
         })
     if finished.interrupted:
         return ExitCode.INTERRUPTED
@@ -381,6 +443,97 @@ def cmd_apply(args) -> int:
         return ExitCode.FAILED
     if finished.applied:
         say(f"Applied {len(finished.applied)} migration(s).")
+    return ExitCode.OK
+
+
+def cmd_verify(args) -> int:
+    from wizard.core import verify
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    conn = _connect(args, _target(args))
+
+    def show(result) -> None:
+        if not args.json:
+            print(f"  {'ok  ' if result.ok else 'FAIL'}  {result.name}: {result.detail}", flush=True)
+
+    with conn:
+        results = verify.run(conn, loaded, on_result=show)
+    ok = all(r.ok for r in results)
+    if args.json:
+        emit_json({"ok": ok, "checks": [r.to_json() for r in results]})
+    else:
+        failed = [r for r in results if not r.ok]
+        print("All checks pass." if ok else f"{len(failed)} of {len(results)} checks failed.")
+    return ExitCode.OK if ok else ExitCode.FAILED
+
+
+def _lock_held(exc) -> Stop:
+    holder = f" It is held by {exc.holder}." if exc.holder else ""
+    return Stop(
+        ExitCode.LOCKED,
+        f"another migration run is in progress on this database (waited {exc.waited:g} s for its lock)."
+        f"{holder} Wait for it to finish, then run again; or raise --lock-timeout.",
+        "lock-held",
+    )
+
+
+def cmd_adopt(args) -> int:
+    from wizard.core import history, runner, verify
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    conn = _connect(args, _target(args))
+    with conn:
+        pending = runner.pending(loaded, history.read(conn))
+        by_version = {m.version: m for m in loaded.migrations}
+        unknown = [v for v in args.versions if v not in by_version]
+        if unknown:
+            raise Stop(ExitCode.USAGE, f"no migration file has version {', '.join(unknown)}", "unknown-version")
+        explicit = bool(args.versions)
+        candidates = [m for m in pending if m.version in set(args.versions)] if explicit else pending
+        chosen, refused = [], []
+        for migration in candidates:
+            present, missing = verify.migration_presence(conn, migration)
+            if missing or (not present and not explicit):
+                refused.append((migration, present, missing))
+                if not explicit:
+                    break
+                continue
+            chosen.append(migration)
+        if explicit and refused:
+            for migration, present, missing in refused:
+                say(f"{migration.filename} cannot be adopted: the database lacks "
+                    + ", ".join(o.describe() for o in missing[:15])
+                    + (f" and {len(missing) - 15} more" if len(missing) > 15 else ""))
+            raise Stop(ExitCode.FAILED, "nothing was adopted: apply those migrations instead, or finish running "
+                       "them by hand first", "adopt-refused")
+        run = runner.Runner(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
+                            on_event=_Narrator(quiet=False))
+        try:
+            adopted = run.adopt(chosen)
+        except runner.LockHeld as exc:
+            raise _lock_held(exc) from None
+    for a in adopted:
+        say(f"  {a.version}_{a.name}  adopted (its objects were already in the database)")
+    stopped_at = None
+    if refused and not explicit:
+        migration, present, missing = refused[0]
+        stopped_at = migration.version
+        if present:
+            say(f"{migration.filename} is only partly in the database: it has "
+                + ", ".join(o.describe() for o in present[:10]) + "; it lacks "
+                + ", ".join(o.describe() for o in missing[:10]) + ". Not adopted.")
+        elif missing:
+            say(f"{migration.filename} is not in the database: adoption stops there; apply it.")
+        else:
+            say(f"{migration.filename} creates nothing the wizard can look up: name its version to adopt it.")
+    if args.json:
+        emit_json({"ok": True, "adopted": [a.to_json() for a in adopted], "stopped_at": stopped_at})
+    elif not adopted:
+        print("Nothing was adopted.")
+    else:
+        print(f"Adopted {len(adopted)} migration(s).")
     return ExitCode.OK
 
 
@@ -412,7 +565,14 @@ def cmd_local(args) -> int:
     return ExitCode.OK
 
 
-COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "status": cmd_status, "local": cmd_local}
+COMMANDS = {
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "status": cmd_status,
+    "verify": cmd_verify,
+    "adopt": cmd_adopt,
+    "local": cmd_local,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,6 +121,14 @@ class Migration:
         line_start = self.text.rfind("\n", 0, offset) + 1
         return line, offset - line_start + 1
 
+    def line_at_byte(self, offset: int) -> int:
+        """1-based line of a byte offset of the file (the parser's locations are bytes)."""
+        return self._encoded.count(b"\n", 0, offset) + 1
+
+    @cached_property
+    def _encoded(self) -> bytes:
+        return self.text.encode("utf-8")
+
     def statement_at(self, offset: int) -> Statement | None:
         """The statement that contains a character offset of the file."""
         found = None

@@ -121,3 +121,17 @@ def _line_inside_do_block(statement: Statement, context: str | None) -> int | No
         return None
     quote_line = statement.line + statement.text.count("\n", 0, quote.start())
     return quote_line + int(match.group(1)) - 1
+
+
+def excerpt(diagnosis: Diagnosis, around: int = 2) -> list[tuple[int, str]]:
+    """The lines of the file around the failing line, numbered from 1."""
+    if diagnosis.line is None:
+        return []
+    try:
+        with open(diagnosis.file, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    first = max(1, diagnosis.line - around)
+    last = min(len(lines), diagnosis.line + around)
+    return [(n, lines[n - 1]) for n in range(first, last + 1)]

@@ -56,6 +56,7 @@ SELECT to_regclass('{TABLE}') IS NOT NULL,
 """
 
 APPLIED = "applied"
+ADOPTED = "adopted"  # applied by hand, then recorded by the wizard once its objects were found
 PENDING = "pending"
 DRIFTED = "drifted"
 MISSING = "missing"
@@ -77,7 +78,7 @@ class Record:
 class MigrationState:
     version: str
     name: str
-    state: str  # applied, pending, drifted, missing
+    state: str  # applied, adopted, pending, drifted, missing
     checksum: str | None  # the file's sha256; for a missing file, the recorded one
     file: str | None
     record: Record | None
@@ -155,6 +156,8 @@ def states(catalog: Catalog, records: dict[str, Record]) -> list[MigrationState]
             state = PENDING
         elif record.checksum is not None and record.checksum != m.checksum:
             state = DRIFTED
+        elif record.method == "adopted":
+            state = ADOPTED
         else:
             state = APPLIED
         result.append(MigrationState(m.version, m.name, state, m.checksum, str(m.path), record))

@@ -177,3 +177,130 @@ def check(catalog: Catalog, migrations: list[Migration] | None = None) -> list[F
 
 def blocking(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == ERROR]
+
+
+# -- dependencies: what a statement needs that nothing before it creates -------------------------
+
+_EXISTS_SQL = """
+WITH wanted AS (
+    SELECT * FROM unnest(%(kinds)s::text[], %(schemas)s::text[], %(names)s::text[], %(tables)s::text[])
+        AS w(kind, schema, name, tbl)
+)
+SELECT w.kind, w.schema, w.name, w.tbl,
+       CASE w.kind
+         WHEN 'relation' THEN to_regclass(coalesce(quote_ident(w.schema) || '.', '') || quote_ident(w.name)) IS NOT NULL
+         WHEN 'type' THEN to_regtype(coalesce(quote_ident(w.schema) || '.', '') || quote_ident(w.name)) IS NOT NULL
+         WHEN 'function' THEN EXISTS (
+             SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE p.proname = w.name
+                AND (n.nspname = w.schema OR (w.schema IS NULL AND n.nspname = ANY (current_schemas(true)))))
+         WHEN 'column' THEN EXISTS (
+             SELECT 1 FROM pg_attribute a
+              WHERE a.attrelid = to_regclass(w.tbl) AND a.attname = w.name AND a.attnum > 0 AND NOT a.attisdropped)
+         WHEN 'schema' THEN to_regnamespace(quote_ident(w.name)) IS NOT NULL
+       END
+  FROM wanted w
+"""
+
+_COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
+
+
+def _dependency_key(obj) -> tuple:
+    """How an object is looked up: relations of every kind share one name space."""
+    from wizard.core.objects import DEFAULT_SCHEMA
+
+    if obj.kind in ("table", "view", "sequence", "index"):
+        return ("relation", obj.schema or DEFAULT_SCHEMA, obj.name, None)
+    if obj.kind == "column":
+        return ("column", None, obj.name, obj.table)
+    if obj.kind in ("function", "type"):
+        return (obj.kind, obj.schema, obj.name, None)
+    return (obj.kind, obj.schema, obj.name, obj.table)
+
+
+def dependencies(
+    catalog: Catalog, pending: list[Migration], conn, compat_will_run: bool = False
+) -> list[Finding]:
+    """Uses of a table, column, function or type that neither an earlier statement of the pending
+    migrations creates nor the database has. One finding per file and object."""
+    from wizard.core.objects import effects
+
+    created_by: dict[tuple, Migration] = {}  # every creation in the folder, for "created later"
+    for migration in catalog.migrations:
+        for statement in migration.statements:
+            for obj in effects(statement).creates:
+                created_by.setdefault(_dependency_key(obj), migration)
+
+    state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
+    candidates: list[tuple[tuple, Migration, int, str, tuple | None]] = []
+    for migration in pending:
+        for statement in migration.statements:
+            result = effects(statement)
+            for obj in result.creates:
+                state[_dependency_key(obj)] = True
+            for use in result.uses:
+                key = _dependency_key(use.obj)
+                lookup = key
+                if key[0] in ("relation",) and use.obj.schema is None:
+                    lookup = ("relation", None, key[2], None)  # the server resolves it by search_path
+                if state.get(key) or (key[0] == "function" and state.get(("function", "public", key[2], None))):
+                    continue
+                if key[0] == "type" and state.get(("type", "public", key[2], None)):
+                    continue
+                if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+                    continue
+                parent = None
+                if key[0] == "column":
+                    schema, _, table = key[3].rpartition(".")
+                    parent = ("relation", schema or "public", table, None)
+                    if state.get(parent) is not None and not state.get(parent):
+                        continue  # the table itself was dropped: its use is reported, not its columns
+                    if state.get(parent):
+                        parent = None
+                line = migration.line_at_byte(use.offset) if use.offset else statement.line
+                candidates.append((lookup, migration, line, use.obj.describe(), parent))
+            for obj in result.drops:
+                state[_dependency_key(obj)] = False
+
+    if not candidates:
+        return []
+    unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]))
+    rows = conn.execute(
+        _EXISTS_SQL,
+        {
+            "kinds": [k[0] for k in unique],
+            "schemas": [k[1] for k in unique],
+            "names": [k[2] for k in unique],
+            "tables": [k[3] for k in unique],
+        },
+    ).fetchall()
+    present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
+
+    findings, seen = [], set()
+    for lookup, migration, line, described, parent in candidates:
+        if present.get(lookup) or (migration.filename, described) in seen:
+            continue
+        if parent is not None and not present.get(parent):
+            continue  # the column's table is missing: that is the finding
+        seen.add((migration.filename, described))
+        key = lookup if lookup[1] is not None or lookup[0] != "relation" else ("relation", "public", lookup[2], None)
+        later = created_by.get(key)
+        if later is not None and later.filename > migration.filename:
+            findings.append(Finding(
+                ERROR, "wrong-order", migration.filename, line,
+                f"uses {described}, which {later.filename} creates later: the files are out of order "
+                f"(give {later.filename} a version before {migration.version}, or move the statement)",
+            ))
+        elif lookup[:3] == ("relation", "auth", "users") or lookup[1] in ("auth", "storage", "extensions"):
+            findings.append(Finding(
+                ERROR, "supabase-only", migration.filename, line,
+                f"uses {described}, which exists on Supabase but not on this database "
+                "(plain PostgreSQL has no auth, storage or extensions schemas of Supabase's)",
+            ))
+        else:
+            findings.append(Finding(
+                ERROR, "missing-dependency", migration.filename, line,
+                f"uses {described}, which no earlier migration creates and the database does not have "
+                "(is a migration missing, or was the object made by hand elsewhere?)",
+            ))
+    return findings

@@ -138,6 +138,29 @@ class Runner:
         finally:
             self._release_lock()
 
+    def adopt(self, migrations: list[Migration]) -> list[AppliedMigration]:
+        """Record migrations as applied without running them (their objects are already there,
+        made by hand): one transaction for all, under the run lock."""
+        self.conn.autocommit = True
+        self._acquire_lock()
+        try:
+            history.ensure(self.conn)
+            recorded = history.read(self.conn)
+            todo = [m for m in migrations if m.version not in recorded]
+            if not todo:
+                return []
+            query = "BEGIN;\n" + "".join(
+                history.record_sql(m, [s.text for s in m.statements], "adopted").as_string(self.conn) + ";\n"
+                for m in todo
+            ) + "COMMIT;"
+            error = self._stream(query, lambda result: None)
+            if error is not None:
+                self._rollback_quietly()
+                raise psycopg.DatabaseError(f"recording the adopted migrations failed: {error.message}")
+            return [AppliedMigration(m.version, m.name, 0) for m in todo]
+        finally:
+            self._release_lock()
+
     def cancel(self) -> None:
         """Ask the run to stop (from another thread): the running migration is cancelled on the
         server and rolled back; nothing after it starts."""
