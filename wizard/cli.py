@@ -424,6 +424,8 @@ def cmd_apply(args) -> int:
             finished = run.run()
         except runner.LockHeld as exc:
             raise _lock_held(exc) from None
+        except compat.CompatError as exc:
+            raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
     help_text = advice.for_failure(finished.failed, loaded) if finished.failed else None
     if help_text is not None and not args.json:
         say(f"Why: {plain(help_text.cause)}")
@@ -597,13 +599,26 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a message, never a traceback
         import psycopg
 
-        if isinstance(exc, psycopg.OperationalError):
-            say(f"migration-wizard: the connection to the database was lost: {exc}")
-            return int(ExitCode.CONNECT)
-        say(f"migration-wizard: unexpected error ({type(exc).__name__}): {exc}")
         if os.environ.get("WIZARD_DEBUG"):
             raise
-        return int(ExitCode.FAILED)
+        if isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
+            code, kind = ExitCode.CONNECT, "connection-lost"
+            message = f"the connection to the database was lost: {str(exc).strip()}"
+        elif isinstance(exc, psycopg.Error):
+            from wizard.core import advice
+
+            code, kind = ExitCode.FAILED, f"sqlstate.{exc.sqlstate}"
+            message = f"the database refused a step of the wizard's own: {exc.sqlstate} {str(exc).strip()}"
+            help_text = advice.entry("sqlstate", exc.sqlstate or "", message=str(exc).strip(), object="it")
+            if help_text:
+                message += f". {plain(help_text.fix)}"
+        else:
+            code, kind = ExitCode.FAILED, "unexpected"
+            message = f"unexpected error ({type(exc).__name__}): {exc}"
+        if getattr(args, "json", False):
+            emit_json({"ok": False, "error": {"kind": kind, "message": message}})
+        say(f"migration-wizard: {message}")
+        return int(code)
 
 
 if __name__ == "__main__":

@@ -8,21 +8,12 @@ which migration creates a missing table.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from wizard.core.diagnosis import Diagnosis
-
-_OBJECT = (
-    re.compile(r'relation "([^"]+)" (?:does not exist|already exists)'),
-    re.compile(r'(?:policy|trigger|constraint|type|role|schema|index) "([^"]+)"'),
-    re.compile(r"function ([\w.]+\([^)]*\)) does not exist"),
-    re.compile(r'column "([^"]+)"'),
-)
-
+from wizard.core.diagnosis import Diagnosis, named_object
 
 @dataclass(frozen=True)
 class Advice:
@@ -79,14 +70,6 @@ def entry(section: str, key: str, **values) -> Advice | None:
         fix=_fill(data["fix"], values),
         actions=list(data.get("actions", [])),
     )
-
-
-def named_object(message: str) -> str | None:
-    for pattern in _OBJECT:
-        match = pattern.search(message or "")
-        if match:
-            return match.group(1)
-    return None
 
 
 def for_connection(kind: str, message: str = "", ref: str | None = None) -> Advice:

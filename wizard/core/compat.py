@@ -13,12 +13,15 @@ from importlib import resources
 import psycopg
 
 _ROLES = ("anon", "authenticated", "service_role")
-_FUNCTIONS = ("auth.uid()", "auth.role()", "auth.jwt()", "auth.email()")
+_FUNCTIONS = ("uid", "role", "jwt", "email")
 
+# Read from the catalogs directly: they need no privilege on the auth schema, to_regprocedure does.
 _STATE = """
 SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')),
        ARRAY(SELECT r FROM unnest(%(roles)s::text[]) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)),
-       ARRAY(SELECT f FROM unnest(%(functions)s::text[]) f WHERE to_regprocedure(f) IS NULL)
+       ARRAY(SELECT 'auth.' || f || '()' FROM unnest(%(functions)s::text[]) f
+              WHERE NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                                 WHERE n.nspname = 'auth' AND p.proname = f AND p.pronargs = 0))
 """
 
 
@@ -43,6 +46,17 @@ def ensure(conn: psycopg.Connection) -> list[str]:
     supabase, roles, functions = missing(conn)
     if supabase or not (roles or functions):
         return []
-    with conn.transaction():
-        conn.execute(script())
+    try:
+        with conn.transaction():
+            conn.execute(script())
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise CompatError(
+            f"the Supabase compatibility step needs to create {', '.join([f'role {r}' for r in roles] + functions)}, "
+            f"and this user may not ({exc.diag.message_primary}). Run wizard/core/compat.sql once as a superuser, "
+            "or pass --no-compat if the migrations do not use auth.uid() or those roles."
+        ) from None
     return [f"role {r}" for r in roles] + functions
+
+
+class CompatError(Exception):
+    """The compatibility objects are missing and this user cannot create them."""

@@ -10,7 +10,13 @@ from psycopg import pq
 from wizard.core.catalog import Migration, Statement
 
 _FIELD = pq.DiagnosticField
-_PLPGSQL_LINE = re.compile(r"PL/pgSQL function inline_code_block line (\d+)")
+_OBJECT = (
+    re.compile(r'relation "([^"]+)" (?:does not exist|already exists)'),
+    re.compile(r'(?:policy|trigger|constraint|type|role|schema|index) "([^"]+)"'),
+    re.compile(r"function ([\w.]+\([^)]*\)) does not exist"),
+    re.compile(r'column "([^"]+)"'),
+)
+_PLPGSQL_LINE = re.compile(r"PL/pgSQL function .*? line (\d+)|compilation of PL/pgSQL function .*? near line (\d+)")
 _DOLLAR_QUOTE = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
@@ -93,8 +99,11 @@ def diagnose(
     elif statement is not None:
         line, column = migration.line_col(statement.start)
         inner = _line_inside_do_block(statement, error.context)
+        named = _named_in_statement(statement, error.message)
         if inner is not None:
             line, column = inner, None
+        elif named is not None:
+            line, column = migration.line_col(named)
     return Diagnosis(
         version=migration.version,
         name=migration.name,
@@ -112,15 +121,15 @@ def diagnose(
 
 
 def _line_inside_do_block(statement: Statement, context: str | None) -> int | None:
-    """A runtime error in a DO block names a line of the block's body: make it a file line."""
-    if not context or statement.kind != "DoStmt":
+    """An error in a DO block or a PL/pgSQL function names a line of the body: make it a file line."""
+    if not context or statement.kind not in ("DoStmt", "CreateFunctionStmt"):
         return None
     match = _PLPGSQL_LINE.search(context)
     quote = _DOLLAR_QUOTE.search(statement.text)
     if not match or not quote:
         return None
     quote_line = statement.line + statement.text.count("\n", 0, quote.start())
-    return quote_line + int(match.group(1)) - 1
+    return quote_line + int(match.group(1) or match.group(2)) - 1
 
 
 def excerpt(diagnosis: Diagnosis, around: int = 2) -> list[tuple[int, str]]:
@@ -135,3 +144,23 @@ def excerpt(diagnosis: Diagnosis, around: int = 2) -> list[tuple[int, str]]:
     first = max(1, diagnosis.line - around)
     last = min(len(lines), diagnosis.line + around)
     return [(n, lines[n - 1]) for n in range(first, last + 1)]
+
+
+def named_object(message: str) -> str | None:
+    """The object a server message is about: relation "x" does not exist -> x."""
+    for pattern in _OBJECT:
+        match = pattern.search(message or "")
+        if match:
+            return match.group(1)
+    return None
+
+
+def _named_in_statement(statement: Statement, message: str) -> int | None:
+    """Where in the file the statement names the object of the error, when the server gave no
+    position: the first occurrence of the name as a word."""
+    name = named_object(message)
+    if not name:
+        return None
+    bare = name.split("(")[0].split(".")[-1]
+    match = re.search(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])", statement.text)
+    return statement.start + match.start() if match else None

@@ -232,27 +232,35 @@ class Runner:
         statements = migration.executable_statements
         self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
         prefix = "BEGIN;"
+        query = prefix + migration.body_for_transaction + "\n;"
+        # The history rows follow in a query of their own: a statement's text repeated in the same
+        # query string would stop the server from locating errors inside function bodies.
         record = history.record_sql(migration, [s.text for s in statements], self.options.method)
-        suffix = "\n;\n" + _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
-        query = prefix + migration.body_for_transaction + suffix
+        finish = _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
 
-        done = 0  # results received: BEGIN, then one per statement, then the suffix's
-        duration_ms = 0
+        done = 0  # results received: BEGIN, then one per statement
         total = len(statements)
 
         def on_result(result: pq.abc.PGresult) -> None:
-            nonlocal done, duration_ms
+            nonlocal done
             done += 1
-            if 2 <= done <= total + 1:
+            if done >= 2:
                 self._emit(StatementDone(migration.version, done - 1, total))
-            if result.status == pq.ExecStatus.TUPLES_OK and done > total + 1 and result.ntuples == 1:
-                value = result.get_value(0, 0)
-                if value is not None:
-                    duration_ms = int(value)
 
         error = self._stream(query, on_result)
         if error is None:
-            return AppliedMigration(migration.version, migration.name, duration_ms)
+            duration_ms = []
+
+            def on_record(result: pq.abc.PGresult) -> None:
+                if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 1:
+                    value = result.get_value(0, 0)
+                    duration_ms.append(int(value) if value is not None else 0)
+
+            error = self._stream(finish, on_record)
+            if error is None:
+                return AppliedMigration(migration.version, migration.name, duration_ms[-1] if duration_ms else 0)
+            self._rollback_quietly()
+            return self._history_failure(migration, error)
         self._rollback_quietly()
         if self._cancelled and error.sqlstate == "57014":
             raise Interrupted()
@@ -262,8 +270,6 @@ class Runner:
             if 0 <= candidate < len(migration.text):
                 offset = candidate
         statement = statements[done - 1] if 1 <= done <= total else None
-        if offset is None and statement is None and done > total:
-            return self._history_failure(migration, error)
         return diagnose(migration, error, offset=offset, statement=statement)
 
     def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
