@@ -165,3 +165,22 @@ def test_adopt_refuses_what_is_not_there_and_status_tells_a_half_run(folder, dat
     assert history(db) == []
     status = cli("status", "--migrations", folder.path, "--database-url", database)
     assert "part of it is already in the database" in status.err and "table public.two" in status.err
+
+
+def test_warnings_for_destructive_statements_and_long_locks_on_big_tables(folder, database, db, cli):
+    db.execute("CREATE TABLE events (id bigint, kind text)")
+    db.execute("INSERT INTO events SELECT g, 'x' FROM generate_series(1, 120000) g")
+    db.execute("ANALYZE events")
+    folder.write("001_change.sql", """
+        ALTER TABLE events ADD COLUMN seen boolean NOT NULL DEFAULT false;
+        CREATE INDEX events_kind_idx ON events (kind);
+        TRUNCATE events;
+        ALTER TABLE events DROP COLUMN seen;
+    """)
+    plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
+    assert plan.code == 0
+    warnings = [(f["code"], f["line"]) for f in plan.json()["findings"] if f["severity"] == "warning"]
+    assert ("long-lock", 1) in warnings and ("long-lock", 2) in warnings
+    assert ("destructive", 3) in warnings and ("destructive", 4) in warnings
+    long_lock = next(f for f in plan.json()["findings"] if f["code"] == "long-lock")
+    assert "public.events" in long_lock["message"] and "120,000" in long_lock["message"]

@@ -232,6 +232,7 @@ def cmd_plan(args) -> int:
         findings = preflight.check(loaded, todo)
         supabase, roles, functions = compat.missing(conn)
         findings += preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase)
+        findings += preflight.big_table_locks(todo, conn)
     if not supabase and (roles or functions):
         findings.append(
             preflight.Finding(
@@ -391,6 +392,7 @@ def cmd_apply(args) -> int:
             supabase, _, _ = compat.missing(conn)
             for f in preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase and not args.no_compat):
                 say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
+            findings += preflight.big_table_locks(todo, conn)
         if errors:
             say(f"Pre-flight found {len(errors)} problem(s); nothing was applied:")
             for f in errors:
