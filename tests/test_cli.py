@@ -103,7 +103,7 @@ def test_database_url_from_env_files_process_wins(cli, one_file, tmp_path, datab
     (tmp_path / ".env.local").write_text(f"DATABASE_URL={database}\n")
     result = cli("apply", "--yes", "--migrations", one_file.path, cwd=tmp_path)
     assert result.code == 0, result.err
-    assert "from DATABASE_URL in .env.local" in result.err
+    assert "from DATABASE_URL (.env.local)" in result.err
     assert history(db) == ["001"]
     refused = cli("status", "--migrations", one_file.path, cwd=tmp_path,
                   env={"DATABASE_URL": "postgresql://postgres:x@127.0.0.1:1/nowhere"})

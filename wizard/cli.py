@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
     command("status", "every migration with its state: applied, pending, drifted or missing")
     command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
+                     "possible now, and the next step")
+    doctor.add_argument("--save", action="store_true",
+                        help="save the first working connection URL to .env.local as SUPABASE_DB_URL")
     adopt = command("adopt", "record pending migrations as applied when their objects already exist "
                     "(they were run by hand)")
     adopt.add_argument("versions", nargs="*", metavar="VERSION",
@@ -155,42 +159,59 @@ def _start_local(args) -> str:
 
 
 def _target(args) -> str:
-    """The URL to connect to, and a line saying where it came from."""
+    """The URL to connect to: --database-url, --local, the first candidate of the environment, or
+    the local database when nothing is configured. Says where it came from."""
     from wizard.core import env
-    from wizard.core.env import mask_url
 
     if args.database_url and args.local:
         raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
-    if args.database_url:
-        say(f"Target: {mask_url(args.database_url)} (from --database-url)")
-        return args.database_url
     if args.local:
         return _start_local(args)
-    try:
-        environment = env.load(env_file=args.env_file)
-    except env.EnvFileError as exc:
-        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
-    found = environment.database_url()
-    if found:
-        name, url = found
-        say(f"Target: {mask_url(url)} (from {name} in {environment.sources.get(name, 'the environment')})")
-        return url
-    ref = environment.supabase_ref()
-    password = environment.get("SUPABASE_DB_PASSWORD")
-    if ref and password:
-        url = env.direct_url(ref, password)
-        say(f"Target: {mask_url(url)} (Supabase project {ref}, password from SUPABASE_DB_PASSWORD)")
-        return url
-    if environment.supabase_url_variable():
+    if args.database_url:
+        candidates = env.candidates(env.Environment(), explicit=args.database_url)
+    else:
+        try:
+            environment = env.load(env_file=args.env_file)
+        except env.EnvFileError as exc:
+            raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+        candidates = env.candidates(environment)
+        if not candidates and environment.supabase_url_variable():
+            raise Stop(
+                ExitCode.USAGE,
+                f"{environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
+                "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or set SUPABASE_DB_URL to the "
+                "connection string from the dashboard's Connect dialog. 'migration-wizard doctor' shows what is "
+                "there and what is missing. To use the local database instead, pass --local.",
+                "no-credentials",
+            )
+        if not candidates:
+            say("No database is configured (no --database-url, no DATABASE_URL or similar): using the local database.")
+            return _start_local(args)
+    chosen = candidates[0]
+    if chosen.fixed and not _consent(
+        f"The password in {chosen.source.split(' ')[0]} holds characters that must be percent-encoded in a URL "
+        "(such as # @ / % :). Encode them and go on?"
+    ):
         raise Stop(
             ExitCode.USAGE,
-            f"{environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
-            "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or pass --database-url with the "
-            "connection string from the dashboard's Connect dialog. To use the local database instead, pass --local.",
-            "no-credentials",
+            f"the password in {chosen.source.split(' ')[0]} holds characters that must be percent-encoded in a URL "
+            "(such as # @ / % :), so the URL cannot be read as it is. Run 'migration-wizard doctor --save' to store "
+            "an encoded copy in .env.local, give the password alone as SUPABASE_DB_PASSWORD, or encode it yourself "
+            "(# is %23, @ is %40, / is %2F, % is %25, : is %3A).",
+            "bad-url",
         )
-    say("No database is configured (no --database-url, no DATABASE_URL or similar): using the local database.")
-    return _start_local(args)
+    say(f"Target: {chosen.masked} (from {chosen.source})")
+    return chosen.url
+
+
+def _consent(question: str) -> bool:
+    """Ask on a terminal; never assume yes elsewhere."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
+    except EOFError:
+        return False
 
 
 def _connect(args, url: str):
@@ -541,6 +562,137 @@ def cmd_adopt(args) -> int:
     return ExitCode.OK
 
 
+_MISSING_HELP = {
+    "SUPABASE_DB_PASSWORD": "the database password, for the automated path: reset or copy it under Database settings ({database_settings})",
+    "SUPABASE_DB_URL": "or a whole connection string: the dashboard's Connect dialog ({connect}); the Session pooler one works on every network",
+    "SUPABASE_ACCESS_TOKEN": "or a personal access token, for the automated path over HTTPS: {access_tokens}",
+}
+
+
+def cmd_doctor(args) -> int:
+    from wizard.core import advice, env
+    from wizard.core.connect import probe
+
+    if args.database_url and args.local:
+        raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    ref = environment.supabase_ref()
+    links = env.dashboard(ref)
+    found = environment.found()
+    problems = environment.problems()
+    for name, value in environment.values.items():
+        claims = env.jwt_claims(value) if env.KNOWN.get(name) == "key" else None
+        if claims and name in found:
+            found[name]["role"] = claims.get("role")
+            found[name]["project_ref"] = claims.get("ref")
+
+    if args.local:
+        local_url = _start_local(args)
+        candidates = [env.Candidate("--local", local_url)]
+    else:
+        candidates = env.candidates(environment, explicit=args.database_url)
+    probes = []
+    for candidate in candidates:
+        say(f"Trying {candidate.source}: {candidate.masked} ...")
+        result = probe(candidate.source, candidate.url, timeout=args.connect_timeout)
+        if candidate.fixed:
+            result.reason = (result.reason + "; " if result.reason else "") + (
+                "the password in this URL had characters that must be percent-encoded: the wizard encoded them"
+            )
+        probes.append((candidate, result))
+    working = next((c for c, r in probes if r.ok), None)
+    missing = [name for name in ("SUPABASE_DB_PASSWORD", "SUPABASE_DB_URL", "SUPABASE_ACCESS_TOKEN")
+               if name not in found] if working is None and ref else []
+    paths = {"automated": working is not None, "manual": ref is not None}
+
+    def advice_for(result) -> dict | None:
+        if result.ok:
+            return None
+        entry = advice.for_connection(result.result, result.reason, ref=ref)
+        return {"title": entry.title, "cause": plain(entry.cause), "fix": plain(entry.fix)}
+
+    if working is not None:
+        next_step = "Run 'migration-wizard apply' (it uses " + working.source + ")."
+    elif probes:
+        first = advice.for_connection(probes[0][1].result, probes[0][1].reason, ref=ref)
+        next_step = plain(first.fix)
+    elif ref:
+        next_step = (f"Set SUPABASE_DB_PASSWORD in .env.local (Database settings: {links['database_settings']}), "
+                     f"or paste the Session pooler connection string from {links['connect']} as SUPABASE_DB_URL. "
+                     f"Without either, apply the migrations by hand in the SQL editor: {links['sql_editor']}.")
+    else:
+        next_step = ("No Supabase project and no database are configured: pass --database-url URL, set DATABASE_URL, "
+                     "or use the local database: 'migration-wizard apply --local'.")
+
+    saved = None
+    if working is not None and args.save:
+        target = Path.cwd() / ".env.local"
+        env.save_url(target, "SUPABASE_DB_URL", working.url)
+        saved = str(target)
+        say(f"Saved the working URL to {target} as SUPABASE_DB_URL (readable by you only).")
+
+    if args.json:
+        emit_json({
+            "ok": working is not None and not problems,
+            "project_ref": ref,
+            "found": found,
+            "missing": missing,
+            "problems": problems,
+            "candidates": [
+                {"source": r.source, "url_masked": r.url_masked, "result": r.result, "reason": r.reason,
+                 "advice": advice_for(r),
+                 **({"server_version": r.server_version, "supabase": r.supabase, "compat_needed": r.compat_needed}
+                    if r.ok else {})}
+                for _, r in probes
+            ],
+            "paths": paths,
+            "links": links if ref else {},
+            "next_step": next_step,
+            **({"saved_to": saved} if saved else {}),
+        })
+    else:
+        print("Environment")
+        if not found:
+            print("  nothing: no .env, .env.local or variables that the wizard knows")
+        for name, info in found.items():
+            extra = ""
+            if info.get("role"):
+                extra = f"  ({info['role']} key" + (f", project {info['project_ref']}" if info.get("project_ref") else "") + ")"
+            print(f"  {name:<26} {info['value']}{extra}  [{info['source']}]")
+        if ref:
+            print(f"  Supabase project: {ref}")
+        for name in missing:
+            print(f"  missing {name}: " + _MISSING_HELP[name].format(**links))
+        for problem in problems:
+            print(f"  problem: {problem}")
+        print("Connection candidates")
+        if not probes:
+            print("  none: no connection URL, and no database password to build one")
+        for candidate, result in probes:
+            if result.ok:
+                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will add auth.uid())" \
+                    if result.compat_needed else "PostgreSQL"
+                print(f"  ok      {candidate.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
+            else:
+                help_text = advice_for(result)
+                print(f"  FAILED  {candidate.source}: {result.url_masked}  {help_text['title']}: {result.reason}")
+                print(f"          {help_text['fix']}")
+        print("Paths")
+        print("  automated, database connection: " + ("possible" if paths["automated"] else
+              "not possible yet: needs the database password or a connection string that works"))
+        print("  manual, dashboard SQL editor:   " + (f"possible: {links['sql_editor']}" if paths["manual"] else
+              "needs the project URL (SUPABASE_URL)"))
+        print(f"Next step: {next_step}")
+    if problems and working is None:
+        return ExitCode.USAGE
+    if working is None:
+        return ExitCode.CONNECT
+    return ExitCode.OK
+
+
 def cmd_local(args) -> int:
     server = _local_server(args)
     if args.action == "start":
@@ -574,6 +726,7 @@ COMMANDS = {
     "apply": cmd_apply,
     "status": cmd_status,
     "verify": cmd_verify,
+    "doctor": cmd_doctor,
     "adopt": cmd_adopt,
     "local": cmd_local,
 }

@@ -113,3 +113,69 @@ def connect(url: str, timeout: float = 10, application_name: str = "migration-wi
         if kind == OTHER and re.search(r"invalid (port|integer|URI|connection option)|missing \"=\"", message):
             kind = BAD_URL
         raise ConnectError(kind, target, _reason(message)) from None
+
+
+PERMISSION_TOO_LOW = "permission-too-low"
+OK = "ok"
+
+_CAPABILITIES = """
+SELECT current_setting('server_version'),
+       current_user,
+       has_schema_privilege('public', 'CREATE'),
+       to_regnamespace('supabase_migrations') IS NOT NULL,
+       CASE WHEN to_regnamespace('supabase_migrations') IS NOT NULL
+            THEN has_schema_privilege('supabase_migrations', 'CREATE') AND
+                 has_schema_privilege('supabase_migrations', 'USAGE')
+            ELSE has_database_privilege(current_database(), 'CREATE') END,
+       EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')),
+       EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'auth' AND p.proname = 'uid')
+"""
+
+
+@dataclass
+class Probe:
+    """The result of trying one connection candidate."""
+
+    source: str
+    url_masked: str
+    result: str  # ok, or a failure class
+    reason: str = ""
+    server_version: str | None = None
+    user: str | None = None
+    can_create: bool = False
+    history_ready: bool = False  # supabase_migrations exists and is writable, or can be created
+    supabase: bool = False
+    auth_uid: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.result == OK
+
+    @property
+    def compat_needed(self) -> bool:
+        return self.ok and not self.supabase and not self.auth_uid
+
+
+def probe(source: str, url: str, timeout: float = 10) -> Probe:
+    """Connect, then check what the automated path needs. Never raises."""
+    masked = mask_url(url)
+    try:
+        conn = connect(url, timeout=timeout, application_name="migration-wizard doctor")
+    except ConnectError as exc:
+        return Probe(source, masked, exc.kind, exc.reason)
+    try:
+        with conn:
+            version, user, create, history_exists, history_ok, supabase, auth_uid = conn.execute(
+                _CAPABILITIES
+            ).fetchone()
+    except psycopg.Error as exc:
+        return Probe(source, masked, OTHER, str(exc).strip())
+    found = Probe(source, masked, OK, "", version, user, bool(create), bool(history_ok), bool(supabase), bool(auth_uid))
+    if not create or not history_ok:
+        found.result = PERMISSION_TOO_LOW
+        missing = [] if create else ["create tables in public"]
+        if not history_ok:
+            missing.append("write the migration history (supabase_migrations)")
+        found.reason = f"{user} may not " + " or ".join(missing)
+    return found

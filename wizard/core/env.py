@@ -20,6 +20,32 @@ from dotenv import dotenv_values
 URL_VARIABLES = ("SUPABASE_DB_URL", "DIRECT_URL", "POSTGRES_URL_NON_POOLING", "DATABASE_URL", "POSTGRES_URL")
 SUPABASE_URL_VARIABLES = ("SUPABASE_URL", "NEXT_PUBLIC_SUPABASE_URL")
 _REF = re.compile(r"^https?://([a-z]{20})\.supabase\.(co|in)/?$")
+_SUPABASE_HOST = re.compile(r"^https?://([^./]+)\.supabase\.(co|in)/?$")
+
+# Every variable the wizard reads, with what it holds.
+KNOWN = {
+    "SUPABASE_URL": "url",
+    "NEXT_PUBLIC_SUPABASE_URL": "url",
+    "SUPABASE_ANON_KEY": "key",
+    "SUPABASE_SERVICE_ROLE_KEY": "key",
+    "SUPABASE_PUBLISHABLE_KEY": "key",
+    "SUPABASE_SECRET_KEY": "key",
+    "SUPABASE_ACCESS_TOKEN": "token",
+    "SUPABASE_DB_PASSWORD": "password",
+    "SUPABASE_DB_URL": "db-url",
+    "DIRECT_URL": "db-url",
+    "POSTGRES_URL_NON_POOLING": "db-url",
+    "DATABASE_URL": "db-url",
+    "POSTGRES_URL": "db-url",
+}
+# What each key variable should hold: the JWT role claim, or the prefix of Supabase's newer keys.
+_KEY_ROLE = {
+    "SUPABASE_ANON_KEY": ("anon", "sb_publishable_"),
+    "SUPABASE_PUBLISHABLE_KEY": ("anon", "sb_publishable_"),
+    "SUPABASE_SERVICE_ROLE_KEY": ("service_role", "sb_secret_"),
+    "SUPABASE_SECRET_KEY": ("service_role", "sb_secret_"),
+}
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "")
 
 
 class EnvFileError(Exception):
@@ -54,6 +80,54 @@ class Environment:
     def supabase_url_variable(self) -> str | None:
         return next((n for n in SUPABASE_URL_VARIABLES if self.get(n)), None)
 
+    def found(self) -> dict[str, dict]:
+        """Each known variable that is set: where from, and its value shown safely."""
+        report = {}
+        for name, kind in KNOWN.items():
+            value = self.get(name)
+            if value is None:
+                continue
+            if kind == "url":
+                shown = value
+            elif kind == "db-url":
+                shown = mask_url(value)
+            else:
+                shown = mask(value, keep=0 if kind == "password" else 4)
+            report[name] = {"source": self.sources.get(name, "environment"), "value": shown}
+        return report
+
+    def problems(self) -> list[str]:
+        """What is wrong with the configuration itself: a malformed project URL, a key in the wrong
+        variable or for another project."""
+        problems = []
+        variable = self.supabase_url_variable()
+        ref = self.supabase_ref()
+        if variable and ref is None:
+            problems.append(
+                f"{variable} does not look like a Supabase project URL (https://<20 lowercase letters>.supabase.co)"
+            )
+        for name, (role, prefix) in _KEY_ROLE.items():
+            value = self.get(name)
+            if value is None:
+                continue
+            if value.startswith(("sb_publishable_", "sb_secret_")):
+                if not value.startswith(prefix):
+                    problems.append(f"{name} holds a {value.split('_')[1]} key: it belongs in another variable")
+                continue
+            claims = jwt_claims(value)
+            if claims is None:
+                problems.append(f"{name} is neither a JWT nor a Supabase API key (sb_...): was it cut short?")
+                continue
+            if claims.get("role") and claims["role"] != role:
+                problems.append(f"{name} holds the {claims['role']} key, not the {role} key: the two were swapped")
+            if ref and claims.get("ref") and claims["ref"] != ref:
+                problems.append(f"{name} belongs to project {claims['ref']}, not to {ref} (the project of {variable})")
+        token = self.get("SUPABASE_ACCESS_TOKEN")
+        if token and not token.startswith("sbp_"):
+            problems.append("SUPABASE_ACCESS_TOKEN does not start with sbp_: it is not a personal access token "
+                            "(API keys are not access tokens)")
+        return problems
+
 
 def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | None = None) -> Environment:
     cwd = cwd or Path.cwd()
@@ -80,17 +154,145 @@ def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | 
     return environment
 
 
+def jwt_claims(token: str) -> dict | None:
+    """The payload of a JWT, read without verifying it; None when it is not one."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A way to reach the database: where it came from, and the URL (never shown unmasked)."""
+
+    source: str
+    url: str
+    fixed: bool = False  # the password was percent-encoded by the wizard
+
+    @property
+    def masked(self) -> str:
+        return mask_url(self.url)
+
+
+def candidates(environment: Environment, explicit: str | None = None, pasted: str | None = None) -> list[Candidate]:
+    """Connection candidates, in the order they are tried: the explicit URL, the URLs of the
+    environment, the direct host with SUPABASE_DB_PASSWORD, a URL the user pasted."""
+    found = []
+    if explicit:
+        found.append(_candidate("--database-url", explicit))
+    ref, password = environment.supabase_ref(), environment.get("SUPABASE_DB_PASSWORD")
+    for name in URL_VARIABLES:
+        value = environment.get(name)
+        if value:
+            source = f"{name} ({environment.sources.get(name, 'environment')})"
+            if password and url_password(value) is None and _split_userinfo(value):
+                # a URL kept without its password, the password kept apart: join them, encoded
+                found.append(Candidate(source + " + SUPABASE_DB_PASSWORD", with_sslmode(with_password(value, password))))
+            else:
+                found.append(_candidate(source, value))
+    if ref and password:
+        found.append(Candidate("SUPABASE_DB_PASSWORD (direct host)", direct_url(ref, password)))
+    if pasted:
+        found.append(_candidate("pasted", pasted))
+    return found
+
+
+def _candidate(source: str, url: str) -> Candidate:
+    url = url.strip()
+    if unencoded_password(url):
+        return Candidate(source, with_sslmode(fix_url(url)), fixed=True)
+    return Candidate(source, with_sslmode(url))
+
+
+def fix_url(url: str) -> str:
+    """The URL with its password percent-encoded (a raw '#', '@', '/'... breaks a URL)."""
+    parts = _split_userinfo(url)
+    if parts is None or parts[2] is None:
+        return url
+    scheme, user, password, rest = parts
+    from urllib.parse import unquote
+
+    return f"{scheme}{user}:{quote(unquote(password) if not _bad_percent(password) else password, safe='')}@{rest}"
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL with this password, percent-encoded, as its password."""
+    scheme, user, _, rest = _split_userinfo(url)
+    return f"{scheme}{user or 'postgres'}:{quote(password, safe='')}@{rest}"
+
+
+def _bad_percent(password: str) -> bool:
+    return bool(re.search(r"%(?![0-9A-Fa-f]{2})", password))
+
+
+def url_host(url: str) -> str | None:
+    parts = _split_userinfo(url)
+    if parts is None:
+        return None
+    host = re.split(r"[/?]", parts[3], maxsplit=1)[0]
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def with_sslmode(url: str) -> str:
+    """Remote hosts get sslmode=require unless the URL says otherwise."""
+    host = url_host(url)
+    if host is None or host in LOCAL_HOSTS or host.startswith("/") or "sslmode=" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "sslmode=require"
+
+
+def save_url(path: Path, name: str, url: str) -> None:
+    """Write NAME=url into an env file: that one line is replaced or added, every other line is
+    kept as it is, and the file is readable by its owner only."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    entry = f"{name}={url}"
+    pattern = re.compile(rf"^\s*(export\s+)?{re.escape(name)}\s*=")
+    replaced = False
+    for i, line in enumerate(lines):
+        if pattern.match(line):
+            lines[i] = entry
+            replaced = True
+    if not replaced:
+        lines.append(entry)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+
+
+def dashboard(ref: str | None) -> dict[str, str]:
+    """The dashboard pages a user needs, for a project."""
+    base = f"https://supabase.com/dashboard/project/{ref or '_'}"
+    return {
+        "database_settings": f"{base}/database/settings",
+        "connect": f"{base}?showConnect=true",
+        "sql_editor": f"{base}/sql/new",
+        "access_tokens": "https://supabase.com/dashboard/account/tokens",
+    }
+
+
 def direct_url(ref: str, password: str) -> str:
     """The direct connection to a Supabase project's database, password percent-encoded."""
     return f"postgresql://postgres:{quote(password, safe='')}@db.{ref}.supabase.co:5432/postgres?sslmode=require"
 
 
 def mask(secret: str, keep: int = 4) -> str:
-    """A secret as it may be shown: its first few characters at most."""
+    """A secret as it may be shown: its first few characters at most (none for a password)."""
     if not secret:
         return ""
-    keep = min(keep, len(secret) // 4)
-    return secret[:keep] + "…" + f"({len(secret)} chars)"
+    keep = min(keep, len(secret) // 8)
+    return (secret[:keep] if keep else "") + "****" + f" ({len(secret)} characters)"
 
 
 _URL = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.DOTALL)
