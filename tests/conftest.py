@@ -8,12 +8,14 @@ another server instead (a superuser URL; each test still gets a database of its 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from dataclasses import dataclass
 
 import psycopg
 import pytest
-from helpers import PASSWORD_USER, MigrationFolder, run_cli, with_database
+from helpers import PASSWORD_USER, ROOT, MigrationFolder, run_cli, with_database
 
 from wizard.core.local import LocalServer
 
@@ -81,3 +83,25 @@ def cli():
     return run_cli
 
 
+
+
+TOOLS = ROOT / ".tools"
+
+
+@pytest.fixture(scope="session")
+def supabase_cli() -> str:
+    """The Supabase CLI (npm package `supabase`), installed into .tools/ on first use."""
+    candidates = [os.environ.get("WIZARD_SUPABASE_CLI"), str(TOOLS / "node_modules" / ".bin" / "supabase")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed: cannot install the Supabase CLI")
+    TOOLS.mkdir(exist_ok=True)
+    installed = subprocess.run(
+        [npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "supabase@3"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    return str(TOOLS / "node_modules" / ".bin" / "supabase")

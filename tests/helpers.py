@@ -90,3 +90,18 @@ def history(conn: psycopg.Connection) -> list[str]:
     if conn.execute("SELECT to_regclass('supabase_migrations.schema_migrations')").fetchone()[0] is None:
         return []
     return [r[0] for r in conn.execute("SELECT version FROM supabase_migrations.schema_migrations ORDER BY 1")]
+
+
+def migration_list(cli: str, project, url: str) -> dict[str, tuple[str, str]]:
+    result = subprocess.run(
+        [cli, "migration", "list", "--db-url", url], cwd=project, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DO_NOT_TRACK": "1", "SUPABASE_TELEMETRY_DISABLED": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip().strip("`").strip() for c in line.split("|")]
+        if len(cells) == 3 and cells[0] != "Local" and not set(cells[0]) <= {"-"}:
+            local, remote = cells[0], cells[1]
+            rows[local or remote] = (local, remote)
+    return rows

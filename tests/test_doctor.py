@@ -71,7 +71,7 @@ def test_the_story_env_without_a_password(project, cli):
     assert report["found"]["SUPABASE_ANON_KEY"]["role"] == "anon"
     assert report["found"]["SUPABASE_SERVICE_ROLE_KEY"]["role"] == "service_role"
     assert report["found"]["SUPABASE_ANON_KEY"]["value"].startswith("eyJh****")
-    assert report["paths"] == {"automated": False, "manual": True}
+    assert report["paths"] == {"automated": False, "database": False, "https": False, "manual": True}
     assert report["candidates"] == []
     assert "SUPABASE_DB_PASSWORD" in report["missing"]
     assert report["problems"] == []

@@ -1,47 +1,9 @@
 """The history is the Supabase CLI's: `supabase migration list` and the wizard agree, both ways."""
 
 import os
-import shutil
 import subprocess
 
-import pytest
-from helpers import ROOT
-
-TOOLS = ROOT / ".tools"
-
-
-@pytest.fixture(scope="session")
-def supabase_cli() -> str:
-    """The Supabase CLI (npm package `supabase`), installed into .tools/ on first use."""
-    candidates = [os.environ.get("WIZARD_SUPABASE_CLI"), str(TOOLS / "node_modules" / ".bin" / "supabase")]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install the Supabase CLI")
-    TOOLS.mkdir(exist_ok=True)
-    installed = subprocess.run(
-        [npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "supabase@3"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert installed.returncode == 0, installed.stderr[-2000:]
-    return str(TOOLS / "node_modules" / ".bin" / "supabase")
-
-
-def migration_list(cli: str, project, url: str) -> dict[str, tuple[str, str]]:
-    result = subprocess.run(
-        [cli, "migration", "list", "--db-url", url], cwd=project, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "DO_NOT_TRACK": "1", "SUPABASE_TELEMETRY_DISABLED": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    rows = {}
-    for line in result.stdout.splitlines():
-        cells = [c.strip().strip("`").strip() for c in line.split("|")]
-        if len(cells) == 3 and cells[0] != "Local" and not set(cells[0]) <= {"-"}:
-            local, remote = cells[0], cells[1]
-            rows[local or remote] = (local, remote)
-    return rows
+from helpers import migration_list
 
 
 def test_migration_list_agrees_with_the_wizard_both_ways(supabase_cli, tmp_path, database, cli):

@@ -57,6 +57,13 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="print one JSON document on stdout")
     group.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=default(10.0),
                        help="give up connecting after this long (default 10)")
+    group.add_argument("--https", action="store_true", default=default(False),
+                       help="go through the Supabase Management API with SUPABASE_ACCESS_TOKEN, even when a "
+                       "database connection is configured")
+    group.add_argument("--api-url", metavar="URL", default=default(None),
+                       help="the Management API's address (default https://api.supabase.com)")
+    group.add_argument("--request-timeout", metavar="SECONDS", type=float, default=default(300.0),
+                       help="over HTTPS, give up on a request after this long (default 300)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +182,12 @@ def _target(args) -> str:
         except env.EnvFileError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
         candidates = env.candidates(environment)
+        token, ref = environment.get("SUPABASE_ACCESS_TOKEN"), environment.supabase_ref()
+        if (args.https or not candidates) and token and ref:
+            return _api(args, ref, token)
+        if args.https:
+            raise Stop(ExitCode.USAGE, "--https needs SUPABASE_URL (the project) and SUPABASE_ACCESS_TOKEN (a personal "
+                       "access token, https://supabase.com/dashboard/account/tokens)", "no-token")
         if not candidates and environment.supabase_url_variable():
             raise Stop(
                 ExitCode.USAGE,
@@ -204,6 +217,32 @@ def _target(args) -> str:
     return chosen.url
 
 
+def _api(args, ref: str, token: str):
+    """The project's database through the Management API, probed with a harmless query."""
+    from wizard.core import https
+
+    database = https.ApiDatabase(ref, token, args.api_url or https.DEFAULT_API_URL,
+                                 timeout=args.connect_timeout, on_notice=say)
+    say(f"Target: Supabase project {ref} over HTTPS ({database.endpoint}, token from SUPABASE_ACCESS_TOKEN)")
+    try:
+        version = database.probe()
+        database.timeout = args.request_timeout
+    except https.ApiError as exc:
+        raise _api_stop(exc, ref) from None
+    except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
+        raise Stop(ExitCode.CONNECT, f"the Management API answered the probe with an error: {exc}", "https") from None
+    say(f"  PostgreSQL {version}")
+    return database
+
+
+def _api_stop(exc, ref: str | None) -> Stop:
+    from wizard.core import advice
+
+    entry = advice.entry("https", exc.kind, ref=ref, message=exc.message)
+    message = exc.message + (f". {plain(entry.fix)}" if entry else "")
+    return Stop(ExitCode.CONNECT, message, exc.connect_kind)
+
+
 def _consent(question: str) -> bool:
     """Ask on a terminal; never assume yes elsewhere."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
@@ -212,6 +251,12 @@ def _consent(question: str) -> bool:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
     except EOFError:
         return False
+
+
+def _open(args):
+    """The target database: a psycopg connection, or the Management API."""
+    target = _target(args)
+    return _connect(args, target) if isinstance(target, str) else target
 
 
 def _connect(args, url: str):
@@ -246,7 +291,7 @@ def cmd_plan(args) -> int:
     from wizard.core import compat, history, preflight, runner
 
     loaded = _catalog(args)
-    conn = _connect(args, _target(args))
+    conn = _open(args)
     with conn:
         records = history.read(conn)
         todo = runner.pending(loaded, records) if loaded.ok else []
@@ -287,7 +332,7 @@ def cmd_status(args) -> int:
     from wizard.core import history, verify
 
     loaded = _catalog(args)
-    conn = _connect(args, _target(args))
+    conn = _open(args)
     with conn:
         records = history.read(conn)
         states = history.states(loaded, records)
@@ -397,14 +442,23 @@ class _Narrator:
         say(text)
 
 
+def _runner_for(conn):
+    from wizard.core import runner
+
+    if getattr(conn, "stateless", False):
+        from wizard.core.https import ApiRunner
+
+        return ApiRunner
+    return runner.Runner
+
+
 def cmd_apply(args) -> int:
     from wizard.core import advice, compat, preflight, runner
     from wizard.core.history import read
 
     loaded = _catalog(args)
     _check_folder(loaded)
-    url = _target(args)
-    conn = _connect(args, url)
+    conn = _open(args)
     with conn:
         todo = runner.pending(loaded, read(conn))
         findings = preflight.check(loaded, todo)
@@ -442,7 +496,7 @@ def cmd_apply(args) -> int:
             compat=not args.no_compat,
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
-        run = runner.Runner(conn, loaded, options, on_event=narrator)
+        run = _runner_for(conn)(conn, loaded, options, on_event=narrator)
         try:
             finished = run.run()
         except runner.LockHeld as exc:
@@ -476,7 +530,7 @@ def cmd_verify(args) -> int:
 
     loaded = _catalog(args)
     _check_folder(loaded)
-    conn = _connect(args, _target(args))
+    conn = _open(args)
 
     def show(result) -> None:
         if not args.json:
@@ -508,7 +562,7 @@ def cmd_adopt(args) -> int:
 
     loaded = _catalog(args)
     _check_folder(loaded)
-    conn = _connect(args, _target(args))
+    conn = _open(args)
     with conn:
         pending = runner.pending(loaded, history.read(conn))
         by_version = {m.version: m for m in loaded.migrations}
@@ -533,8 +587,8 @@ def cmd_adopt(args) -> int:
                     + (f" and {len(missing) - 15} more" if len(missing) > 15 else ""))
             raise Stop(ExitCode.FAILED, "nothing was adopted: apply those migrations instead, or finish running "
                        "them by hand first", "adopt-refused")
-        run = runner.Runner(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
-                            on_event=_Narrator(quiet=False))
+        run = _runner_for(conn)(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
+                                on_event=_Narrator(quiet=False))
         try:
             adopted = run.adopt(chosen)
         except runner.LockHeld as exc:
@@ -604,21 +658,32 @@ def cmd_doctor(args) -> int:
             )
         probes.append((candidate, result))
     working = next((c for c, r in probes if r.ok), None)
+    token = environment.get("SUPABASE_ACCESS_TOKEN")
+    api_ok = False
+    if token and ref and not args.local:
+        result = _probe_api(args, ref, token)
+        api_ok = result.ok
+        probes.append((None, result))
     missing = [name for name in ("SUPABASE_DB_PASSWORD", "SUPABASE_DB_URL", "SUPABASE_ACCESS_TOKEN")
-               if name not in found] if working is None and ref else []
-    paths = {"automated": working is not None, "manual": ref is not None}
+               if name not in found] if working is None and not api_ok and ref else []
+    paths = {"automated": working is not None or api_ok, "database": working is not None, "https": api_ok,
+             "manual": ref is not None}
 
     def advice_for(result) -> dict | None:
         if result.ok:
             return None
-        entry = advice.for_connection(result.result, result.reason, ref=ref)
+        if result.result.startswith("https-"):
+            entry = advice.entry("https", result.result.removeprefix("https-"), ref=ref, message=result.reason)
+        else:
+            entry = advice.for_connection(result.result, result.reason, ref=ref)
         return {"title": entry.title, "cause": plain(entry.cause), "fix": plain(entry.fix)}
 
     if working is not None:
         next_step = "Run 'migration-wizard apply' (it uses " + working.source + ")."
+    elif api_ok:
+        next_step = "Run 'migration-wizard apply': it goes through the Management API with your access token."
     elif probes:
-        first = advice.for_connection(probes[0][1].result, probes[0][1].reason, ref=ref)
-        next_step = plain(first.fix)
+        next_step = advice_for(probes[0][1])["fix"]
     elif ref:
         next_step = (f"Set SUPABASE_DB_PASSWORD in .env.local (Database settings: {links['database_settings']}), "
                      f"or paste the Session pooler connection string from {links['connect']} as SUPABASE_DB_URL. "
@@ -636,7 +701,7 @@ def cmd_doctor(args) -> int:
 
     if args.json:
         emit_json({
-            "ok": working is not None and not problems,
+            "ok": paths["automated"] and not problems,
             "project_ref": ref,
             "found": found,
             "missing": missing,
@@ -672,6 +737,12 @@ def cmd_doctor(args) -> int:
         if not probes:
             print("  none: no connection URL, and no database password to build one")
         for candidate, result in probes:
+            if candidate is None:  # the HTTPS path
+                state = "ok    " if result.ok else "FAILED"
+                print(f"  {state}  {result.source}: {result.url_masked}" + (f"  {result.reason}" if result.reason else ""))
+                if not result.ok:
+                    print(f"          {advice_for(result)['fix']}")
+                continue
             if result.ok:
                 kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will add auth.uid())" \
                     if result.compat_needed else "PostgreSQL"
@@ -681,16 +752,36 @@ def cmd_doctor(args) -> int:
                 print(f"  FAILED  {candidate.source}: {result.url_masked}  {help_text['title']}: {result.reason}")
                 print(f"          {help_text['fix']}")
         print("Paths")
-        print("  automated, database connection: " + ("possible" if paths["automated"] else
+        print("  automated, database connection: " + ("possible" if paths["database"] else
               "not possible yet: needs the database password or a connection string that works"))
+        print("  automated, HTTPS (access token): " + ("possible" if paths["https"] else
+              f"not possible yet: needs SUPABASE_ACCESS_TOKEN ({links['access_tokens']})" if not token else
+              "not possible: the token or the service failed (above)"))
         print("  manual, dashboard SQL editor:   " + (f"possible: {links['sql_editor']}" if paths["manual"] else
               "needs the project URL (SUPABASE_URL)"))
         print(f"Next step: {next_step}")
-    if problems and working is None:
+    if problems and not paths["automated"]:
         return ExitCode.USAGE
-    if working is None:
+    if not paths["automated"]:
         return ExitCode.CONNECT
     return ExitCode.OK
+
+
+def _probe_api(args, ref: str, token: str):
+    """The HTTPS path, tried with a harmless query; the result as a connection probe."""
+    from wizard.core import https
+    from wizard.core.connect import OK, Probe
+
+    database = https.ApiDatabase(ref, token, args.api_url or https.DEFAULT_API_URL, timeout=args.connect_timeout)
+    source = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
+    say(f"Trying {source}: {database.endpoint} ...")
+    try:
+        version = database.probe()
+    except https.ApiError as exc:
+        return Probe(source, database.endpoint, exc.connect_kind, exc.message)
+    except Exception as exc:
+        return Probe(source, database.endpoint, "https-service-error", str(exc))
+    return Probe(source, database.endpoint, OK, f"PostgreSQL {version}", server_version=version)
 
 
 def cmd_local(args) -> int:
@@ -756,7 +847,12 @@ def main(argv: list[str] | None = None) -> int:
 
         if os.environ.get("WIZARD_DEBUG"):
             raise
-        if isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
+        from wizard.core.https import ApiError
+
+        if isinstance(exc, ApiError):
+            stop = _api_stop(exc, None)
+            code, kind, message = stop.code, stop.kind, stop.message
+        elif isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
             code, kind = ExitCode.CONNECT, "connection-lost"
             message = f"the connection to the database was lost: {str(exc).strip()}"
         elif isinstance(exc, psycopg.Error):

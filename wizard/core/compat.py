@@ -17,11 +17,13 @@ _FUNCTIONS = ("uid", "role", "jwt", "email")
 
 # Read from the catalogs directly: they need no privilege on the auth schema, to_regprocedure does.
 _STATE = """
-SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')),
-       ARRAY(SELECT r FROM unnest(%(roles)s::text[]) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)),
+SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')) AS supabase,
+       ARRAY(SELECT r FROM unnest(%(roles)s::text[]) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r))
+         AS missing_roles,
        ARRAY(SELECT 'auth.' || f || '()' FROM unnest(%(functions)s::text[]) f
               WHERE NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                                  WHERE n.nspname = 'auth' AND p.proname = f AND p.pronargs = 0))
+         AS missing_functions
 """
 
 

@@ -48,11 +48,11 @@ COMMENT = (
 )
 
 _PRESENT = f"""
-SELECT to_regclass('{TABLE}') IS NOT NULL,
-       to_regclass('{META_TABLE}') IS NOT NULL,
+SELECT to_regclass('{TABLE}') IS NOT NULL AS cli_table,
+       to_regclass('{META_TABLE}') IS NOT NULL AS meta_table,
        (SELECT count(*) FROM pg_attribute
          WHERE attrelid = to_regclass('{TABLE}') AND attname IN ('statements', 'name')
-           AND NOT attisdropped) = 2
+           AND NOT attisdropped) = 2 AS cli_columns
 """
 
 APPLIED = "applied"
@@ -97,12 +97,9 @@ def ensure(conn: psycopg.Connection) -> None:
     cli_table, meta_table, columns = _present(conn)
     if cli_table and meta_table and columns:
         return
+    script = list(CLI_DDL) + ([META_DDL, COMMENT] if not meta_table else [])
     with conn.transaction():
-        for statement in CLI_DDL:
-            conn.execute(statement)
-        if not meta_table:
-            conn.execute(META_DDL)
-            conn.execute(COMMENT)
+        conn.execute(";\n".join(script))
 
 
 def read(conn: psycopg.Connection) -> dict[str, Record]:
@@ -113,11 +110,12 @@ def read(conn: psycopg.Connection) -> dict[str, Record]:
     name = "m.name" if columns else "NULL::text"
     if meta_table:
         query = f"""
-            SELECT m.version, coalesce({name}, w.name), w.checksum, w.applied_at, w.duration_ms, w.method
+            SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method
               FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)
              ORDER BY m.version"""
     else:
-        query = f"SELECT m.version, {name}, NULL, NULL, NULL, NULL FROM {TABLE} m ORDER BY m.version"
+        query = (f"SELECT m.version, {name} AS name, NULL AS checksum, NULL AS applied_at, NULL AS duration_ms, "
+                 f"NULL AS method FROM {TABLE} m ORDER BY m.version")
     return {row[0]: Record(*row) for row in conn.execute(query)}
 
 

@@ -67,16 +67,17 @@ class RunOptions:
     method: str = "automated"
 
 
-def _settings_sql(options: RunOptions, server_version: int) -> str:
+def _settings_sql(options: RunOptions, server_version: int, local: bool = False) -> str:
+    """The session settings of a run; ``local`` makes them last one transaction (SET LOCAL)."""
     parts = []
-    if server_version >= 140000:
+    if server_version >= 140000 and not local:
         # A backend whose client died (killed, network gone) notices within a second and rolls
         # back, instead of holding its locks until the statement ends.
         parts.append("SET client_connection_check_interval = 1000;\n")
     if options.statement_timeout is not None:
-        parts.append(f"SET statement_timeout = {int(options.statement_timeout * 1000)};\n")
+        parts.append(f"SET {'LOCAL ' if local else ''}statement_timeout = {int(options.statement_timeout * 1000)};\n")
     if options.table_lock_timeout is not None:
-        parts.append(f"SET lock_timeout = {int(options.table_lock_timeout * 1000)};\n")
+        parts.append(f"SET {'LOCAL ' if local else ''}lock_timeout = {int(options.table_lock_timeout * 1000)};\n")
     return "".join(parts)
 
 
@@ -105,9 +106,7 @@ class Runner:
         """Apply every pending migration in order (or only the given versions), stopping at the
         first failure. Raises LockHeld when another run keeps the lock past the timeout."""
         self.conn.autocommit = True
-        self._settings = _settings_sql(self.options, self.conn.info.server_version)
-        if self._settings:
-            self.conn.execute(self._settings)
+        self._session_setup()
         self._acquire_lock()
         try:
             if self.options.compat:
@@ -160,6 +159,11 @@ class Runner:
             return [AppliedMigration(m.version, m.name, 0) for m in todo]
         finally:
             self._release_lock()
+
+    def _session_setup(self) -> None:
+        self._settings = _settings_sql(self.options, self.conn.info.server_version)
+        if self._settings:
+            self.conn.execute(self._settings)
 
     def cancel(self) -> None:
         """Ask the run to stop (from another thread): the running migration is cancelled on the

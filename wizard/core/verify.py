@@ -111,18 +111,33 @@ def registration_check(conn: psycopg.Connection) -> CheckResult | None:
                            "a user cannot be inserted with email, password hash and name: these columns "
                            f"are required and have no default: {', '.join(required)}")
     names = list(values)
+    # One statement that inserts, reads back and always rolls back (by raising), so that it behaves
+    # the same over a connection and over HTTPS, where a request is a transaction of its own.
+    from psycopg import sql
+
+    block = sql.SQL(
+        "DO $check$ DECLARE found integer; BEGIN "
+        "INSERT INTO public.users ({columns}) VALUES ({values}); "
+        "SELECT count(*) INTO found FROM public.users WHERE email = {email}; "
+        "RAISE EXCEPTION 'migration-wizard registration check: %', found; END $check$"
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(n) for n in names),
+        values=sql.SQL(", ").join(sql.Literal(v) for v in values.values()),
+        email=sql.Literal(values["email"]),
+    )
     try:
-        with conn.transaction(force_rollback=True):
-            row = conn.execute(
-                f"INSERT INTO public.users ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-                "RETURNING email",
-                list(values.values()),
-            ).fetchone()
-            read = conn.execute("SELECT count(*) FROM public.users WHERE email = %s", (row[0],)).fetchone()[0]
+        conn.execute(block.as_string(None))
     except psycopg.Error as exc:
-        sqlstate = getattr(exc, "sqlstate", None) or ""
-        return CheckResult("registration", False,
-                           f"inserting a user the way registration does failed: {sqlstate} {str(exc).strip()}")
+        text = str(exc).strip()
+        marker = "migration-wizard registration check: "
+        if marker in text:
+            read = int(text.split(marker, 1)[1].split()[0])
+        else:
+            sqlstate = getattr(exc, "sqlstate", None) or ""
+            return CheckResult("registration", False,
+                               f"inserting a user the way registration does failed: {sqlstate} {text}")
+    else:
+        read = 0
     ok = read == 1
     return CheckResult("registration", ok,
                        "a user with " + ", ".join(names) + " was inserted, read back and rolled back"

@@ -1,0 +1,104 @@
+"""A local stand-in for the Supabase Management API's SQL endpoint, over a real PostgreSQL.
+
+``POST /v1/projects/<ref>/database/query`` with ``Authorization: Bearer <token>`` and a JSON body
+``{"query": sql}``: the query runs as one simple-protocol query string on a fresh connection, and
+the answer is the rows of its last result (a JSON array of objects), or a 400 with the service's
+error form, ``{"message": "Failed to run sql query: ERROR:  <SQLSTATE>: <message>\\nLINE n: ..."}``.
+Modes make it answer 401, 403, 404, 429 a few times before serving, or hang past the client's timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+
+PATH = re.compile(r"^/v1/projects/([a-z]{20})/database/query$")
+
+
+class ApiServer:
+    def __init__(self, database_url: str, ref: str, token: str):
+        self.database_url = database_url
+        self.ref = ref
+        self.token = token
+        self.mode = "ok"
+        self.rate_limited = 0  # how many 429 answers remain
+        self.requests: list[str] = []
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.http.shutdown()
+        self.http.server_close()
+
+    def run(self, query: str) -> tuple[int, object]:
+        try:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                cursor = conn.execute(query)
+                rows = []
+                while True:
+                    if cursor.description is not None:
+                        names = [c.name for c in cursor.description]
+                        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+                    if not cursor.nextset():
+                        break
+                return 201, rows
+        except psycopg.Error as exc:
+            text = str(exc).strip()
+            detail = f"\nDETAIL:  {exc.diag.message_detail}" if exc.diag.message_detail else ""
+            return 400, {"message": f"Failed to run sql query: ERROR:  {exc.sqlstate}: {text}{detail}\n"}
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status: int, body, headers: dict | None = None):
+                data = json.dumps(body, default=str).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (the timeout test)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                match = PATH.match(self.path)
+                if api.mode == "401" or self.headers.get("Authorization") != f"Bearer {api.token}":
+                    return self._answer(401, {"message": "Unauthorized"})
+                if api.mode == "403":
+                    return self._answer(403, {"message": "Your account does not have the necessary privileges"})
+                if api.mode == "404" or not match or match.group(1) != api.ref:
+                    return self._answer(404, {"message": "Project not found"})
+                if api.rate_limited > 0:
+                    api.rate_limited -= 1
+                    return self._answer(429, {"message": "Too many requests"}, {"Retry-After": "0.2"})
+                query = body.get("query", "")
+                api.requests.append(query)
+                if api.mode == "slow" and query.startswith("BEGIN;"):
+                    time.sleep(3)  # past the client's timeout; the request is then dropped
+                    return self._answer(504, {"message": "Gateway timeout"})
+                status, answer = api.run(query)
+                self._answer(status, answer)
+
+        return Handler

@@ -1,0 +1,142 @@
+"""The automated path over HTTPS (the Management API) with an access token and no database password."""
+
+import pytest
+from api_server import ApiServer
+from helpers import MIGRATIONS, assert_clean, history, migration_list, tables
+
+REF = "qwertyuiopasdfghjklz"
+TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def api(database):
+    with ApiServer(database, REF, TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A backend's folder: the project URL and an access token, no database password."""
+    (tmp_path / ".env.local").write_text(
+        f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n"
+    )
+    return tmp_path
+
+
+def wizard(cli, api, project, *args):
+    result = cli(*args, "--api-url", api.url, cwd=project)
+    assert_clean(result)
+    assert TOKEN not in result.output and TOKEN[4:20] not in result.output
+    return result
+
+
+def test_apply_status_verify_over_https(api, project, db, cli, supabase_cli, database):
+    applied = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", MIGRATIONS)
+    assert applied.code == 0, applied.err
+    assert [a["version"] for a in applied.json()["applied"]] == [f"{i:03d}" for i in range(1, 18)]
+    assert "over HTTPS" in applied.err
+    migration_requests = [q for q in api.requests if q.startswith("BEGIN;")]
+    assert len(migration_requests) == 17  # one request per migration, history rows inside it
+
+    status = wizard(cli, api, project, "status", "--json", "--migrations", MIGRATIONS)
+    assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * 17
+    methods = {r[0] for r in db.execute("SELECT method FROM supabase_migrations.migration_wizard_history")}
+    assert methods == {"https"}
+
+    verify = wizard(cli, api, project, "verify", "--json", "--migrations", MIGRATIONS)
+    assert verify.code == 0, [c for c in verify.json()["checks"] if not c["ok"]]
+
+    again = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", MIGRATIONS)
+    assert again.code == 0 and again.json()["applied"] == []
+
+    plan = wizard(cli, api, project, "plan", "--json", "--migrations", MIGRATIONS)
+    assert plan.code == 0 and plan.json()["pending"] == []
+
+    supabase_project = project / "cli"
+    (supabase_project / "supabase").mkdir(parents=True)
+    (supabase_project / "supabase" / "migrations").symlink_to(MIGRATIONS)
+    rows = migration_list(supabase_cli, supabase_project, database)
+    assert rows == {f"{i:03d}": (f"{i:03d}", f"{i:03d}") for i in range(1, 18)}
+
+
+def test_a_failing_migration_over_https_leaves_nothing_and_is_located(api, project, folder, db, cli):
+    folder.write("001_users.sql", "CREATE TABLE users (id int PRIMARY KEY);")
+    folder.write("002_broken.sql", """
+        CREATE TABLE posts (id int PRIMARY KEY);
+        CREATE INDEX posts_author_idx ON posts (id);
+        INSERT INTO posts (id, author)
+          VALUES (1, 2);
+    """)
+    result = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", folder.path)
+    assert result.code == 1
+    failed = result.json()["failed"]
+    assert (failed["version"], failed["sqlstate"], failed["line"], failed["statement_index"]) == ("002", "42703", 3, 3)
+    assert result.json()["advice"]["key"] == "sqlstate.42703"
+    assert history(db) == ["001"]
+    assert tables(db) == {"users"}
+
+    text = wizard(cli, api, project, "apply", "--yes", "--migrations", folder.path)
+    assert "002_broken.sql:3" in text.err and "Fix:" in text.err
+
+
+def test_a_function_body_error_over_https_names_its_line(api, project, folder, cli):
+    folder.write("001_fn.sql", "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  SELEC 1;\nEND\n$$;")
+    result = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", folder.path)
+    assert result.json()["failed"]["sqlstate"] == "42601"
+    assert result.json()["failed"]["line"] == 3
+
+
+@pytest.mark.parametrize("mode, kind, words", [
+    ("401", "https-unauthorized", "refused"),
+    ("403", "https-forbidden", "may not reach project"),
+    ("404", "https-not-found", "knows no project"),
+])
+def test_service_refusals_have_their_own_message_and_exit_3(api, project, db, cli, mode, kind, words):
+    api.mode = mode
+    result = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", MIGRATIONS)
+    assert result.code == 3
+    assert result.json()["error"]["kind"] == kind
+    assert words in result.json()["error"]["message"]
+    assert history(db) == []
+
+
+def test_a_wrong_token_is_refused(api, project, cli):
+    (project / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN=sbp_wrong\n")
+    result = wizard(cli, api, project, "status", "--json", "--migrations", MIGRATIONS)
+    assert result.code == 3 and result.json()["error"]["kind"] == "https-unauthorized"
+    assert "sbp_wrong" not in result.output
+
+
+def test_rate_limits_are_waited_out_and_shown(api, project, folder, db, cli):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    api.rate_limited = 3
+    result = wizard(cli, api, project, "apply", "--yes", "--migrations", folder.path)
+    assert result.code == 0, result.err
+    assert "rate limiting" in result.err
+    assert history(db) == ["001"]
+
+
+def test_a_request_past_the_timeout(api, project, folder, db, cli):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    api.mode = "slow"
+    result = wizard(cli, api, project, "apply", "--yes", "--json", "--request-timeout", "1", "--migrations", folder.path)
+    assert result.code == 3
+    assert result.json()["error"]["kind"] == "https-timeout"
+    assert "status" in result.json()["error"]["message"]
+    assert history(db) == []
+
+
+def test_doctor_lists_and_probes_the_https_path(api, project, cli):
+    result = wizard(cli, api, project, "doctor", "--json")
+    assert result.code == 0
+    report = result.json()
+    assert report["paths"]["https"] is True and report["paths"]["automated"] is True
+    (candidate,) = [c for c in report["candidates"] if c["source"].startswith("SUPABASE_ACCESS_TOKEN")]
+    assert candidate["result"] == "ok"
+    assert report["found"]["SUPABASE_ACCESS_TOKEN"]["value"].startswith("sbp_****")
+
+    api.mode = "401"
+    refused = wizard(cli, api, project, "doctor", "--json")
+    assert refused.code == 3
+    (candidate,) = refused.json()["candidates"]
+    assert candidate["result"] == "https-unauthorized" and candidate["advice"]["fix"]
