@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
     adopt.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
+    manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
+    manual.add_argument("--export", metavar="DIR", type=Path, required=True,
+                        help="write one file per migration (parts where needed) and an index into DIR")
+    command("check-remote", "check through the project's REST API (no database credential) that every table "
+            "the migrations create exists")
     local = command("local", "the local embedded PostgreSQL")
     local.add_argument("action", choices=("start", "url", "stop"),
                        help="start: start it and print its URL; url: print its URL; stop: stop it")
@@ -784,6 +789,68 @@ def _probe_api(args, ref: str, token: str):
     return Probe(source, database.endpoint, OK, f"PostgreSQL {version}", server_version=version)
 
 
+def cmd_manual(args) -> int:
+    from wizard.core import env, manual
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    try:
+        ref = env.load(env_file=args.env_file).supabase_ref()
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    try:
+        written = manual.export(loaded, args.export, ref)
+    except OSError as exc:
+        raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
+    index, files = written[0], written[1:]
+    if args.json:
+        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref)})
+    else:
+        print(f"Wrote {len(files)} file(s) and {index}.")
+        print(f"Run them in order in the SQL editor: {manual.sql_editor_url(ref)}")
+        print("Then 'migration-wizard check-remote' checks every table exists.")
+    return ExitCode.OK
+
+
+_REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
+
+
+def cmd_check_remote(args) -> int:
+    from wizard.core import env, manual
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    variable = environment.supabase_url_variable()
+    key_name = next((k for k in _REST_KEYS if environment.get(k)), None)
+    if not variable or not key_name:
+        raise Stop(ExitCode.USAGE, "check-remote needs the project URL (SUPABASE_URL) and an API key "
+                   "(SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY), from .env.local or the environment", "no-key")
+    base = environment.get(variable).strip()
+    names = manual.tables(loaded)
+    say(f"Checking {len(names)} table(s) through {base}/rest/v1 with {key_name} ...")
+    try:
+        states = manual.rest_check(base, environment.get(key_name), names, timeout=args.connect_timeout)
+    except manual.RestError as exc:
+        code = ExitCode.CONNECT if exc.kind in ("bad-key", "unreachable") else ExitCode.FAILED
+        raise Stop(code, exc.message + (". Check the key in .env.local: it must belong to this project"
+                                        if exc.kind == "bad-key" else ""), f"rest-{exc.kind}") from None
+    missing = [n for n, state in states.items() if state == manual.MISSING]
+    if args.json:
+        emit_json({"ok": not missing, "tables": [{"name": n, "state": st} for n, st in states.items()]})
+    else:
+        for name, state in states.items():
+            mark = {"exists": "ok  ", "exists-without-grants": "ok  ", "missing": "MISSING"}[state]
+            note = " (exists; this key's role has no grant on it)" if state == manual.EXISTS_WITHOUT_GRANTS else ""
+            print(f"  {mark}  {name}{note}")
+        print("All tables exist." if not missing else f"{len(missing)} of {len(states)} tables are missing: run the "
+              "migrations that create them (the first missing one shows where to resume).")
+    return ExitCode.OK if not missing else ExitCode.FAILED
+
+
 def cmd_local(args) -> int:
     server = _local_server(args)
     if args.action == "start":
@@ -818,6 +885,8 @@ COMMANDS = {
     "status": cmd_status,
     "verify": cmd_verify,
     "doctor": cmd_doctor,
+    "manual": cmd_manual,
+    "check-remote": cmd_check_remote,
     "adopt": cmd_adopt,
     "local": cmd_local,
 }

@@ -304,7 +304,13 @@ class ApiRunner(Runner):
     def cancel(self) -> None:
         self._cancelled = True  # the request in flight finishes or fails on the server; nothing after it starts
 
-    def _record(self, migration: Migration, statements: list[str]) -> str:
+    def _run_script(self, query: str) -> None:
+        self.conn.request(query)
+
+    def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
+        return self._record(migration, statements, method)
+
+    def _record(self, migration: Migration, statements: list[str], method: str = "https") -> str:
         return bind(
             "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
             "VALUES (%(v)s, %(n)s, " + _encoded_array(statements).replace("%", "%%") + ");\n"
@@ -315,7 +321,7 @@ class ApiRunner(Runner):
             "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
             "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
             "applied_by = current_user, tool_version = EXCLUDED.tool_version",
-            {"v": migration.version, "n": migration.name, "c": migration.checksum, "m": "https", "t": __version__},
+            {"v": migration.version, "n": migration.name, "c": migration.checksum, "m": method, "t": __version__},
         )
 
     def _apply(self, migration: Migration):

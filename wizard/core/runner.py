@@ -137,9 +137,10 @@ class Runner:
         finally:
             self._release_lock()
 
-    def adopt(self, migrations: list[Migration]) -> list[AppliedMigration]:
+    def adopt(self, migrations: list[Migration], method: str = "adopted") -> list[AppliedMigration]:
         """Record migrations as applied without running them (their objects are already there,
-        made by hand): one transaction for all, under the run lock."""
+        made by hand, or a person just ran them in the dashboard: method "manual"): one
+        transaction for all, under the run lock."""
         self.conn.autocommit = True
         self._acquire_lock()
         try:
@@ -149,16 +150,21 @@ class Runner:
             if not todo:
                 return []
             query = "BEGIN;\n" + "".join(
-                history.record_sql(m, [s.text for s in m.statements], "adopted").as_string(self.conn) + ";\n"
-                for m in todo
+                self._record_sql(m, [s.text for s in m.statements], method) + ";\n" for m in todo
             ) + "COMMIT;"
-            error = self._stream(query, lambda result: None)
-            if error is not None:
-                self._rollback_quietly()
-                raise psycopg.DatabaseError(f"recording the adopted migrations failed: {error.message}")
+            self._run_script(query)
             return [AppliedMigration(m.version, m.name, 0) for m in todo]
         finally:
             self._release_lock()
+
+    def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
+        return history.record_sql(migration, statements, method).as_string(self.conn)
+
+    def _run_script(self, query: str) -> None:
+        error = self._stream(query, lambda result: None)
+        if error is not None:
+            self._rollback_quietly()
+            raise psycopg.DatabaseError(f"recording the migrations failed: {error.message}")
 
     def _session_setup(self) -> None:
         self._settings = _settings_sql(self.options, self.conn.info.server_version)
@@ -239,8 +245,8 @@ class Runner:
         query = prefix + migration.body_for_transaction + "\n;"
         # The history rows follow in a query of their own: a statement's text repeated in the same
         # query string would stop the server from locating errors inside function bodies.
-        record = history.record_sql(migration, [s.text for s in statements], self.options.method)
-        finish = _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
+        record = self._record_sql(migration, [s.text for s in statements], self.options.method)
+        finish = _RESET_SESSION + self._settings + record + ";\nCOMMIT;"
 
         done = 0  # results received: BEGIN, then one per statement
         total = len(statements)
@@ -301,8 +307,8 @@ class Runner:
                 self._emit(Notice(note))
                 return diagnosis
             self._emit(StatementDone(migration.version, statement.index, len(statements)))
-        record = history.record_sql(migration, [s.text for s in statements], self.options.method)
-        query = "BEGIN;\n" + _RESET_SESSION + self._settings + record.as_string(self.conn) + ";\nCOMMIT;"
+        record = self._record_sql(migration, [s.text for s in statements], self.options.method)
+        query = "BEGIN;\n" + _RESET_SESSION + self._settings + record + ";\nCOMMIT;"
         error = self._stream(query, lambda result: None)
         if error is not None:
             self._rollback_quietly()

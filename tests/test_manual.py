@@ -1,0 +1,157 @@
+"""The manual path's engine: export for the SQL editor, the REST presence check, pasted dashboard
+errors, manual records and kept progress."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import pytest
+from helpers import MIGRATIONS, assert_clean, history
+
+from wizard.core import catalog, history as wizard_history, manual
+from wizard.core.diagnosis import diagnose
+from wizard.core.https import _statement_naming, parse_error
+from wizard.core.runner import Runner
+
+ANON = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.dGVzdC1zaWduYXR1cmUtb2YtdGhlLWtleQ"
+
+
+class PostgrestStandIn:
+    """Answers /rest/v1/<table>?select=*&limit=0 like PostgREST, from a real database's catalog."""
+
+    def __init__(self, database_url: str, key: str):
+        self.database_url, self.key = database_url, key
+        self.no_grant: set[str] = set()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                table = self.path.split("/rest/v1/", 1)[1].split("?", 1)[0]
+                if self.headers.get("apikey") != stand_in.key:
+                    return self.answer(401, {"code": "PGRST301", "message": "Invalid API key"})
+                if table in stand_in.no_grant:
+                    return self.answer(401, {"code": "42501", "message": f"permission denied for table {table}"})
+                with psycopg.connect(stand_in.database_url) as conn:
+                    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]
+                if not exists:
+                    return self.answer(404, {"code": "PGRST205", "message": f"Could not find the table 'public.{table}'"})
+                self.answer(200, [])
+
+            def answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}"
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def rest(database):
+    stand_in = PostgrestStandIn(database, ANON)
+    yield stand_in
+    stand_in.close()
+
+
+def test_export_writes_every_migration_and_an_index(tmp_path, cli):
+    (tmp_path / ".env.local").write_text("SUPABASE_URL=https://abcdefghijklmnopqrst.supabase.co\n")
+    result = cli("manual", "--export", tmp_path / "out", "--migrations", MIGRATIONS, cwd=tmp_path)
+    assert result.code == 0, result.err
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(files) == 18 and "INDEX.md" in files
+    index = (tmp_path / "out" / "INDEX.md").read_text()
+    assert "https://supabase.com/dashboard/project/abcdefghijklmnopqrst/sql/new" in index
+    assert index.index("001_create_schema.sql") < index.index("017_create_session_analytics.sql")
+    assert (tmp_path / "out" / "007_seed_assessment_questions.sql").read_text() == (
+        MIGRATIONS / "007_seed_assessment_questions.sql"
+    ).read_text()
+
+
+def test_large_files_are_split_at_statement_boundaries(folder, db):
+    folder.write("001_big.sql", "CREATE TABLE big (id int, label text);\n" + "".join(
+        f"INSERT INTO big VALUES ({i}, '{'x' * 50} {i}');\n" for i in range(300)))
+    (migration,) = catalog.load(folder.path).migrations
+    pieces = manual.parts(migration, max_bytes=4000)
+    assert len(pieces) > 3
+    assert pieces[0].first_statement == 1 and pieces[-1].last_statement == 301
+    assert all(b.first_statement == a.last_statement + 1 for a, b in zip(pieces, pieces[1:]))
+    assert all(len(p.sql.encode()) <= 4000 + 200 for p in pieces)
+    for piece in pieces:  # a person pastes each part in turn
+        db.execute(piece.sql)
+    assert db.execute("SELECT count(*) FROM big").fetchone() == (300,)
+
+
+def test_check_remote_through_the_rest_api(tmp_path, rest, db, cli):
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL={rest.url}\nSUPABASE_ANON_KEY={ANON}\n")
+    missing = cli("check-remote", "--json", "--migrations", MIGRATIONS, cwd=tmp_path)
+    assert_clean(missing)
+    assert missing.code == 1
+    states = {t["name"]: t["state"] for t in missing.json()["tables"]}
+    assert len(states) == 25 and set(states.values()) == {"missing"}
+
+    Runner(db, catalog.load(MIGRATIONS)).run()
+    rest.no_grant.add("audit_logs")
+    present = cli("check-remote", "--json", "--migrations", MIGRATIONS, cwd=tmp_path)
+    assert present.code == 0, present.output
+    states = {t["name"]: t["state"] for t in present.json()["tables"]}
+    assert states["audit_logs"] == "exists-without-grants" and states["users"] == "exists"
+    assert ANON not in missing.output + present.output
+
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL={rest.url}\nSUPABASE_ANON_KEY=eyJ.wrong.key\n")
+    refused = cli("check-remote", "--migrations", MIGRATIONS, cwd=tmp_path)
+    assert refused.code == 3 and "refused the key" in refused.err
+
+
+def test_a_pasted_dashboard_error_is_located_and_advised(folder):
+    folder.write("001_policies.sql", """
+        CREATE TABLE notes (id int);
+        ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY notes_read ON notes FOR SELECT USING (true);
+    """)
+    (migration,) = catalog.load(folder.path).migrations
+    pasted = 'Failed to run sql query: ERROR:  42710: policy "notes_read" for table "notes" already exists'
+    error = parse_error(pasted)
+    assert (error.sqlstate, error.message) == ("42710", 'policy "notes_read" for table "notes" already exists')
+    found = diagnose(migration, error, statement=_statement_naming(migration, error.message))
+    assert (found.line, found.statement_index) == (3, 3)
+    from wizard.core import advice
+
+    assert "adopt" in advice.for_failure(found, catalog.load(folder.path)).actions
+
+
+def test_a_migration_run_by_hand_is_recorded_as_manual(folder, database, db, cli):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    loaded = catalog.load(folder.path)
+    db.execute(loaded.migrations[0].text)  # the person pastes it into the SQL editor
+    Runner(db, loaded).adopt([loaded.migrations[0]], method="manual")
+    assert history(db) == ["001"]
+    assert wizard_history.read(db)["001"].method == "manual"
+    result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert [a["version"] for a in result.json()["applied"]] == ["002"]
+
+
+def test_progress_is_kept_between_runs(tmp_path, folder):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    loaded = catalog.load(folder.path)
+    assert manual.next_to_run(loaded, manual.load_progress(tmp_path)).version == "001"
+    manual.confirm(tmp_path, loaded.migrations[0])
+    assert manual.next_to_run(loaded, manual.load_progress(tmp_path)).version == "002"  # after a restart too
+    folder.write("001_a.sql", "CREATE TABLE a (id int, changed int);")
+    assert manual.next_to_run(catalog.load(folder.path), manual.load_progress(tmp_path)).version == "001"
