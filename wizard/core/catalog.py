@@ -28,6 +28,13 @@ _BOUNDARIES = {"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT"}
 _META_COMMAND = re.compile(r"^[ \t]*(\\[a-zA-Z!?]+)", re.MULTILINE)
 
 
+def location(file: str, line: int | None = None, column: int | None = None) -> str:
+    """file:line:column, as far as known."""
+    if line is None:
+        return file
+    return f"{file}:{line}" + (f":{column}" if column is not None else "")
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement of a migration file."""
@@ -57,12 +64,7 @@ class Problem:
     column: int | None = None
 
     def location(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return location(self.file, self.line, self.column)
 
     def to_json(self) -> dict:
         return {

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 from psycopg import pq
 
-from wizard.core.catalog import Migration, Statement
+from wizard.core.catalog import Migration, Statement, location
 
 _FIELD = pq.DiagnosticField
 _OBJECT = (
@@ -36,12 +36,7 @@ class Diagnosis:
     context: str | None = None
 
     def location(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return location(self.file, self.line, self.column)
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -304,9 +304,6 @@ class ApiRunner(Runner):
     def cancel(self) -> None:
         self._cancelled = True  # the request in flight finishes or fails on the server; nothing after it starts
 
-    def _run_script(self, query: str) -> None:
-        self.conn.request(query)
-
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
         return self._record(migration, statements, method)
 
@@ -349,26 +346,22 @@ class ApiRunner(Runner):
             self._emit(StatementDone(migration.version, index, len(statements)))
         return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
 
-    def _apply_without_transaction(self, migration: Migration):
-        statements = migration.statements
-        self._emit(MigrationStarted(migration.version, migration.name, len(statements), False))
-        started = time.monotonic()
-        for statement in statements:
-            if self._cancelled:
-                raise Interrupted()
-            try:
-                self.conn.request(statement.text)
-            except psycopg.Error as exc:
-                diagnosis = self._diagnose(migration, exc, statement)
-                self._emit(Notice(f"{migration.filename} runs outside a transaction: its first "
-                                  f"{statement.index - 1} statement(s) stay applied."))
-                return diagnosis
-            self._emit(StatementDone(migration.version, statement.index, len(statements)))
+    def _execute(self, query: str) -> ServerError | None:
         try:
-            self.conn.request("BEGIN;\n" + self._record(migration, [s.text for s in statements]) + ";\nCOMMIT;")
+            self.conn.request(query)
         except psycopg.Error as exc:
-            return self._history_failure(migration, _server_error(exc))
-        return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
+            error = _server_error(exc)
+            line, column = getattr(error, "line", None), getattr(error, "column", None)
+            if line is not None:  # LINE n of the query: make it a position in the query's text
+                lines = query.split("\n")
+                if line <= len(lines):
+                    position = sum(len(l) + 1 for l in lines[: line - 1]) + (column or 1)
+                    error = ServerError(error.sqlstate, error.message, error.detail, error.hint, position, None)
+            return error
+        return None
+
+    def _rollback_quietly(self) -> None:
+        pass  # a failed request leaves no transaction open
 
     def _diagnose(self, migration: Migration, exc: psycopg.Error, statement=None):
         error = _server_error(exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.core.catalog import Catalog, Migration, Problem, Statement
+from wizard.core.catalog import Catalog, Migration, Problem, Statement, location
 
 ERROR = "error"
 WARNING = "warning"
@@ -36,12 +36,7 @@ class Finding:
         }
 
     def location(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return location(self.file, self.line, self.column)
 
 
 def _from_problem(problem: Problem, severity: str = ERROR) -> Finding:

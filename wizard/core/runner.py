@@ -160,8 +160,12 @@ class Runner:
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
         return history.record_sql(migration, statements, method).as_string(self.conn)
 
+    def _execute(self, query: str) -> ServerError | None:
+        """Run a query whose results do not matter; the server's error, if any."""
+        return self._stream(query, lambda result: None)
+
     def _run_script(self, query: str) -> None:
-        error = self._stream(query, lambda result: None)
+        error = self._execute(query)
         if error is not None:
             self._rollback_quietly()
             raise psycopg.DatabaseError(f"recording the migrations failed: {error.message}")
@@ -289,7 +293,7 @@ class Runner:
         for statement in statements:
             if self._cancelled:
                 raise Interrupted()
-            error = self._stream(statement.text, lambda result: None)
+            error = self._execute(statement.text)
             if error is not None:
                 self._rollback_quietly()
                 if self._cancelled and error.sqlstate == "57014":
@@ -309,7 +313,7 @@ class Runner:
             self._emit(StatementDone(migration.version, statement.index, len(statements)))
         record = self._record_sql(migration, [s.text for s in statements], self.options.method)
         query = "BEGIN;\n" + _RESET_SESSION + self._settings + record + ";\nCOMMIT;"
-        error = self._stream(query, lambda result: None)
+        error = self._execute(query)
         if error is not None:
             self._rollback_quietly()
             return self._history_failure(migration, error)

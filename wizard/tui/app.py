@@ -1,0 +1,134 @@
+"""The terminal wizard: Welcome, Environment, Path, Apply, Verify and Done, in that order, with
+Troubleshoot over any of them when something fails. A front end over ``wizard.core``: the screens
+show the engine's events, diagnoses, checks and advice; the database work runs in thread workers."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+# Editors that open a file at a line with +LINE.
+_LINE_ARGUMENT = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "jed", "mg"}
+# Clipboard commands, for terminals that ignore OSC 52 (macOS Terminal, some multiplexers).
+_CLIPBOARDS = (["pbcopy"], ["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the wizard is pointed at: the command line's options."""
+
+    migrations: Path | None = None  # the folder (default ./migrations, else ./supabase/migrations)
+    database_url: str | None = None
+    local: bool = False  # the local embedded PostgreSQL
+    local_dir: Path | None = None
+    env_file: Path | None = None
+    cwd: Path | None = None  # the project: where .env and .env.local are read
+    environ: dict[str, str] | None = None  # the process environment (default: this process's)
+    connect_timeout: float = 10.0
+    api_url: str | None = None  # the Management API's address
+    target_name: str | None = None  # shown instead of the target's (masked) URL
+    show_times: bool = True  # durations and elapsed time; off for screenshots that must not change
+
+    @property
+    def project(self) -> Path:
+        return (self.cwd or Path.cwd()).resolve()
+
+    def folder(self) -> Path:
+        from wizard.core.catalog import default_directory
+
+        return self.migrations or default_directory(self.project)
+
+    def show_path(self, path: Path) -> str:
+        """A path as the user thinks of it: relative to the project when inside it."""
+        path = path.resolve()
+        for base in (self.project, self.folder().resolve().parent):
+            if path.is_relative_to(base):
+                return str(path.relative_to(base))
+        return str(path)
+
+
+def theme_for(environ: dict[str, str], available: set[str]) -> str:
+    """MIGRATION_WIZARD_THEME when it names a theme; else light or dark after the terminal's
+    background (COLORFGBG, set by many terminals: "15;0" is light text on black)."""
+    chosen = environ.get("MIGRATION_WIZARD_THEME", "")
+    if chosen in available:
+        return chosen
+    background = environ.get("COLORFGBG", "").rpartition(";")[2]
+    return "textual-light" if background in ("7", "15") else "textual-dark"
+
+
+class WizardApp(App[int]):
+    CSS_PATH = "wizard.tcss"
+    TITLE = "migration-wizard"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, **settings) -> None:
+        super().__init__()
+        self.settings = Settings(**settings)
+        self.theme = theme_for(os.environ, set(self.available_themes))
+
+    def on_mount(self) -> None:
+        self.walk()
+
+    @work(group="walk")
+    async def walk(self) -> None:
+        """The steps in order, each given the answer of the one before; a step that answers None
+        goes back one step."""
+        from wizard.tui.screens.apply import ApplyScreen
+        from wizard.tui.screens.done import DoneScreen
+        from wizard.tui.screens.environment import EnvironmentScreen
+        from wizard.tui.screens.path import PathScreen
+        from wizard.tui.screens.verify import VerifyScreen
+        from wizard.tui.screens.welcome import WelcomeScreen
+
+        steps = (WelcomeScreen, EnvironmentScreen, PathScreen, ApplyScreen, VerifyScreen, DoneScreen)
+        answers: list = [None]
+        while len(answers) <= len(steps):
+            answer = await self.push_screen_wait(steps[len(answers) - 1](answers[-1]))
+            if answer is not None:
+                answers.append(answer)
+            elif len(answers) > 1:
+                answers.pop()
+        self.exit(0)
+
+    def copy(self, text: str, what: str) -> None:
+        """Copy to the clipboard: OSC 52 through the terminal, and the system's clipboard command
+        where there is one."""
+        self.copy_to_clipboard(text)
+        for command in _CLIPBOARDS:
+            if shutil.which(command[0]):
+                try:
+                    subprocess.run(command, input=text.encode(), capture_output=True, timeout=3, check=True)
+                    break
+                except (OSError, subprocess.SubprocessError):
+                    continue
+        self.notify(f"{what} is on the clipboard ({len(text)} characters).")
+
+    def edit(self, path: Path, line: int | None) -> bool:
+        """Open a file in $VISUAL or $EDITOR (at the line, when the editor takes +LINE), the wizard
+        suspended meanwhile. False when no editor could run."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        command = shlex.split(editor)
+        if line and Path(command[0]).name in _LINE_ARGUMENT:
+            command.append(f"+{line}")
+        command.append(str(path))
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.suspend():
+                subprocess.run(command)
+        except SuspendNotSupported:
+            self.notify(f"This terminal cannot hand over to an editor: open {path} yourself.", severity="warning")
+            return False
+        except OSError as exc:
+            self.notify(f"Cannot start {editor} ({exc.strerror}): set $EDITOR.", severity="error")
+            return False
+        return True

@@ -1,0 +1,38 @@
+"""What every step of the wizard shares: the steps bar, the footer with the keys, and the
+troubleshoot screen for a failure, including a worker's error that nobody expected."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from wizard.tui.screens.troubleshoot import Trouble, TroubleshootScreen
+from wizard.tui.widgets import Steps
+
+Answer = TypeVar("Answer")
+
+
+class Step(Screen[Answer]):
+    STEP = "Welcome"
+
+    def compose(self) -> ComposeResult:
+        yield Steps(self.STEP)
+        yield from self.body()
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def troubleshoot(self, trouble: Trouble) -> None:
+        self.app.push_screen(TroubleshootScreen(trouble), self.after_trouble)
+
+    def after_trouble(self, answer: str | None) -> None:
+        """What the troubleshoot screen answered: "retry", "adopt", or None (back)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            self.troubleshoot(Trouble.unexpected(event.worker.error))

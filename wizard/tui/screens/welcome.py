@@ -1,0 +1,131 @@
+"""Welcome: what the wizard will do, the migration folder and how many migrations it holds, the
+target. Answers the folder's catalog."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from wizard.tui.screens.step import Step
+
+if TYPE_CHECKING:
+    from wizard.core.catalog import Catalog
+
+INTRO = """\
+This wizard applies the SQL migrations of a folder to your database, in file-name order, each in \
+one transaction, recorded where the Supabase CLI records them. Then it proves the result.
+
+  1. [b]Environment[/b]  what your .env files hold, and each way to reach the database
+  2. [b]Path[/b]         over a database connection, over HTTPS with an access token, or by hand;
+                 pre-flight checks before anything runs
+  3. [b]Apply[/b]        the pending migrations, live; a failure opens Troubleshoot with the fix
+  4. [b]Verify[/b]       every table, index, policy and seed row the migrations create
+  5. [b]Done[/b]         the connection URL for your backend, and what to do next"""
+
+
+class WelcomeScreen(Step["Catalog"]):
+    STEP = "Welcome"
+    BINDINGS = [
+        Binding("enter", "start", "Start", priority=True),
+        Binding("r", "reload", "Read the folder again"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    class Surveyed(Message):
+        def __init__(self, folder: str, target: str, catalog: Catalog | None) -> None:
+            super().__init__()
+            self.folder = folder
+            self.target = target
+            self.catalog = catalog
+
+    def __init__(self, _: None = None) -> None:
+        super().__init__()
+        self.catalog: Catalog | None = None
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="welcome"):
+            yield Static(Content.from_markup(INTRO), id="intro")
+            yield Static(self._fact("Folder", "reading…"), id="folder")
+            yield Static(self._fact("Target", "…"), id="target")
+
+    @staticmethod
+    def _fact(name: str, text: str) -> Content:
+        return Content.from_markup("[b]$name[/]  ", name=f"{name:<7}") + Content(text)
+
+    def on_mount(self) -> None:
+        self.survey()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def survey(self) -> None:
+        """Read the folder and the environment (no connection yet)."""
+        from wizard.core import catalog as folders
+        from wizard.core import env
+
+        settings = self.app.settings
+        directory = settings.folder()
+        shown = settings.show_path(directory)
+        try:
+            loaded = folders.load(directory)
+        except folders.FolderNotFound:
+            hint = "" if settings.migrations else " (looked for ./migrations and ./supabase/migrations)"
+            self.post_message(self.Surveyed(f"{shown} does not exist{hint}: pass --migrations DIR", "", None))
+            return
+        count = len(loaded.migrations)
+        text = f"{shown}: {count} migration{'s' * (count != 1)}"
+        if loaded.migrations:
+            text += f" ({loaded.migrations[0].version} to {loaded.migrations[-1].version})"
+        if loaded.ignored:
+            text += f"; ignored: {', '.join(loaded.ignored)}"
+        if loaded.problems:
+            text += f"; {len(loaded.problems)} problem(s), shown before anything runs"
+        try:
+            environment = env.load(settings.cwd, settings.env_file, settings.environ)
+        except env.EnvFileError as exc:
+            self.post_message(self.Surveyed(text, str(exc), loaded))
+            return
+        self.post_message(self.Surveyed(text, _target(settings, environment), loaded))
+
+    def on_welcome_screen_surveyed(self, message: Surveyed) -> None:
+        self.catalog = message.catalog
+        self.query_one("#folder", Static).update(self._fact("Folder", message.folder))
+        self.query_one("#target", Static).update(self._fact("Target", message.target))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return self.catalog is not None or None
+        return True
+
+    def action_start(self) -> None:
+        self.dismiss(self.catalog)
+
+    def action_reload(self) -> None:
+        self.catalog = None
+        self.refresh_bindings()
+        self.survey()
+
+
+def _target(settings, environment) -> str:
+    """Where the migrations will go, as far as the settings and the environment say."""
+    from wizard.core import env
+
+    if settings.local:
+        return settings.target_name or "the local database (embedded PostgreSQL)"
+    if settings.database_url:
+        return settings.target_name or env.mask_url(settings.database_url)
+    ref = environment.supabase_ref()
+    found = env.candidates(environment)
+    if found:
+        return f"{found[0].masked} (from {found[0].source})"
+    if ref and environment.get("SUPABASE_ACCESS_TOKEN"):
+        return f"Supabase project {ref}, over HTTPS with the access token"
+    if ref:
+        return f"Supabase project {ref}: no database password or connection string yet (next step)"
+    return "the local database (embedded PostgreSQL): nothing else is configured"

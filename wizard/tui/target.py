@@ -1,0 +1,133 @@
+"""The ways into the target database, as the wizard shows them: a connection URL (from the command
+line, the environment, a paste or the local database) or the project's database over HTTPS (the
+Management API with an access token). Each is tried once, and opened again for each step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from wizard.core.env import LOCAL_HOSTS, url_host
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from wizard.core.advice import Advice
+    from wizard.core.catalog import Catalog
+    from wizard.core.connect import Probe
+    from wizard.core.runner import Runner
+
+HTTPS_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
+REQUEST_TIMEOUT = 300.0  # seconds for one migration over HTTPS, as the command line's default
+
+
+@dataclass(frozen=True)
+class Target:
+    source: str  # where it came from: --database-url, DATABASE_URL (.env), pasted, local database...
+    shown: str  # how it is shown: a masked URL, the project, or a fixed name
+    url: str | None = None  # a database connection
+    ref: str | None = None  # over HTTPS: the project...
+    token: str | None = field(default=None, repr=False)  # ...and the personal access token
+    api_url: str | None = None
+    timeout: float = 10.0
+    probe: Probe | None = None  # the result of trying it; None until tried
+
+    @property
+    def over_https(self) -> bool:
+        return self.token is not None
+
+    @property
+    def tried(self) -> bool:
+        return self.probe is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.probe is not None and self.probe.ok
+
+    @property
+    def on_this_machine(self) -> bool:
+        return self.url is not None and url_host(self.url) in LOCAL_HOSTS
+
+    def attempt(self) -> Target:
+        """Try it (blocking; never raises): the same target with its result."""
+        from wizard.core.connect import OK, Probe
+
+        if not self.over_https:
+            from wizard.core.connect import probe
+
+            return replace(self, probe=probe(self.source, self.url, timeout=self.timeout))
+        from wizard.core import https
+
+        database = https.ApiDatabase(self.ref, self.token, self.api_url or https.DEFAULT_API_URL, timeout=self.timeout)
+        try:
+            version = database.probe()
+        except https.ApiError as exc:
+            return replace(self, probe=Probe(self.source, self.shown, exc.connect_kind, exc.message))
+        except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
+            return replace(self, probe=Probe(self.source, self.shown, "https-service-error", str(exc)))
+        return replace(self, probe=Probe(self.source, self.shown, OK, "", server_version=version, supabase=True))
+
+    def open(self, on_notice: Callable[[str], None] | None = None):
+        """A connection for the engine: psycopg's, or the Management API's. Raises ConnectError
+        or ApiError."""
+        if not self.over_https:
+            from wizard.core.connect import connect
+
+            return connect(self.url, timeout=self.timeout)
+        from wizard.core import https
+
+        database = https.ApiDatabase(self.ref, self.token, self.api_url or https.DEFAULT_API_URL,
+                                     timeout=self.timeout, on_notice=on_notice)
+        database.probe()
+        database.timeout = REQUEST_TIMEOUT
+        return database
+
+    def runner(self, conn, catalog: Catalog, on_event: Callable) -> Runner:
+        """The engine's runner for this way in."""
+        from wizard.core.runner import Runner, RunOptions
+
+        kind = Runner
+        if self.over_https:
+            from wizard.core.https import ApiRunner as kind
+        return kind(conn, catalog, RunOptions(), on_event=on_event)
+
+    # -- how it reads ------------------------------------------------------------------------------
+
+    def advice(self) -> Advice | None:
+        """What to do about a failed attempt."""
+        from wizard.core import advice
+
+        if self.probe is None or self.probe.ok:
+            return None
+        kind, reason = self.probe.result, self.probe.reason
+        if kind.startswith("https-"):
+            found = advice.entry("https", kind.removeprefix("https-"), ref=self.ref, message=reason)
+            if found is not None:
+                return found
+        return advice.for_connection(kind, reason, ref=self.ref)
+
+    def result(self) -> str:
+        """One word or a title: the result column."""
+        if self.probe is None:
+            return "trying…"
+        if self.probe.ok:
+            return "ok"
+        found = self.advice()
+        return found.title if found else self.probe.result
+
+    def describe(self) -> str:
+        """One line on what this way leads to."""
+        probe = self.probe
+        if probe is None:
+            return f"Trying {self.shown}…"
+        if not probe.ok:
+            return f"{self.result()}: {probe.reason}" if probe.reason else self.result()
+        version = (probe.server_version or "").split(" ")[0]
+        if self.over_https:
+            return f"Supabase project {self.ref} over HTTPS, PostgreSQL {version}"
+        text = f"{'Supabase' if probe.supabase else 'PostgreSQL'} {version}"
+        text += " on this machine (local)" if self.on_this_machine else ""
+        text += f", as {probe.user}" if probe.user else ""
+        if probe.compat_needed:
+            text += "; the compatibility step will add auth.uid() and the API roles"
+        return text

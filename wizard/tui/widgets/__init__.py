@@ -1,0 +1,5 @@
+"""Widgets the screens share."""
+
+from wizard.tui.widgets.steps import Steps
+
+__all__ = ["Steps"]

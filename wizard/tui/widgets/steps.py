@@ -1,0 +1,26 @@
+"""The bar on top of every step: the wizard's steps, where you are, what is done."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+
+STEPS = ("Welcome", "Environment", "Path", "Apply", "Verify", "Done")
+
+
+class Steps(Widget):
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = STEPS.index(current)
+
+    def render(self) -> Content:
+        parts = []
+        for index, name in enumerate(STEPS):
+            if index < self.current:
+                parts.append(Content.from_markup("[$text-success]✓[/] [$text-muted]$name[/]", name=name))
+            elif index == self.current:
+                parts.append(Content.from_markup("[b reverse $text-primary] $name [/]", name=name))
+            else:
+                parts.append(Content.from_markup("[$text-muted]$name[/]", name=name))
+        title = Content.from_markup("[b]migration-wizard[/]  ")
+        return title + Content(" › ").join(parts)
