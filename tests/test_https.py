@@ -140,3 +140,18 @@ def test_doctor_lists_and_probes_the_https_path(api, project, cli):
     assert refused.code == 3
     (candidate,) = refused.json()["candidates"]
     assert candidate["result"] == "https-unauthorized" and candidate["advice"]["fix"]
+
+
+def test_no_transaction_files_and_adopt_over_https(api, project, folder, db, cli):
+    folder.write("001_table.sql", "CREATE TABLE big (id int, v text);")
+    folder.write("002_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY big_v_idx ON big (v);")
+    folder.write("003_by_hand.sql", "CREATE TABLE by_hand (id int);")
+    db.execute("CREATE TABLE by_hand (id int)")
+    applied = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", folder.path)
+    assert applied.code == 1  # 003 already exists: made by hand
+    assert [a["version"] for a in applied.json()["applied"]] == ["001", "002"]
+    assert applied.json()["failed"]["sqlstate"] == "42P07"
+    adopted = wizard(cli, api, project, "adopt", "--json", "--migrations", folder.path)
+    assert adopted.code == 0 and [a["version"] for a in adopted.json()["adopted"]] == ["003"]
+    assert history(db) == ["001", "002", "003"]
+    assert db.execute("SELECT to_regclass('big_v_idx')").fetchone()[0] == "big_v_idx"
