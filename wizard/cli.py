@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import gc
 import json
 import os
 import sys
@@ -896,8 +897,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help(sys.stderr)
-        return ExitCode.USAGE
+        from wizard.tui import run
+
+        return run(migrations=args.migrations, database_url=args.database_url, local=args.local,
+                   local_dir=args.local_dir, env_file=args.env_file, connect_timeout=args.connect_timeout,
+                   api_url=args.api_url)
+    # A headless command is short-lived and its data (parse trees) holds no cycles: the cyclic
+    # garbage collector would only slow it down.
+    gc.disable()
     try:
         return int(COMMANDS[args.command](args))
     except Stop as stop:

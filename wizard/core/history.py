@@ -10,6 +10,7 @@ foreign key, so the CLI's ``migration repair`` keeps working.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,29 +120,35 @@ def read(conn: psycopg.Connection) -> dict[str, Record]:
     return {row[0]: Record(*row) for row in conn.execute(query)}
 
 
-def record_sql(migration: Migration, statements: list[str], method: str) -> sql.Composed:
-    """The statements that record a migration, to run in the migration's own transaction.
+def _encoded_array(statements: list[str]) -> str:
+    """The statements as a text[] whose elements travel base64-encoded: a statement's own text must
+    not appear twice in the query that runs it, or the server cannot place an error inside a
+    function body (it looks for the body in the query text)."""
+    if not statements:
+        return "'{}'::text[]"
+    items = ", ".join("'" + base64.b64encode(s.encode("utf-8")).decode("ascii") + "'" for s in statements)
+    return (f"(SELECT array_agg(convert_from(decode(s, 'base64'), 'UTF8') ORDER BY o) "
+            f"FROM unnest(ARRAY[{items}]) WITH ORDINALITY AS t(s, o))")
 
-    The duration is the server's: from the start of the transaction to the history write."""
-    array = sql.SQL("ARRAY[{}]::text[]").format(sql.SQL(", ").join(sql.Literal(s) for s in statements))
-    return sql.SQL(
+
+def record_sql(migration: Migration, statements: list[str], method: str) -> str:
+    """The statements that record a migration, to run in the migration's own transaction, in the
+    same query string as the migration. The duration is the server's: from the start of the
+    transaction to the history write."""
+    def literal(value: str) -> str:
+        return sql.Literal(value).as_string(None)
+
+    version, name = literal(migration.version), literal(migration.name)
+    return (
         "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
-        "VALUES ({version}, {name}, {statements});\n"
+        f"VALUES ({version}, {name}, {_encoded_array(statements)});\n"
         "INSERT INTO supabase_migrations.migration_wizard_history "
         "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
-        "VALUES ({version}, {name}, {checksum}, clock_timestamp(), "
-        "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {method}, {tool}) "
+        f"VALUES ({version}, {name}, {literal(migration.checksum)}, clock_timestamp(), "
+        f"(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {literal(method)}, {literal(__version__)}) "
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
         "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
-        "applied_by = current_user, tool_version = EXCLUDED.tool_version;\n"
-        "SELECT duration_ms FROM supabase_migrations.migration_wizard_history WHERE version = {version}"
-    ).format(
-        version=sql.Literal(migration.version),
-        name=sql.Literal(migration.name),
-        statements=array if statements else sql.SQL("'{}'::text[]"),
-        checksum=sql.Literal(migration.checksum),
-        method=sql.Literal(method),
-        tool=sql.Literal(__version__),
+        "applied_by = current_user, tool_version = EXCLUDED.tool_version"
     )
 
 

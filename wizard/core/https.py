@@ -12,7 +12,6 @@ What the service itself guarantees beyond running the query is not documented; s
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import socket
@@ -276,16 +275,6 @@ def _retry_after(header: str | None, default: float) -> float:
         return default
 
 
-def _encoded_array(statements: list[str]) -> str:
-    """A text[] whose elements travel base64-encoded: the statements' own text must not appear twice
-    in the request, or the server cannot locate errors inside function bodies."""
-    items = ", ".join("'" + base64.b64encode(s.encode("utf-8")).decode("ascii") + "'" for s in statements)
-    if not statements:
-        return "'{}'::text[]"
-    return (f"(SELECT array_agg(convert_from(decode(s, 'base64'), 'UTF8') ORDER BY o) "
-            f"FROM unnest(ARRAY[{items}]) WITH ORDINALITY AS t(s, o))")
-
-
 class ApiRunner(Runner):
     """The runner over HTTPS: same pre-flight, events, history and diagnosis; one request per
     migration. There is no session, so no run-wide lock: each migration takes a transaction-level
@@ -305,21 +294,7 @@ class ApiRunner(Runner):
         self._cancelled = True  # the request in flight finishes or fails on the server; nothing after it starts
 
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
-        return self._record(migration, statements, method)
-
-    def _record(self, migration: Migration, statements: list[str], method: str = "https") -> str:
-        return bind(
-            "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
-            "VALUES (%(v)s, %(n)s, " + _encoded_array(statements).replace("%", "%%") + ");\n"
-            "INSERT INTO supabase_migrations.migration_wizard_history "
-            "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
-            "VALUES (%(v)s, %(n)s, %(c)s, clock_timestamp(), "
-            "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, %(m)s, %(t)s) "
-            "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
-            "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
-            "applied_by = current_user, tool_version = EXCLUDED.tool_version",
-            {"v": migration.version, "n": migration.name, "c": migration.checksum, "m": method, "t": __version__},
-        )
+        return history.record_sql(migration, statements, "https" if method == "automated" else method)
 
     def _apply(self, migration: Migration):
         if self._cancelled:
@@ -331,7 +306,7 @@ class ApiRunner(Runner):
         # Everything before the file's text stays on its first line, so the server's LINE n is the file's.
         prefix = f"BEGIN; {self._settings}SELECT pg_advisory_xact_lock({LOCK_KEY}); "
         query = (prefix + migration.body_for_transaction + "\n;\n"
-                 + "RESET ALL;\n" + self._record(migration, [s.text for s in statements]) + ";\nCOMMIT;")
+                 + "RESET ALL;\n" + self._record_sql(migration, [s.text for s in statements], "https") + ";\nCOMMIT;")
         self._prefix = prefix
         started = time.monotonic()
         try:

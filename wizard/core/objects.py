@@ -78,18 +78,16 @@ def _qualified_table(rv: dict) -> str:
     return f"{rv.get('schemaname') or DEFAULT_SCHEMA}.{rv['relname']}"
 
 
-def _walk(node, visit, parent_key: str | None = None) -> None:
-    if isinstance(node, dict):
-        visit(node, parent_key)
-        for key, value in node.items():
-            _walk(value, visit, key)
-    elif isinstance(node, list):
-        for item in node:
-            _walk(item, visit, parent_key)
-
-
 def effects(statement: Statement) -> Effects:
-    """What one statement creates, drops and needs."""
+    """What one statement creates, drops and needs (worked out once per statement)."""
+    cached = statement.__dict__.get("_effects")
+    if cached is None:
+        cached = _effects(statement)
+        object.__setattr__(statement, "_effects", cached)
+    return cached
+
+
+def _effects(statement: Statement) -> Effects:
     kind, node = statement.kind, statement.node
     out = Effects()
     targets: set[int] = set()  # ids of RangeVar dicts that the statement creates, not uses
@@ -177,38 +175,51 @@ def effects(statement: Statement) -> Effects:
             table = ".".join(names[:-1]) if len(names) > 2 else f"{DEFAULT_SCHEMA}.{names[0]}"
             out.uses.append(Use(Obj("column", None, names[-1], table), 0))
 
-    def visit(item: dict, key: str | None) -> None:
-        if "ctename" in item:
-            ctes.add(item["ctename"])
-
-    _walk(node, visit)
-
-    skip_uses = kind in ("DropStmt", "DoStmt", "CreateFunctionStmt", "GrantStmt", "CommentStmt", "RenameStmt")
-
-    def collect(item: dict, key: str | None) -> None:
-        if skip_uses:
-            return
-        if "relname" in item and "relpersistence" in item:
-            if id(item) in targets or (not item.get("schemaname") and item["relname"] in ctes):
-                return
-            out.uses.append(Use(_relation(item), item.get("location", 0)))
-        elif "funcname" in item and "funcformat" in item:
+    if kind not in _NO_USES:
+        relations, functions, types = _scan(node, ctes)
+        for item in relations:
+            if id(item) not in targets and not (not item.get("schemaname") and item["relname"] in ctes):
+                out.uses.append(Use(_relation(item), item.get("location", 0)))
+        for item in functions:
             schema, name = _split(_names(item["funcname"]))
             out.uses.append(Use(Obj("function", schema, name), item.get("location", 0)))
-        elif key in ("typeName", "argType", "returnType") or ("names" in item and "typemod" in item):
-            if "names" in item and not item.get("pct_type"):
-                schema, name = _split(_names(item["names"]))
-                if name not in _PSEUDO_TYPES and not (schema is None and name in ("trigger", "void", "record")):
-                    out.uses.append(Use(Obj("type", schema, name), item.get("location", 0)))
-
-    _walk(node, collect)
+        for item in types:
+            schema, name = _split(_names(item["names"]))
+            if name not in _PSEUDO_TYPES and not (schema is None and name in ("trigger", "void", "record")):
+                out.uses.append(Use(Obj("type", schema, name), item.get("location", 0)))
     if kind == "CreateStmt":
         for element in node.get("tableElts", []):
             for constraint in _constraints(element):
                 pktable = constraint.get("pktable")
                 for column in _names(constraint.get("pk_attrs", [])) if pktable else []:
                     out.uses.append(Use(Obj("column", None, column, _qualified_table(pktable)), pktable.get("location", 0)))
+    out.uses.sort(key=lambda use: use.offset)
     return out
+
+
+_NO_USES = {"DropStmt", "DoStmt", "CreateFunctionStmt", "GrantStmt", "CommentStmt", "RenameStmt"}
+
+
+def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """One pass over a parse tree: the relations, function calls and type names it mentions, and
+    the names of its CTEs (added to ``ctes``)."""
+    relations, functions, types = [], [], []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if "relname" in item and "relpersistence" in item:
+                relations.append(item)
+            elif "funcformat" in item and "funcname" in item:
+                functions.append(item)
+            elif "typemod" in item and "names" in item and not item.get("pct_type"):
+                types.append(item)
+            elif "ctename" in item:
+                ctes.add(item["ctename"])
+            stack.extend(v for v in item.values() if type(v) is dict or type(v) is list)
+        else:
+            stack.extend(v for v in item if type(v) is dict or type(v) is list)
+    return relations, functions, types
 
 
 def _constraints(element: dict) -> list[dict]:

@@ -158,7 +158,7 @@ class Runner:
             self._release_lock()
 
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
-        return history.record_sql(migration, statements, method).as_string(self.conn)
+        return history.record_sql(migration, statements, method)
 
     def _execute(self, query: str) -> ServerError | None:
         """Run a query whose results do not matter; the server's error, if any."""
@@ -246,35 +246,23 @@ class Runner:
         statements = migration.executable_statements
         self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
         prefix = "BEGIN;"
-        query = prefix + migration.body_for_transaction + "\n;"
-        # The history rows follow in a query of their own: a statement's text repeated in the same
-        # query string would stop the server from locating errors inside function bodies.
         record = self._record_sql(migration, [s.text for s in statements], self.options.method)
-        finish = _RESET_SESSION + self._settings + record + ";\nCOMMIT;"
+        query = (prefix + migration.body_for_transaction + "\n;\n"
+                 + _RESET_SESSION + self._settings + record + ";\nCOMMIT;")
 
-        done = 0  # results received: BEGIN, then one per statement
+        done = 0  # results received: BEGIN, then one per statement, then the history's
         total = len(statements)
 
         def on_result(result: pq.abc.PGresult) -> None:
             nonlocal done
             done += 1
-            if done >= 2:
+            if 2 <= done <= total + 1:
                 self._emit(StatementDone(migration.version, done - 1, total))
 
+        started = time.monotonic()
         error = self._stream(query, on_result)
         if error is None:
-            duration_ms = []
-
-            def on_record(result: pq.abc.PGresult) -> None:
-                if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 1:
-                    value = result.get_value(0, 0)
-                    duration_ms.append(int(value) if value is not None else 0)
-
-            error = self._stream(finish, on_record)
-            if error is None:
-                return AppliedMigration(migration.version, migration.name, duration_ms[-1] if duration_ms else 0)
-            self._rollback_quietly()
-            return self._history_failure(migration, error)
+            return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
         self._rollback_quietly()
         if self._cancelled and error.sqlstate == "57014":
             raise Interrupted()
@@ -284,6 +272,8 @@ class Runner:
             if 0 <= candidate < len(migration.text):
                 offset = candidate
         statement = statements[done - 1] if 1 <= done <= total else None
+        if offset is None and statement is None and done > total:
+            return self._history_failure(migration, error)
         return diagnose(migration, error, offset=offset, statement=statement)
 
     def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:

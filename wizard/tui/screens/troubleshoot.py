@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from wizard.core.preflight import Finding
     from wizard.tui.target import Target
 
-AROUND = 3  # lines shown on each side of the failing one
+AROUND = 2  # lines shown on each side of the failing one
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ class TroubleshootScreen(ModalScreen[str | None]):
                 for detail in trouble.details:
                     yield Static(detail, classes="detail", markup=False)
                 if trouble.advice is not None:
+                    yield Static(Content.from_markup("[b]$title[/]", title=trouble.advice.title), id="title")
                     yield Markdown(self._markdown(trouble.advice))
         yield Footer()
 
@@ -179,7 +180,7 @@ class TroubleshootScreen(ModalScreen[str | None]):
 
     @staticmethod
     def _markdown(advice: Advice) -> str:
-        parts = [f"### {advice.title}", f"**Why.** {advice.cause}"]
+        parts = [f"**Why.** {advice.cause}"]
         parts += [f"> {note}" for note in advice.notes]
         parts.append(f"**Fix.** {advice.fix}")
         return "\n\n".join(parts)

@@ -1,5 +1,6 @@
 """Widgets the screens share."""
 
+from wizard.tui.widgets.cell import cell
 from wizard.tui.widgets.steps import Steps
 
-__all__ = ["Steps"]
+__all__ = ["Steps", "cell"]

@@ -1,4 +1,5 @@
-"""The bar on top of every step: the wizard's steps, where you are, what is done."""
+"""The bar on top of every step: the wizard's steps, where you are (highlighted), what is done
+(in the success tone), what comes next (muted)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class Steps(Widget):
         parts = []
         for index, name in enumerate(STEPS):
             if index < self.current:
-                parts.append(Content.from_markup("[$text-success]✓[/] [$text-muted]$name[/]", name=name))
+                parts.append(Content.from_markup("[$text-success]$name[/]", name=name))
             elif index == self.current:
                 parts.append(Content.from_markup("[b reverse $text-primary] $name [/]", name=name))
             else:

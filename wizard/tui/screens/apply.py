@@ -1,0 +1,288 @@
+"""Apply: one row per migration with its state, the running one's statement progress, durations,
+the overall progress and the elapsed time. The run is the engine's, in a thread worker that posts
+its events; it can be cancelled between statements (the migration in progress rolls back). A
+failure opens Troubleshoot; retrying resumes where the run stopped. Answers the outcome."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, ProgressBar, Static
+
+from wizard.tui.screens.path import Plan
+from wizard.tui.screens.step import Step
+from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.widgets import cell
+
+if TYPE_CHECKING:
+    from wizard.core.catalog import Catalog
+    from wizard.core.events import AppliedMigration, Event, RunFinished
+    from wizard.core.history import MigrationState
+    from wizard.core.runner import Runner
+
+_TONE = {"applied": "success", "adopted": "success", "running": "primary", "failed": "error",
+         "drifted": "warning", "pending": "muted"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the run left: the folder as last read, the way used, what this run applied."""
+
+    plan: Plan
+    catalog: Catalog
+    applied: tuple[AppliedMigration, ...]
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+class ApplyScreen(Step[Outcome]):
+    STEP = "Apply"
+    BINDINGS = [
+        Binding("enter", "verify", "Verify", priority=True),
+        Binding("c", "cancel", "Cancel"),
+        Binding("r", "retry", "Retry"),
+        Binding("t", "troubleshoot", "Troubleshoot"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class Progress(Message):
+        """An event of the engine's run."""
+
+        def __init__(self, event: Event) -> None:
+            super().__init__()
+            self.event = event
+
+    class Planned(Message):
+        """The folder as read for this run, and each migration's state in the database."""
+
+        def __init__(self, catalog: Catalog, states: list[MigrationState]) -> None:
+            super().__init__()
+            self.catalog = catalog
+            self.states = states
+
+    class Stopped(Message):
+        def __init__(self, finished: RunFinished | None, trouble: Trouble | None) -> None:
+            super().__init__()
+            self.finished = finished
+            self.trouble = trouble
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.catalog = plan.catalog
+        self.runner: Runner | None = None
+        self.running = False
+        self.finished: RunFinished | None = None
+        self.trouble: Trouble | None = None
+        self.applied: list[AppliedMigration] = []
+        self.started = 0.0
+        self.statements: dict[str, tuple[int, int]] = {}  # version -> (done, total) of the running one
+
+    def body(self) -> ComposeResult:
+        way = "over HTTPS (Management API)" if self.plan.target.over_https else "over a database connection"
+        yield Static(f"Applying to {self.plan.target.shown}, {way}.", id="status")
+        table = DataTable(id="migrations", cursor_type="row", zebra_stripes=True)
+        table.add_column("Migration", key="migration")
+        table.add_column("State", key="state", width=9)
+        table.add_column("Statements", key="statements", width=10)
+        table.add_column("Time", key="time", width=8)
+        yield table
+        with Horizontal(id="progress"):
+            yield ProgressBar(total=len(self.catalog.migrations) or 1, show_eta=False, id="overall")
+            yield Static("", id="elapsed")
+        yield Static("", id="notice")
+
+    def on_mount(self) -> None:
+        self._fill([(s.version, s.name, s.state) for s in self.plan.states if s.state != "missing"])
+        self.ticker = self.set_interval(0.25, self._tick, pause=True)
+        self.query_one("#migrations").focus()
+        self.start()
+
+    def start(self, adopt: str | None = None) -> None:
+        self.running, self.finished, self.trouble = True, None, None
+        self.started = time.monotonic()
+        self.ticker.resume()
+        self.refresh_bindings()
+        self.run(adopt)
+
+    # -- the run (a thread) -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run")
+    def run(self, adopt: str | None) -> None:
+        from wizard.core import advice, history, preflight, runner, verify
+        from wizard.core import catalog as folders
+        from wizard.core.events import Notice
+
+        plan, finished, trouble = self.plan, None, None
+        emit = self.post_message
+        try:
+            catalog = folders.load(self.catalog.directory)  # the files as they are now: a fix is taken
+            with plan.target.open(on_notice=lambda text: emit(self.Progress(Notice(text)))) as conn:
+                if adopt:
+                    present, missing = verify.migration_presence(conn, catalog.by_version()[adopt])
+                    if missing:
+                        raise _Refused(adopt, [o.describe() for o in missing])
+                    plan.target.runner(conn, catalog, lambda event: None).adopt([catalog.by_version()[adopt]])
+                records = history.read(conn)
+                emit(self.Planned(catalog, history.states(catalog, records)))
+                refusals = preflight.blocking(preflight.check(catalog, runner.pending(catalog, records)))
+                if refusals:
+                    trouble = Trouble.finding(refusals[0], catalog.directory)
+                else:
+                    self.runner = plan.target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
+                    finished = self.runner.run()
+                if finished is not None and finished.failed:
+                    failure = finished.failed
+                    missing = None
+                    if "adopt" in advice.for_failure(failure, catalog).actions:
+                        missing = [o.describe() for o in
+                                   verify.migration_presence(conn, catalog.by_version()[failure.version])[1]]
+                    trouble = Trouble.failed(failure, catalog, plan.ref, missing)
+        except _Refused as refused:
+            trouble = Trouble(f"{refused.version} cannot be adopted",
+                              "The database lacks what it creates: " + ", ".join(refused.missing[:10]),
+                              details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
+        except Exception as exc:
+            trouble = Trouble.stopped(exc, plan.target)
+        finally:
+            self.runner = None
+        emit(self.Stopped(finished, trouble))
+
+    # -- what the run reports -----------------------------------------------------------------
+
+    def _fill(self, rows: list[tuple[str, str, str]]) -> None:
+        table = self.query_one("#migrations", DataTable)
+        table.clear()
+        for version, name, state in rows:
+            table.add_row(f"{version}_{name}", self._state(state), "", "", key=version)
+        self.query_one("#overall", ProgressBar).update(total=len(rows) or 1)
+        self._progress()
+
+    def _state(self, state: str) -> object:
+        return cell(self.app, state, _TONE.get(state))
+
+    def _set(self, version: str, column: str, value: object) -> None:
+        table = self.query_one("#migrations", DataTable)
+        if version in table.rows:
+            table.update_cell(version, column, value)
+
+    def on_apply_screen_planned(self, message: Planned) -> None:
+        self.catalog = message.catalog
+        self._fill([(s.version, s.name, s.state) for s in message.states if s.state != "missing"])
+
+    def on_apply_screen_progress(self, message: Progress) -> None:
+        from wizard.core import events
+
+        event = message.event
+        times = self.app.settings.show_times
+        if isinstance(event, events.MigrationStarted):
+            self.statements = {event.version: (0, event.statements)}
+            self._set(event.version, "state", self._state("running"))
+            self._set(event.version, "statements", f"0/{event.statements}")
+            table = self.query_one("#migrations", DataTable)
+            table.move_cursor(row=table.get_row_index(event.version))
+        elif isinstance(event, events.StatementDone):
+            self.statements = {event.version: (event.index, event.total)}
+            self._set(event.version, "statements", f"{event.index}/{event.total}")
+        elif isinstance(event, events.MigrationApplied):
+            self.statements = {}
+            self.applied.append(events.AppliedMigration(event.version, event.name, event.duration_ms))
+            self._set(event.version, "state", self._state("applied"))
+            self._set(event.version, "time", duration(event.duration_ms) if times else "")
+        elif isinstance(event, events.MigrationFailed):
+            self.statements = {}
+            self._set(event.version, "state", self._state("failed"))
+        elif isinstance(event, events.RunFinished) and event.interrupted:
+            for version in self.statements:
+                self._set(version, "state", self._state("pending"))
+                self._set(version, "statements", "rolled back")
+            self.statements = {}
+        elif isinstance(event, events.Notice):
+            self.query_one("#notice", Static).update(event.message)
+        self._progress()
+
+    def _progress(self) -> None:
+        table = self.query_one("#migrations", DataTable)
+        done = sum(1 for row in table.rows if str(table.get_cell(row, "state")) in ("applied", "adopted"))
+        running = sum(index / total for index, total in self.statements.values() if total)
+        self.query_one("#overall", ProgressBar).update(progress=done + running)
+
+    def _tick(self) -> None:
+        if self.app.settings.show_times:
+            self.query_one("#elapsed", Static).update(f"Elapsed {time.monotonic() - self.started:.1f} s")
+
+    def on_apply_screen_stopped(self, message: Stopped) -> None:
+        self._tick()
+        self.ticker.pause()
+        self.running, self.finished, self.trouble = False, message.finished, message.trouble
+        status = self.query_one("#status", Static)
+        finished = message.finished
+        if message.trouble is not None:
+            status.update(f"Stopped: {message.trouble.what}. Press t for the details, r to retry.")
+            self.troubleshoot(message.trouble)
+        elif finished is not None and finished.interrupted:
+            status.update("Cancelled: the migration in progress was rolled back. Press r to resume.")
+        else:
+            count = len(self.catalog.migrations)
+            now = f" ({len(self.applied)} just now)" if self.applied else ""
+            status.update(f"All {count} migrations are applied{now}. Press Enter to verify.")
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        stopped = not self.running
+        if action == "verify":
+            return stopped and self.finished is not None and self.finished.ok and self.trouble is None
+        if action == "cancel":
+            return self.running
+        if action == "retry":
+            return stopped and (self.trouble is not None or (self.finished is not None and not self.finished.ok))
+        if action == "troubleshoot":
+            return stopped and self.trouble is not None
+        if action == "back":
+            return stopped
+        return True
+
+    def action_verify(self) -> None:
+        self.dismiss(Outcome(self.plan, self.catalog, tuple(self.applied)))
+
+    def action_cancel(self) -> None:
+        if self.runner is not None:
+            self.query_one("#status", Static).update("Cancelling: the migration in progress will roll back…")
+            self.run_worker(self.runner.cancel, thread=True, group="cancel")
+
+    def action_retry(self) -> None:
+        self.start()
+
+    def action_troubleshoot(self) -> None:
+        self.troubleshoot(self.trouble)
+
+    def after_trouble(self, answer: str | None) -> None:
+        if answer == "retry":
+            self.start()
+        elif answer == "adopt":
+            self.start(adopt=self.trouble.version)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class _Refused(Exception):
+    """Adopting a migration whose objects are not all in the database."""
+
+    def __init__(self, version: str, missing: list[str]) -> None:
+        super().__init__(version)
+        self.version = version
+        self.missing = missing

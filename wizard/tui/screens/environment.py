@@ -1,0 +1,331 @@
+"""Environment: what was found (masked), what is missing and how to get it, each way to the
+database with its result; a masked input for a password, a connection string or an access token,
+tried on the spot; the local embedded database. Answers the ways that were tried."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Static
+
+from wizard.tui.screens.step import Step
+from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.target import HTTPS_SOURCE, Target
+from wizard.tui.widgets import cell
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from wizard.core.catalog import Catalog
+    from wizard.core.env import Environment
+
+ACCESS_TOKENS = "https://supabase.com/dashboard/account/tokens"
+
+
+@dataclass(frozen=True)
+class Ways:
+    """Every way to the database that was tried, the one the user picked first."""
+
+    catalog: Catalog
+    environment: Environment
+    tried: tuple[Target, ...]
+
+    @property
+    def ref(self) -> str | None:
+        return self.environment.supabase_ref()
+
+    @property
+    def database(self) -> Target | None:
+        return next((t for t in self.tried if t.ok and not t.over_https), None)
+
+    @property
+    def https(self) -> Target | None:
+        return next((t for t in self.tried if t.ok and t.over_https), None)
+
+
+class EnvironmentScreen(Step[Ways]):
+    STEP = "Environment"
+    BINDINGS = [
+        Binding("enter", "use", "Use this one", priority=True),
+        Binding("enter", "why", "Why it failed", priority=True),
+        Binding("l", "local", "Local database"),
+        Binding("p", "paste", "Paste a secret"),
+        Binding("s", "save", "Save to .env.local"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class Tried(Message):
+        def __init__(self, key: str, target: Target) -> None:
+            super().__init__()
+            self.key = key
+            self.target = target
+
+    class Found(Message):
+        def __init__(self, environment: Environment) -> None:
+            super().__init__()
+            self.environment = environment
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.environment: Environment | None = None
+        self.targets: dict[str, Target] = {}
+        self._keys = count(1)
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="found"):
+            yield Static("Reading .env, .env.local and the environment…", id="facts")
+        yield Label("Ways to the database", classes="heading")
+        table = DataTable(id="ways", cursor_type="row", zebra_stripes=True)
+        table.add_column("Source", key="source")
+        table.add_column("Connection", key="shown")
+        table.add_column("Result", key="result")
+        yield table
+        yield Static("", id="detail")
+        yield Input(password=True, id="secret",
+                    placeholder="Paste a database password, a connection string or an access token; Enter tries it")
+
+    def on_mount(self) -> None:
+        self.query_one("#ways").focus()
+        self.survey()
+
+    # -- finding and trying the ways ----------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False)
+    def survey(self) -> None:
+        from wizard.core import env
+
+        settings = self.app.settings
+        environment = env.load(settings.cwd, settings.env_file, settings.environ)
+        self.post_message(self.Found(environment))
+        if settings.local:
+            self.start_local()
+            return
+        found = [self._target(c) for c in env.candidates(environment, explicit=settings.database_url)]
+        ref, token = environment.supabase_ref(), environment.get("SUPABASE_ACCESS_TOKEN")
+        if ref and token:
+            found.append(self._https(ref, token, HTTPS_SOURCE))
+        if not found and not environment.supabase_url_variable():
+            self.start_local()  # nothing is configured: the local database, as the command line does
+            return
+        self.attempt(found)
+
+    def _target(self, candidate) -> Target:
+        settings = self.app.settings
+        named = candidate.source == "--database-url" and settings.target_name
+        return Target(candidate.source, named or candidate.masked, url=candidate.url,
+                      timeout=settings.connect_timeout)
+
+    def _https(self, ref: str, token: str, source: str) -> Target:
+        settings = self.app.settings
+        return Target(source, f"Supabase project {ref} (Management API)", ref=ref, token=token,
+                      api_url=settings.api_url, timeout=settings.connect_timeout)
+
+    def attempt(self, targets: list[Target]) -> None:
+        """Show each target, then try them one after the other (in this worker thread)."""
+        keys = [f"way-{next(self._keys)}" for _ in targets]
+        for key, target in zip(keys, targets):
+            self.post_message(self.Tried(key, target))
+        for key, target in zip(keys, targets):
+            self.post_message(self.Tried(key, target.attempt()))
+
+    def start_local(self) -> None:
+        from wizard.core.local import LocalError, LocalServer, default_dir
+
+        settings = self.app.settings
+        key = f"way-{next(self._keys)}"
+        directory = (settings.local_dir or default_dir()).expanduser().resolve()
+        shown = settings.target_name or f"embedded PostgreSQL in {directory}"
+        self.post_message(self.Tried(key, Target("local database", shown, timeout=settings.connect_timeout)))
+        try:
+            url = LocalServer(directory).start()
+        except LocalError as exc:
+            from wizard.core.connect import Probe
+
+            failed = Probe("local database", shown, "connection-failed", str(exc))
+            self.post_message(self.Tried(key, Target("local database", shown, probe=failed)))
+            return
+        target = Target("local database", settings.target_name or url, url=url, timeout=settings.connect_timeout)
+        self.post_message(self.Tried(key, target.attempt()))
+
+    @work(thread=True, exit_on_error=False)
+    def try_local(self) -> None:
+        self.start_local()
+
+    @work(thread=True, exit_on_error=False)
+    def try_secret(self, secret: str) -> None:
+        """A pasted connection string, access token or password, tried at once."""
+        from dataclasses import replace
+
+        from wizard.core import env
+
+        environment = self.environment
+        if secret.startswith(("postgres://", "postgresql://")):
+            self.attempt([self._target(c) for c in env.candidates(env.Environment(), pasted=secret)])
+            return
+        ref = environment.supabase_ref()
+        if secret.startswith("sbp_"):
+            if ref is None:
+                self.app.call_from_thread(self.notify, "An access token needs the project: set SUPABASE_URL.",
+                                          severity="error")
+                return
+            self.attempt([self._https(ref, secret, "pasted access token")])
+            return
+        with_password = replace(environment, values={**environment.values, "SUPABASE_DB_PASSWORD": secret})
+        known = {t.url for t in self.targets.values()}
+        found = [c for c in env.candidates(with_password) if "SUPABASE_DB_PASSWORD" in c.source and c.url not in known]
+        if not found:
+            self.app.call_from_thread(
+                self.notify, "A password alone needs the project (SUPABASE_URL) or a connection URL without its "
+                "password; paste the whole connection string instead.", severity="error")
+            return
+        self.attempt([self._target(replace(c, source="pasted password")) for c in found])
+
+    # -- showing them -------------------------------------------------------------------------
+
+    def on_environment_screen_found(self, message: Found) -> None:
+        self.environment = message.environment
+        self.query_one("#facts", Static).update(self._facts(message.environment))
+
+    def _facts(self, environment: Environment) -> Content:
+        from wizard.core import env
+
+        found = environment.found()
+        lines = []
+        if not found:
+            lines.append(Content("Nothing in .env, .env.local or the environment that the wizard knows."))
+        for name, info in found.items():
+            lines.append(Content.from_markup("[$text-success]✓[/] $name $value  [$text-muted]$source[/]",
+                                             name=f"{name:<26}", value=info["value"], source=info["source"]))
+        ref = environment.supabase_ref()
+        if ref:
+            links = env.dashboard(ref)
+            wanted = {
+                "SUPABASE_DB_PASSWORD": f"the database password: {links['database_settings']}",
+                "SUPABASE_DB_URL": f"or a connection string (Session pooler): {links['connect']}",
+                "SUPABASE_ACCESS_TOKEN": f"or an access token, for HTTPS: {links['access_tokens']}",
+            }
+            for name, how in wanted.items():
+                if name not in found:
+                    lines.append(Content.from_markup("[$text-warning]·[/] $name [$text-muted]$how[/]",
+                                                     name=f"{name:<26}", how=how))
+        for problem in environment.problems():
+            lines.append(Content.from_markup("[$text-error]✗ $problem[/]", problem=problem))
+        return Content("\n").join(lines)
+
+    def on_environment_screen_tried(self, message: Tried) -> None:
+        table = self.query_one("#ways", DataTable)
+        target = message.target
+        self.targets[message.key] = target
+        result = self._result(target)
+        if message.key in table.rows:
+            table.update_cell(message.key, "shown", target.shown, update_width=True)
+            table.update_cell(message.key, "result", result, update_width=True)
+        else:
+            table.add_row(target.source, target.shown, result, key=message.key)
+        first_ok = next((k for k, t in self.targets.items() if t.ok), None)
+        if first_ok == message.key and not self._highlighted_ok():
+            table.move_cursor(row=table.get_row_index(message.key))
+        self._show_detail()
+        if target.tried and not target.ok and target.source.startswith("pasted"):
+            self.troubleshoot(Trouble.unreachable(target))
+
+    def _result(self, target: Target) -> Text:
+        if not target.tried:
+            return cell(self.app, "trying…", "muted")
+        if target.ok:
+            return cell(self.app, "✓ ok", "success")
+        return cell(self.app, f"✗ {target.result()}", "error")
+
+    def highlighted(self) -> Target | None:
+        table = self.query_one("#ways", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.targets.get(key)
+
+    def _highlighted_ok(self) -> bool:
+        target = self.highlighted()
+        return target is not None and target.ok
+
+    def on_data_table_row_highlighted(self) -> None:
+        self._show_detail()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def _show_detail(self) -> None:
+        target = self.highlighted()
+        self.query_one("#detail", Static).update(target.describe() if target else "")
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = isinstance(self.focused, Input)
+        target = self.highlighted()
+        if action == "use":
+            return not typing and target is not None and target.ok
+        if action == "why":
+            return not typing and target is not None and target.tried and not target.ok
+        if action in ("local", "paste"):
+            return not typing
+        if action == "save":
+            return (not typing and target is not None and target.ok and not target.over_https
+                    and target.source.startswith("pasted")) or False
+        return True
+
+    def action_use(self) -> None:
+        chosen = self.highlighted()
+        others = [t for t in self.targets.values() if t is not chosen]
+        self.dismiss(Ways(self.catalog, self.environment, (chosen, *others)))
+
+    def action_why(self) -> None:
+        self.troubleshoot(Trouble.unreachable(self.highlighted()))
+
+    def after_trouble(self, answer: str | None) -> None:
+        if answer == "retry":
+            target = self.highlighted()
+            if target is not None and not target.ok:
+                self.retry(target)
+
+    @work(thread=True, exit_on_error=False)
+    def retry(self, target: Target) -> None:
+        key = next(k for k, t in self.targets.items() if t is target)
+        self.post_message(self.Tried(key, target.attempt()))
+
+    def action_local(self) -> None:
+        if not any(t.source == "local database" for t in self.targets.values()):
+            self.try_local()
+
+    def action_paste(self) -> None:
+        self.query_one("#secret", Input).focus()
+
+    def action_save(self) -> None:
+        from wizard.core import env
+
+        target = self.highlighted()
+        path = self.app.settings.project / ".env.local"
+        env.save_url(path, "SUPABASE_DB_URL", target.url)
+        self.notify(f"Saved as SUPABASE_DB_URL in {self.app.settings.show_path(path)} (readable by you only).")
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#ways").focus()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        secret = message.value.strip()
+        message.input.clear()
+        self.query_one("#ways").focus()
+        if secret and self.environment is not None:
+            self.try_secret(secret)

@@ -1,0 +1,144 @@
+"""Verify: each of the engine's checks with its result and detail, as it runs. Failed checks open
+Troubleshoot. Answers the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from wizard.tui.screens.apply import Outcome
+from wizard.tui.screens.step import Step
+from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.widgets import cell
+
+if TYPE_CHECKING:
+    from wizard.core.checks import CheckResult
+
+
+@dataclass(frozen=True)
+class Report:
+    outcome: Outcome
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+class VerifyScreen(Step[Report]):
+    STEP = "Verify"
+    BINDINGS = [
+        Binding("enter", "done", "Done", priority=True),
+        Binding("r", "check", "Check again"),
+        Binding("t", "troubleshoot", "Troubleshoot"),
+    ]
+
+    class Checked(Message):
+        def __init__(self, result: CheckResult) -> None:
+            super().__init__()
+            self.result = result
+
+    class Finished(Message):
+        def __init__(self, trouble: Trouble | None) -> None:
+            super().__init__()
+            self.trouble = trouble
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+        self.results: list[CheckResult] = []
+        self.finished = False
+        self.trouble: Trouble | None = None
+
+    def body(self) -> ComposeResult:
+        yield Static("Checking that the database holds what the migrations create…", id="status")
+        table = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+        table.add_column("Result", key="result", width=6)
+        table.add_column("Check", key="name")
+        table.add_column("Detail", key="detail")
+        yield table
+        yield Static("", id="detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#checks").focus()
+        self.run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def run(self) -> None:
+        from wizard.core import verify
+
+        target = self.outcome.plan.target
+        try:
+            with target.open() as conn:
+                results = verify.run(conn, self.outcome.catalog, on_result=lambda r: self.post_message(self.Checked(r)))
+        except Exception as exc:
+            self.post_message(self.Finished(Trouble.stopped(exc, target)))
+            return
+        self.post_message(self.Finished(None if all(r.ok for r in results) else Trouble.checks(results)))
+
+    def on_verify_screen_checked(self, message: Checked) -> None:
+        result = message.result
+        self.results.append(result)
+        table = self.query_one("#checks", DataTable)
+        mark = cell(self.app, "✓ ok", "success") if result.ok else cell(self.app, "✗ fail", "error")
+        table.add_row(mark, result.name, result.detail)
+        if not result.ok and all(r.ok for r in self.results[:-1]):
+            table.move_cursor(row=table.row_count - 1)
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        table = self.query_one("#checks", DataTable)
+        if table.row_count:
+            result = self.results[table.cursor_row]
+            self.query_one("#detail", Static).update(f"{result.name}: {result.detail}")
+
+    def on_verify_screen_finished(self, message: Finished) -> None:
+        self.finished, self.trouble = True, message.trouble
+        failed = [r for r in self.results if not r.ok]
+        status = self.query_one("#status", Static)
+        if message.trouble is not None and not failed:
+            status.update(f"Verification stopped: {message.trouble.what}.")
+        elif failed:
+            status.update(f"{len(failed)} of {len(self.results)} checks failed. Press t for the details, "
+                          "r to check again, Enter to finish anyway.")
+        else:
+            status.update(f"All {len(self.results)} checks pass. Press Enter to finish.")
+        if message.trouble is not None:
+            self.troubleshoot(message.trouble)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "done":
+            return self.finished and bool(self.results)
+        if action == "check":
+            return self.finished
+        if action == "troubleshoot":
+            return self.finished and self.trouble is not None
+        return True
+
+    def action_done(self) -> None:
+        self.dismiss(Report(self.outcome, tuple(self.results)))
+
+    def action_check(self) -> None:
+        self.results, self.finished, self.trouble = [], False, None
+        self.query_one("#checks", DataTable).clear()
+        self.query_one("#detail", Static).update("")
+        self.query_one("#status", Static).update("Checking again…")
+        self.refresh_bindings()
+        self.run()
+
+    def action_troubleshoot(self) -> None:
+        self.troubleshoot(self.trouble)
+
+    def after_trouble(self, answer: str | None) -> None:
+        if answer == "retry":
+            self.action_check()
