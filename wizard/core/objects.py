@@ -208,6 +208,8 @@ def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict
     while stack:
         item = stack.pop()
         if type(item) is dict:
+            if "A_Const" in item or "String" in item:
+                continue  # constants and names: most of a tree's nodes, never a relation, call or type
             if "relname" in item and "relpersistence" in item:
                 relations.append(item)
             elif "funcformat" in item and "funcname" in item:
