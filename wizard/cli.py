@@ -220,6 +220,9 @@ def _target(args) -> str:
             "bad-url",
         )
     say(f"Target: {chosen.masked} (from {chosen.source})")
+    if env.transaction_pooler(chosen.url):
+        say("warning: this is the transaction pooler (port 6543): it keeps no session, so the run lock and session "
+            "settings do not hold. For migrations use the session pooler (the same host, port 5432) or the direct host.")
     return chosen.url
 
 

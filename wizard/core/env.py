@@ -349,3 +349,12 @@ def scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "****")
     return text
+
+
+def transaction_pooler(url: str) -> bool:
+    """A Supabase pooler URL in transaction mode (port 6543): no session survives a transaction."""
+    parts = _split_userinfo(url)
+    if parts is None:
+        return False
+    hostport = re.split(r"[/?]", parts[3], maxsplit=1)[0]
+    return hostport.endswith(".pooler.supabase.com:6543")
