@@ -20,6 +20,12 @@ from helpers import PASSWORD_USER, ROOT, MigrationFolder, run_cli, with_database
 from wizard.core.local import LocalServer
 
 
+@pytest.fixture(scope="session", autouse=True)
+def parse_cache(tmp_path_factory):
+    """The suite's own cache directory, shared by the commands it runs."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @dataclass
 class Server:
     admin_url: str

@@ -109,3 +109,18 @@ def test_status_of_a_folder_with_problems_is_one_json_document(folder, database,
     document = result.json()
     assert [m["state"] for m in document["migrations"]] == ["pending", "pending"]
     assert document["problems"][0]["file"] == "002_bad.sql"
+
+
+def test_a_cached_parse_is_the_same_as_a_fresh_one(folder, monkeypatch):
+    from wizard.core import objects
+
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\nCREATE INDEX a_idx ON a (id);\nINSERT INTO a VALUES (1);")
+    first = catalog.load(folder.path).migrations[0]
+    second = catalog.load(folder.path).migrations[0]  # from the cache
+    monkeypatch.setenv("MIGRATION_WIZARD_NO_CACHE", "1")
+    fresh = catalog.load(folder.path).migrations[0]
+    for a, b in ((first, fresh), (second, fresh)):
+        assert [(s.index, s.kind, s.node, s.start, s.end, s.line, s.text) for s in a.statements] == [
+            (s.index, s.kind, s.node, s.start, s.end, s.line, s.text) for s in b.statements
+        ]
+        assert [objects.effects(s) for s in a.statements] == [objects._effects(s) for s in b.statements]

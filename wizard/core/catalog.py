@@ -215,7 +215,7 @@ def load(directory: Path) -> Catalog:
         if text.startswith("\ufeff"):
             text = text[1:]
         migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
-        file_problems = _parse(migration)
+        file_problems = [] if _from_cache(migration) else _parse_and_cache(migration)
         problems.extend(file_problems)
         if not file_problems and not migration.statements:
             problems.append(Problem("empty", path.name, "the file holds no SQL statement"))
@@ -232,6 +232,33 @@ def load(directory: Path) -> Catalog:
             )
         )
     return Catalog(directory, migrations, problems, ignored, warnings)
+
+
+def _from_cache(migration: Migration) -> bool:
+    from wizard.core import objects, parsecache
+
+    cached = parsecache.load(migration.checksum)
+    if cached is None:
+        return False
+    statements = []
+    for index, kind, node, start, end, line, text, effects in cached:
+        statement = Statement(index, kind, node, start, end, line, text)
+        objects.remember(statement, objects.from_data(effects))
+        statements.append(statement)
+    migration.statements = statements
+    return True
+
+
+def _parse_and_cache(migration: Migration) -> list[Problem]:
+    from wizard.core import objects, parsecache
+
+    problems = _parse(migration)
+    if not problems and migration.statements:
+        parsecache.store(migration.checksum, [
+            (s.index, s.kind, s.node, s.start, s.end, s.line, s.text, objects.to_data(objects.effects(s)))
+            for s in migration.statements
+        ])
+    return problems
 
 
 def _parse(migration: Migration) -> list[Problem]:

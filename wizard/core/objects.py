@@ -83,7 +83,7 @@ def effects(statement: Statement) -> Effects:
     cached = statement.__dict__.get("_effects")
     if cached is None:
         cached = _effects(statement)
-        object.__setattr__(statement, "_effects", cached)
+        remember(statement, cached)
     return cached
 
 
@@ -286,3 +286,25 @@ def final_objects(migrations: list[Migration]) -> list[tuple[Obj, Migration, Sta
 def _key(obj: Obj) -> tuple:
     kind = "relation" if obj.kind in ("table", "view", "sequence", "index") else obj.kind
     return (kind, obj.schema, obj.name, obj.table)
+
+
+def to_data(found: Effects) -> tuple:
+    """Effects as plain tuples (for the parse cache)."""
+    return (
+        tuple((o.kind, o.schema, o.name, o.table) for o in found.creates),
+        tuple((o.kind, o.schema, o.name, o.table) for o in found.drops),
+        tuple((u.obj.kind, u.obj.schema, u.obj.name, u.obj.table, u.offset) for u in found.uses),
+    )
+
+
+def from_data(data: tuple) -> Effects:
+    creates, drops, uses = data
+    return Effects(
+        [Obj(*o) for o in creates],
+        [Obj(*o) for o in drops],
+        [Use(Obj(k, s, n, t), offset) for k, s, n, t, offset in uses],
+    )
+
+
+def remember(statement: Statement, found: Effects) -> None:
+    object.__setattr__(statement, "_effects", found)
