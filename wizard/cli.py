@@ -777,20 +777,11 @@ def cmd_doctor(args) -> int:
 
 
 def _probe_api(args, ref: str, token: str):
-    """The HTTPS path, tried with a harmless query; the result as a connection probe."""
+    """The HTTPS path, tried with a harmless query."""
     from wizard.core import https
-    from wizard.core.connect import OK, Probe
 
-    database = https.ApiDatabase(ref, token, args.api_url or https.DEFAULT_API_URL, timeout=args.connect_timeout)
-    source = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
-    say(f"Trying {source}: {database.endpoint} ...")
-    try:
-        version = database.probe()
-    except https.ApiError as exc:
-        return Probe(source, database.endpoint, exc.connect_kind, exc.message)
-    except Exception as exc:
-        return Probe(source, database.endpoint, "https-service-error", str(exc))
-    return Probe(source, database.endpoint, OK, f"PostgreSQL {version}", server_version=version)
+    say(f"Trying {https.PROBE_SOURCE} ...")
+    return https.probe(ref, token, args.api_url, timeout=args.connect_timeout)
 
 
 def cmd_manual(args) -> int:

@@ -389,3 +389,20 @@ def _server_error(exc: psycopg.Error) -> ServerError:
     if api is not None:
         return api
     return ServerError(getattr(exc, "sqlstate", None), str(exc), None, None, None, None)
+
+
+PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
+
+
+def probe(ref: str, token: str, api_url: str | None = None, timeout: float = 10):
+    """The HTTPS path tried with a harmless query, as a connection probe. Never raises."""
+    from wizard.core.connect import OK, Probe
+
+    database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=timeout)
+    try:
+        version = database.probe()
+    except ApiError as exc:
+        return Probe(PROBE_SOURCE, database.endpoint, exc.connect_kind, exc.message)
+    except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
+        return Probe(PROBE_SOURCE, database.endpoint, "https-" + SERVICE_ERROR, str(exc))
+    return Probe(PROBE_SOURCE, database.endpoint, OK, f"PostgreSQL {version}", server_version=version, supabase=True)
