@@ -8,4 +8,6 @@ def run(**settings) -> int:
     """Open the wizard; its exit code."""
     from wizard.tui.app import WizardApp
 
-    return WizardApp(**settings).run() or 0
+    app = WizardApp(**settings)
+    app.run()
+    return app.return_code or 0

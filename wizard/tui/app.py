@@ -68,7 +68,7 @@ def theme_for(environ: dict[str, str], available: set[str]) -> str:
 class WizardApp(App[int]):
     CSS_PATH = "wizard.tcss"
     TITLE = "migration-wizard"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("q", "quit", "Quit"), Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(self, **settings) -> None:
         super().__init__()

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from wizard.core.connect import Probe
     from wizard.core.runner import Runner
 
-HTTPS_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
 REQUEST_TIMEOUT = 300.0  # seconds for one migration over HTTPS, as the command line's default
 
 
@@ -26,8 +25,8 @@ class Target:
     source: str  # where it came from: --database-url, DATABASE_URL (.env), pasted, local database...
     shown: str  # how it is shown: a masked URL, the project, or a fixed name
     url: str | None = None  # a database connection
-    ref: str | None = None  # over HTTPS: the project...
-    token: str | None = field(default=None, repr=False)  # ...and the personal access token
+    ref: str | None = None  # the Supabase project, when there is one (advice links to its dashboard)
+    token: str | None = field(default=None, repr=False)  # over HTTPS: the personal access token
     api_url: str | None = None
     timeout: float = 10.0
     probe: Probe | None = None  # the result of trying it; None until tried
@@ -50,22 +49,13 @@ class Target:
 
     def attempt(self) -> Target:
         """Try it (blocking; never raises): the same target with its result."""
-        from wizard.core.connect import OK, Probe
+        if self.over_https:
+            from wizard.core import https
 
-        if not self.over_https:
-            from wizard.core.connect import probe
+            return replace(self, probe=https.probe(self.ref, self.token, self.api_url, timeout=self.timeout))
+        from wizard.core.connect import probe
 
-            return replace(self, probe=probe(self.source, self.url, timeout=self.timeout))
-        from wizard.core import https
-
-        database = https.ApiDatabase(self.ref, self.token, self.api_url or https.DEFAULT_API_URL, timeout=self.timeout)
-        try:
-            version = database.probe()
-        except https.ApiError as exc:
-            return replace(self, probe=Probe(self.source, self.shown, exc.connect_kind, exc.message))
-        except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
-            return replace(self, probe=Probe(self.source, self.shown, "https-service-error", str(exc)))
-        return replace(self, probe=Probe(self.source, self.shown, OK, "", server_version=version, supabase=True))
+        return replace(self, probe=probe(self.source, self.url, timeout=self.timeout))
 
     def open(self, on_notice: Callable[[str], None] | None = None):
         """A connection for the engine: psycopg's, or the Management API's. Raises ConnectError
@@ -110,10 +100,7 @@ class Target:
         """One word or a title: the result column."""
         if self.probe is None:
             return "trying…"
-        if self.probe.ok:
-            return "ok"
-        found = self.advice()
-        return found.title if found else self.probe.result
+        return "ok" if self.probe.ok else self.advice().title
 
     def describe(self) -> str:
         """One line on what this way leads to."""

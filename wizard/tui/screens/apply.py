@@ -18,11 +18,12 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from wizard.tui.screens.path import Plan
 from wizard.tui.screens.step import Step
-from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
+    from wizard.core.diagnosis import Diagnosis
     from wizard.core.events import AppliedMigration, Event, RunFinished
     from wizard.core.history import MigrationState
     from wizard.core.runner import Runner
@@ -109,6 +110,10 @@ class ApplyScreen(Step[Outcome]):
         self.query_one("#migrations").focus()
         self.start()
 
+    def on_unmount(self) -> None:
+        if self.runner is not None:  # quitting mid-run: the migration in progress rolls back
+            self.runner.cancel()
+
     def start(self, adopt: str | None = None) -> None:
         self.running, self.finished, self.trouble = True, None, None
         self.started = time.monotonic()
@@ -120,44 +125,57 @@ class ApplyScreen(Step[Outcome]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
     def run(self, adopt: str | None) -> None:
-        from wizard.core import advice, history, preflight, runner, verify
+        """Read the folder again (so that a fix is taken), adopt a migration when asked, then let
+        the engine apply what is pending, posting its events."""
         from wizard.core import catalog as folders
+        from wizard.core import history, preflight, runner
         from wizard.core.events import Notice
 
-        plan, finished, trouble = self.plan, None, None
+        target, finished, trouble = self.plan.target, None, None
         emit = self.post_message
         try:
-            catalog = folders.load(self.catalog.directory)  # the files as they are now: a fix is taken
-            with plan.target.open(on_notice=lambda text: emit(self.Progress(Notice(text)))) as conn:
+            catalog = folders.load(self.catalog.directory)
+            with target.open(on_notice=lambda text: emit(self.Progress(Notice(text)))) as conn:
                 if adopt:
-                    present, missing = verify.migration_presence(conn, catalog.by_version()[adopt])
-                    if missing:
-                        raise _Refused(adopt, [o.describe() for o in missing])
-                    plan.target.runner(conn, catalog, lambda event: None).adopt([catalog.by_version()[adopt]])
+                    trouble = self._adopt(conn, catalog, adopt)
                 records = history.read(conn)
                 emit(self.Planned(catalog, history.states(catalog, records)))
                 refusals = preflight.blocking(preflight.check(catalog, runner.pending(catalog, records)))
-                if refusals:
+                if trouble is None and refusals:
                     trouble = Trouble.finding(refusals[0], catalog.directory)
-                else:
-                    self.runner = plan.target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
+                elif trouble is None:
+                    self.runner = target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
                     finished = self.runner.run()
-                if finished is not None and finished.failed:
-                    failure = finished.failed
-                    missing = None
-                    if "adopt" in advice.for_failure(failure, catalog).actions:
-                        missing = [o.describe() for o in
-                                   verify.migration_presence(conn, catalog.by_version()[failure.version])[1]]
-                    trouble = Trouble.failed(failure, catalog, plan.ref, missing)
-        except _Refused as refused:
-            trouble = Trouble(f"{refused.version} cannot be adopted",
-                              "The database lacks what it creates: " + ", ".join(refused.missing[:10]),
-                              details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
+                    if finished.failed:
+                        trouble = self._failure(conn, catalog, finished.failed)
         except Exception as exc:
-            trouble = Trouble.stopped(exc, plan.target)
+            trouble = Trouble.error(exc, target)
         finally:
             self.runner = None
         emit(self.Stopped(finished, trouble))
+
+    def _adopt(self, conn, catalog: Catalog, version: str) -> Trouble | None:
+        """Record a migration as applied, when everything it creates is in the database."""
+        from wizard.core import verify
+
+        migration = catalog.by_version()[version]
+        missing = verify.migration_presence(conn, migration)[1]
+        if missing:
+            return Trouble(f"{migration.filename} cannot be adopted",
+                           "The database lacks " + ", ".join(o.describe() for o in missing[:10]),
+                           details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
+        self.plan.target.runner(conn, catalog, lambda event: None).adopt([migration])
+        return None
+
+    def _failure(self, conn, catalog: Catalog, diagnosis: Diagnosis) -> Trouble:
+        """A failed migration, and whether it can be adopted (checked while connected)."""
+        from wizard.core import advice, verify
+
+        missing = None
+        if "adopt" in advice.for_failure(diagnosis, catalog).actions:
+            absent = verify.migration_presence(conn, catalog.by_version()[diagnosis.version])[1]
+            missing = [o.describe() for o in absent]
+        return Trouble.failed(diagnosis, catalog, self.plan.ref, missing)
 
     # -- what the run reports -----------------------------------------------------------------
 
@@ -278,11 +296,3 @@ class ApplyScreen(Step[Outcome]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-
-class _Refused(Exception):
-    """Adopting a migration whose objects are not all in the database."""
-
-    def __init__(self, version: str, missing: list[str]) -> None:
-        super().__init__(version)
-        self.version = version
-        self.missing = missing

@@ -16,8 +16,7 @@ from wizard.tui.screens.verify import Report
 class DoneScreen(Step[bool]):
     STEP = "Done"
     BINDINGS = [
-        Binding("enter", "finish", "Quit", priority=True),
-        Binding("q", "finish", "Quit", show=False),
+        Binding("enter", "finish", "Finish"),
         Binding("c", "copy", "Copy the URL"),
     ]
 

@@ -17,15 +17,15 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
 from wizard.tui.screens.step import Step
-from wizard.tui.screens.troubleshoot import Trouble
-from wizard.tui.target import HTTPS_SOURCE, Target
+from wizard.tui.target import Target
+from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
 
 if TYPE_CHECKING:
     from rich.text import Text
 
     from wizard.core.catalog import Catalog
-    from wizard.core.env import Environment
+    from wizard.core.env import Candidate, Environment
 
 ACCESS_TOKENS = "https://supabase.com/dashboard/account/tokens"
 
@@ -77,7 +77,8 @@ class EnvironmentScreen(Step[Ways]):
         super().__init__()
         self.catalog = catalog
         self.environment: Environment | None = None
-        self.targets: dict[str, Target] = {}
+        self.targets: dict[str, Target] = {}  # by row key
+        self.failed: str | None = None  # the row key of the way the troubleshoot screen is about
         self._keys = count(1)
 
     def body(self) -> ComposeResult:
@@ -102,6 +103,7 @@ class EnvironmentScreen(Step[Ways]):
     @work(thread=True, exit_on_error=False)
     def survey(self) -> None:
         from wizard.core import env
+        from wizard.core.https import PROBE_SOURCE
 
         settings = self.app.settings
         environment = env.load(settings.cwd, settings.env_file, settings.environ)
@@ -109,20 +111,20 @@ class EnvironmentScreen(Step[Ways]):
         if settings.local:
             self.start_local()
             return
-        found = [self._target(c) for c in env.candidates(environment, explicit=settings.database_url)]
         ref, token = environment.supabase_ref(), environment.get("SUPABASE_ACCESS_TOKEN")
+        found = [self._target(c, ref) for c in env.candidates(environment, explicit=settings.database_url)]
         if ref and token:
-            found.append(self._https(ref, token, HTTPS_SOURCE))
+            found.append(self._https(ref, token, PROBE_SOURCE))
         if not found and not environment.supabase_url_variable():
             self.start_local()  # nothing is configured: the local database, as the command line does
             return
         self.attempt(found)
 
-    def _target(self, candidate) -> Target:
+    def _target(self, candidate: Candidate, ref: str | None) -> Target:
         settings = self.app.settings
         named = candidate.source == "--database-url" and settings.target_name
-        return Target(candidate.source, named or candidate.masked, url=candidate.url,
-                      timeout=settings.connect_timeout)
+        source = candidate.source + (" (password encoded)" if candidate.fixed else "")
+        return Target(source, named or candidate.masked, url=candidate.url, ref=ref, timeout=settings.connect_timeout)
 
     def _https(self, ref: str, token: str, source: str) -> Target:
         settings = self.app.settings
@@ -131,10 +133,10 @@ class EnvironmentScreen(Step[Ways]):
 
     def attempt(self, targets: list[Target]) -> None:
         """Show each target, then try them one after the other (in this worker thread)."""
-        keys = [f"way-{next(self._keys)}" for _ in targets]
-        for key, target in zip(keys, targets):
+        keyed = [(f"way-{next(self._keys)}", target) for target in targets]
+        for key, target in keyed:
             self.post_message(self.Tried(key, target))
-        for key, target in zip(keys, targets):
+        for key, target in keyed:
             self.post_message(self.Tried(key, target.attempt()))
 
     def start_local(self) -> None:
@@ -168,10 +170,10 @@ class EnvironmentScreen(Step[Ways]):
         from wizard.core import env
 
         environment = self.environment
-        if secret.startswith(("postgres://", "postgresql://")):
-            self.attempt([self._target(c) for c in env.candidates(env.Environment(), pasted=secret)])
-            return
         ref = environment.supabase_ref()
+        if secret.startswith(("postgres://", "postgresql://")):
+            self.attempt([self._target(c, ref) for c in env.candidates(env.Environment(), pasted=secret)])
+            return
         if secret.startswith("sbp_"):
             if ref is None:
                 self.app.call_from_thread(self.notify, "An access token needs the project: set SUPABASE_URL.",
@@ -187,7 +189,7 @@ class EnvironmentScreen(Step[Ways]):
                 self.notify, "A password alone needs the project (SUPABASE_URL) or a connection URL without its "
                 "password; paste the whole connection string instead.", severity="error")
             return
-        self.attempt([self._target(replace(c, source="pasted password")) for c in found])
+        self.attempt([self._target(replace(c, source="pasted password"), ref) for c in found])
 
     # -- showing them -------------------------------------------------------------------------
 
@@ -231,12 +233,12 @@ class EnvironmentScreen(Step[Ways]):
             table.update_cell(message.key, "result", result, update_width=True)
         else:
             table.add_row(target.source, target.shown, result, key=message.key)
-        first_ok = next((k for k, t in self.targets.items() if t.ok), None)
-        if first_ok == message.key and not self._highlighted_ok():
+        highlighted = self.highlighted()
+        if target.ok and not (highlighted and highlighted.ok):  # the first way that works
             table.move_cursor(row=table.get_row_index(message.key))
         self._show_detail()
         if target.tried and not target.ok and target.source.startswith("pasted"):
-            self.troubleshoot(Trouble.unreachable(target))
+            self._why(message.key)
 
     def _result(self, target: Target) -> Text:
         if not target.tried:
@@ -245,16 +247,14 @@ class EnvironmentScreen(Step[Ways]):
             return cell(self.app, "✓ ok", "success")
         return cell(self.app, f"✗ {target.result()}", "error")
 
-    def highlighted(self) -> Target | None:
+    def _highlighted_key(self) -> str | None:
         table = self.query_one("#ways", DataTable)
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.targets.get(key)
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    def _highlighted_ok(self) -> bool:
-        target = self.highlighted()
-        return target is not None and target.ok
+    def highlighted(self) -> Target | None:
+        return self.targets.get(self._highlighted_key())
 
     def on_data_table_row_highlighted(self) -> None:
         self._show_detail()
@@ -280,7 +280,7 @@ class EnvironmentScreen(Step[Ways]):
             return not typing
         if action == "save":
             return (not typing and target is not None and target.ok and not target.over_https
-                    and target.source.startswith("pasted")) or False
+                    and (target.source.startswith("pasted") or "encoded" in target.source)) or False
         return True
 
     def action_use(self) -> None:
@@ -289,18 +289,19 @@ class EnvironmentScreen(Step[Ways]):
         self.dismiss(Ways(self.catalog, self.environment, (chosen, *others)))
 
     def action_why(self) -> None:
-        self.troubleshoot(Trouble.unreachable(self.highlighted()))
+        self._why(self._highlighted_key())
+
+    def _why(self, key: str) -> None:
+        self.failed = key
+        self.troubleshoot(Trouble.unreachable(self.targets[key]))
 
     def after_trouble(self, answer: str | None) -> None:
         if answer == "retry":
-            target = self.highlighted()
-            if target is not None and not target.ok:
-                self.retry(target)
+            self.retry(self.failed)
 
     @work(thread=True, exit_on_error=False)
-    def retry(self, target: Target) -> None:
-        key = next(k for k, t in self.targets.items() if t is target)
-        self.post_message(self.Tried(key, target.attempt()))
+    def retry(self, key: str) -> None:
+        self.post_message(self.Tried(key, self.targets[key].attempt()))
 
     def action_local(self) -> None:
         if not any(t.source == "local database" for t in self.targets.values()):

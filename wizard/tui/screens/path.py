@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from wizard.tui.screens.environment import ACCESS_TOKENS, Ways
 from wizard.tui.screens.step import Step
-from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.trouble import Trouble
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
@@ -89,8 +89,8 @@ class PathScreen(Step[Plan]):
         else:
             https_needs = (f"SUPABASE_URL {'✓' if ref else '✗'}  SUPABASE_ACCESS_TOKEN {'✓' if token else '✗'}  "
                            f"({ACCESS_TOKENS})")
-        manual = (f"the project ref ✓ ({ref}): run `migration-wizard manual`, one migration at a time in the "
-                  "SQL editor" if ref else "the project ref (SUPABASE_URL) ✗")
+        manual = (f"the project ref ✓ ({ref}); one migration at a time, in the SQL editor" if ref
+                  else "the project ref (SUPABASE_URL) ✗")
         return [
             self._option("database", "Automated, over a database connection", needs, database is not None),
             self._option("https", "Automated, over HTTPS with an access token", https_needs, https is not None),
@@ -100,7 +100,7 @@ class PathScreen(Step[Plan]):
     @staticmethod
     def _option(key: str, title: str, needs: str, possible: bool | None) -> Option:
         state = {True: "[$text-success]✓ possible now[/]", False: "[$text-error]✗ not possible yet[/]",
-                 None: "[$text-muted]a command of its own[/]"}[possible]
+                 None: "[$text-muted]its own command: migration-wizard manual --export DIR[/]"}[possible]
         prompt = Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs",
                                      title=title, needs=needs)
         return Option(prompt, id=key, disabled=not possible)
@@ -128,10 +128,6 @@ class PathScreen(Step[Plan]):
             return
         try:
             catalog = folders.load(self.ways.catalog.directory)
-        except folders.FolderNotFound as exc:
-            self.post_message(self.Checked(None, Trouble(f"The migration folder {exc} is gone")))
-            return
-        try:
             with target.open() as conn:
                 records = history.read(conn)
                 pending = runner.pending(catalog, records) if catalog.ok else []
@@ -141,7 +137,7 @@ class PathScreen(Step[Plan]):
                 findings += preflight.dependencies(catalog, pending, conn, compat_will_run=not supabase)
                 findings += preflight.big_table_locks(pending, conn)
         except Exception as exc:
-            self.post_message(self.Checked(None, Trouble.stopped(exc, target)))
+            self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
         if not supabase and (roles or functions) and pending:
             findings.append(preflight.Finding(

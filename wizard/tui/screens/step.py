@@ -3,21 +3,23 @@ troubleshoot screen for a failure, including a worker's error that nobody expect
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from wizard.tui.screens.troubleshoot import Trouble, TroubleshootScreen
+from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import Steps
 
 Answer = TypeVar("Answer")
 
 
 class Step(Screen[Answer]):
-    STEP = "Welcome"
+    """A step of the wizard; it answers what the next step needs, or None to go back."""
+
+    STEP: ClassVar[str]  # its name in the steps bar
 
     def compose(self) -> ComposeResult:
         yield Steps(self.STEP)
@@ -28,6 +30,8 @@ class Step(Screen[Answer]):
         yield from ()
 
     def troubleshoot(self, trouble: Trouble) -> None:
+        from wizard.tui.screens.troubleshoot import TroubleshootScreen
+
         self.app.push_screen(TroubleshootScreen(trouble), self.after_trouble)
 
     def after_trouble(self, answer: str | None) -> None:
@@ -35,4 +39,4 @@ class Step(Screen[Answer]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.node is self:
-            self.troubleshoot(Trouble.unexpected(event.worker.error))
+            self.troubleshoot(Trouble.error(event.worker.error))

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from wizard.tui.screens.apply import Outcome
 from wizard.tui.screens.step import Step
-from wizard.tui.screens.troubleshoot import Trouble
+from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class VerifyScreen(Step[Report]):
             with target.open() as conn:
                 results = verify.run(conn, self.outcome.catalog, on_result=lambda r: self.post_message(self.Checked(r)))
         except Exception as exc:
-            self.post_message(self.Finished(Trouble.stopped(exc, target)))
+            self.post_message(self.Finished(Trouble.error(exc, target)))
             return
         self.post_message(self.Finished(None if all(r.ok for r in results) else Trouble.checks(results)))
 

@@ -22,11 +22,10 @@ INTRO = """\
 This wizard applies the SQL migrations of a folder to your database, in file-name order, each in \
 one transaction, recorded where the Supabase CLI records them. Then it proves the result.
 
-  1. [b]Environment[/b]  what your .env files hold, and each way to reach the database
-  2. [b]Path[/b]         over a database connection, over HTTPS with an access token, or by hand;
-                 pre-flight checks before anything runs
-  3. [b]Apply[/b]        the pending migrations, live; a failure opens Troubleshoot with the fix
-  4. [b]Verify[/b]       every table, index, policy and seed row the migrations create
+  1. [b]Environment[/b]  what your .env files hold; each way to the database, tried
+  2. [b]Path[/b]         over a connection, over HTTPS with a token, or by hand
+  3. [b]Apply[/b]        the pending migrations, live; a failure opens Troubleshoot
+  4. [b]Verify[/b]       every table, index, policy and seed row, checked
   5. [b]Done[/b]         the connection URL for your backend, and what to do next"""
 
 
@@ -35,7 +34,6 @@ class WelcomeScreen(Step["Catalog"]):
     BINDINGS = [
         Binding("enter", "start", "Start", priority=True),
         Binding("r", "reload", "Read the folder again"),
-        Binding("q", "app.quit", "Quit"),
     ]
 
     class Surveyed(Message):
@@ -60,7 +58,7 @@ class WelcomeScreen(Step["Catalog"]):
         return Content.from_markup("[b]$name[/]  ", name=f"{name:<7}") + Content(text)
 
     def on_mount(self) -> None:
-        self.survey()
+        self.call_after_refresh(self.survey)  # paint first: reading the folder imports the parser
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def survey(self) -> None:
