@@ -155,7 +155,7 @@ def test_a_raw_password_pasted_into_a_url_is_detected_and_fixed_with_consent(pro
     assert saved.code == 0
     content = (project / ".env.local").read_text()
     assert "# the team's settings\n" in content and "OTHER=kept\n" in content and f"DATABASE_URL={raw}\n" in content
-    assert f"SUPABASE_DB_URL=" in content and quote(SPECIAL, safe="") in content
+    assert "SUPABASE_DB_URL=" in content and quote(SPECIAL, safe="") in content
     assert stat.S_IMODE(os.stat(project / ".env.local").st_mode) == 0o600
 
     applied = cli("apply", "--yes", cwd=project)

@@ -1,6 +1,5 @@
 """The history is the Supabase CLI's: `supabase migration list` and the wizard agree, both ways."""
 
-import os
 import subprocess
 
 from helpers import migration_list

@@ -590,7 +590,7 @@ def cmd_adopt(args) -> int:
                 continue
             chosen.append(migration)
         if explicit and refused:
-            for migration, present, missing in refused:
+            for migration, _, missing in refused:
                 say(f"{migration.filename} cannot be adopted: the database lacks "
                     + ", ".join(o.describe() for o in missing[:15])
                     + (f" and {len(missing) - 15} more" if len(missing) > 15 else ""))
