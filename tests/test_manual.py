@@ -1,64 +1,15 @@
 """The manual path's engine: export for the SQL editor, the REST presence check, pasted dashboard
 errors, manual records and kept progress."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import psycopg
 import pytest
 from helpers import MIGRATIONS, assert_clean, history
+from postgrest import ANON, PostgrestStandIn
 
-from wizard.core import catalog, history as wizard_history, manual
+from wizard.core import catalog, manual
+from wizard.core import history as wizard_history
 from wizard.core.diagnosis import diagnose
 from wizard.core.https import _statement_naming, parse_error
 from wizard.core.runner import Runner
-
-ANON = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.dGVzdC1zaWduYXR1cmUtb2YtdGhlLWtleQ"
-
-
-class PostgrestStandIn:
-    """Answers /rest/v1/<table>?select=*&limit=0 like PostgREST, from a real database's catalog."""
-
-    def __init__(self, database_url: str, key: str):
-        self.database_url, self.key = database_url, key
-        self.no_grant: set[str] = set()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                table = self.path.split("/rest/v1/", 1)[1].split("?", 1)[0]
-                if self.headers.get("apikey") != stand_in.key:
-                    return self.answer(401, {"code": "PGRST301", "message": "Invalid API key"})
-                if table in stand_in.no_grant:
-                    return self.answer(401, {"code": "42501", "message": f"permission denied for table {table}"})
-                with psycopg.connect(stand_in.database_url) as conn:
-                    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]
-                if not exists:
-                    return self.answer(404, {"code": "PGRST205", "message": f"Could not find the table 'public.{table}'"})
-                self.answer(200, [])
-
-            def answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http.server_address[1]}"
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
 
 
 @pytest.fixture

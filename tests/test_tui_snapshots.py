@@ -99,3 +99,9 @@ def test_troubleshoot(snap_compare, project, folder, database):
     """)
     app = wizard_app(project, folder.path, database)
     assert snap_compare(app, terminal_size=SIZE, run_before=walk("enter", "enter", "enter"))
+
+
+def test_by_hand(snap_compare, project):
+    """The manual path's step: the first migration to run in the SQL editor, no database password."""
+    app = wizard_app(project, MIGRATIONS)
+    assert snap_compare(app, terminal_size=SIZE, run_before=walk("enter", "m", "enter"))

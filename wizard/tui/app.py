@@ -1,6 +1,7 @@
-"""The terminal wizard: Welcome, Environment, Path, Apply, Verify and Done, in that order, with
-Troubleshoot over any of them when something fails. A front end over ``wizard.core``: the screens
-show the engine's events, diagnoses, checks and advice; the database work runs in thread workers."""
+"""The terminal wizard: Welcome, Environment, Path, Apply (or By hand, in the dashboard's SQL
+editor), Verify and Done, in that order, with Troubleshoot over any of them when something fails.
+A front end over ``wizard.core``: the screens show the engine's events, diagnoses, checks and
+advice; the database work runs in thread workers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +19,10 @@ from textual.binding import Binding
 
 # Editors that open a file at a line with +LINE.
 _LINE_ARGUMENT = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "jed", "mg"}
-# Clipboard commands, for terminals that ignore OSC 52 (macOS Terminal, some multiplexers).
-_CLIPBOARDS = (["pbcopy"], ["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"])
+# Clipboard commands, for terminals that ignore OSC 52 (macOS Terminal, some multiplexers): the
+# first on PATH that takes the text.
+CLIPBOARDS = (["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"], ["pbcopy"],
+              ["clip.exe"])
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,10 @@ class Settings:
     api_url: str | None = None  # the Management API's address
     target_name: str | None = None  # shown instead of the target's (masked) URL
     show_times: bool = True  # durations and elapsed time; off for screenshots that must not change
+
+    @property
+    def process_environ(self) -> dict[str, str]:
+        return os.environ if self.environ is None else self.environ
 
     @property
     def project(self) -> Path:
@@ -85,6 +93,7 @@ class WizardApp(App[int]):
         from wizard.tui.screens.apply import ApplyScreen
         from wizard.tui.screens.done import DoneScreen
         from wizard.tui.screens.environment import EnvironmentScreen
+        from wizard.tui.screens.manual import ManualScreen
         from wizard.tui.screens.path import PathScreen
         from wizard.tui.screens.verify import VerifyScreen
         from wizard.tui.screens.welcome import WelcomeScreen
@@ -92,7 +101,10 @@ class WizardApp(App[int]):
         steps = (WelcomeScreen, EnvironmentScreen, PathScreen, ApplyScreen, VerifyScreen, DoneScreen)
         answers: list = [None]
         while len(answers) <= len(steps):
-            answer = await self.push_screen_wait(steps[len(answers) - 1](answers[-1]))
+            step = steps[len(answers) - 1]
+            if step is ApplyScreen and answers[-1].manual:  # by hand, in the dashboard's SQL editor
+                step = ManualScreen
+            answer = await self.push_screen_wait(step(answers[-1]))
             if answer is not None:
                 answers.append(answer)
             elif len(answers) > 1:
@@ -100,17 +112,32 @@ class WizardApp(App[int]):
         self.exit(0)
 
     def copy(self, text: str, what: str) -> None:
+        """Copy to the clipboard, and say so."""
+        command = self.copy_text(text)
+        through = f" (through {command})" if command else ""
+        self.notify(f"{what} is on the clipboard{through} ({len(text)} characters).")
+
+    def copy_text(self, text: str) -> str | None:
         """Copy to the clipboard: OSC 52 through the terminal, and the system's clipboard command
-        where there is one."""
+        where there is one. The command that took the text, if any."""
         self.copy_to_clipboard(text)
-        for command in _CLIPBOARDS:
-            if shutil.which(command[0]):
-                try:
-                    subprocess.run(command, input=text.encode(), capture_output=True, timeout=3, check=True)
-                    break
-                except (OSError, subprocess.SubprocessError):
-                    continue
-        self.notify(f"{what} is on the clipboard ({len(text)} characters).")
+        return system_clipboard(text, self.settings.process_environ.get("PATH", ""))
+
+    def browse(self, url: str) -> bool:
+        """Open a URL in the browser, when there is one to open it in (never a text browser in this
+        very terminal). False when the URL must be opened by hand."""
+        if self.is_web:
+            self.open_url(url)
+            return True
+        environ = self.settings.process_environ
+        if sys.platform not in ("darwin", "win32") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+            return False
+        import webbrowser
+
+        try:
+            return webbrowser.open(url)
+        except webbrowser.Error:
+            return False
 
     def edit(self, path: Path, line: int | None) -> bool:
         """Open a file in $VISUAL or $EDITOR (at the line, when the editor takes +LINE), the wizard
@@ -132,3 +159,18 @@ class WizardApp(App[int]):
             self.notify(f"Cannot start {editor} ({exc.strerror}): set $EDITOR.", severity="error")
             return False
         return True
+
+
+def system_clipboard(text: str, path: str) -> str | None:
+    """Hand the text to the first clipboard command on ``path`` that takes it; its name, or None."""
+    for command in CLIPBOARDS:
+        found = shutil.which(command[0], path=path)
+        if not found:
+            continue
+        try:  # no pipes kept open: xclip stays behind to own the selection
+            subprocess.run([found, *command[1:]], input=text.encode(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=3, check=True)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return command[0]
+    return None

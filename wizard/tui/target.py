@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from wizard.core.advice import Advice
     from wizard.core.catalog import Catalog
     from wizard.core.connect import Probe
+    from wizard.core.env import Environment
     from wizard.core.runner import Runner
 
 REQUEST_TIMEOUT = 300.0  # seconds for one migration over HTTPS, as the command line's default
@@ -118,3 +119,33 @@ class Target:
         if probe.compat_needed:
             text += "; the compatibility step will add auth.uid() and the API roles"
         return text
+
+
+# The API keys that can ask the REST API about tables, the one that sees the most first.
+REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """The project's REST API (PostgREST) and an API key: how the manual path checks a paste
+    without any database credential. Any base URL: a Supabase project or a stand-in."""
+
+    url: str
+    key_name: str
+    key: str = field(repr=False)
+    timeout: float = 10.0
+
+    @classmethod
+    def find(cls, environment: Environment, timeout: float = 10.0) -> RestApi | None:
+        """SUPABASE_URL (or NEXT_PUBLIC_SUPABASE_URL) and the first API key set; None without both."""
+        variable = environment.supabase_url_variable()
+        key_name = next((k for k in REST_KEYS if environment.get(k)), None)
+        if variable is None or key_name is None:
+            return None
+        return cls(environment.get(variable).strip().rstrip("/"), key_name, environment.get(key_name), timeout)
+
+    def state(self, table: str) -> str:
+        """exists, exists-without-grants or missing. Raises manual.RestError."""
+        from wizard.core import manual
+
+        return manual.rest_table_state(self.url, self.key, table, timeout=self.timeout)

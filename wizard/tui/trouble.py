@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
     from wizard.core.checks import CheckResult
     from wizard.core.diagnosis import Diagnosis
+    from wizard.core.manual import RestError
     from wizard.core.preflight import Finding
-    from wizard.tui.target import Target
+    from wizard.tui.target import RestApi, Target
 
 AROUND = 2  # lines shown on each side of the failing one
 
@@ -111,6 +112,20 @@ class Trouble:
             return cls("The database refused a step of the wizard's own", f"{exc.sqlstate} {str(exc).strip()}",
                        advice=advice.entry("sqlstate", exc.sqlstate or "", message=str(exc).strip(), object="it"))
         return cls("Something unexpected went wrong", f"{type(exc).__name__}: {exc}".strip())
+
+    @classmethod
+    def rest(cls, exc: RestError, rest: RestApi, ref: str | None = None) -> Trouble:
+        """The project's REST API refused the key, or could not be reached."""
+        from wizard.core import env
+
+        if exc.kind == "bad-key":
+            fix = (f"Check {rest.key_name} in .env.local: it must be this project's key, as the dashboard shows it "
+                   f"({env.dashboard(ref)['sql_editor'].removesuffix('/sql/new')}/settings/api).")
+        elif exc.kind == "unreachable":
+            fix = f"Check SUPABASE_URL ({rest.url}) and the network; a paused project must be restored first."
+        else:
+            fix = "Try again in a moment; if it persists, the project's API does not answer as PostgREST does."
+        return cls("The REST API cannot check the tables", exc.message, details=(fix,))
 
     @classmethod
     def finding(cls, finding: Finding, directory: Path) -> Trouble:

@@ -23,6 +23,7 @@ class DoneScreen(Step[bool]):
     def __init__(self, report: Report) -> None:
         super().__init__()
         self.report = report
+        self.by_hand = report.outcome.plan.manual
 
     def body(self) -> ComposeResult:
         from wizard.core import advice
@@ -35,7 +36,7 @@ class DoneScreen(Step[bool]):
             yield Label("Next steps", classes="heading")
             steps = ["Restart the backend, so that it connects to the migrated database.",
                      "Try a registration (POST /api/auth/register): it should create the user, not answer 500."]
-            if target.source == "local database":
+            if target is not None and target.source == "local database":
                 steps.append("The local database keeps running; 'migration-wizard local stop' stops it.")
             if not report.ok:
                 steps.insert(0, "Fix what verification found (r on the Verify step checks again).")
@@ -49,7 +50,8 @@ class DoneScreen(Step[bool]):
         applied = len(report.outcome.catalog.migrations)
         now = len(report.outcome.applied)
         passed = sum(1 for c in report.checks if c.ok)
-        text = (f"{applied} migrations applied ({now} just now), "
+        how = "run by hand and confirmed" if report.outcome.plan.manual else "applied"
+        text = (f"{applied} migrations {how} ({now} just now), "
                 f"{passed} of {len(report.checks)} checks pass.")
         if report.ok:
             return Content.from_markup("[b $text-success]✓ The database is ready.[/] $text", text=text)
@@ -57,7 +59,14 @@ class DoneScreen(Step[bool]):
                                    "passes.[/] $text", text=text)
 
     def _connection(self) -> str:
-        target = self.report.outcome.plan.target
+        plan = self.report.outcome.plan
+        target = plan.target
+        if target is None:
+            url = plan.rest.url if plan.rest else "SUPABASE_URL"
+            return (f"The backend reaches the project as before, through {url} and its API keys. With the "
+                    "database password, 'migration-wizard verify' checks columns, indexes, policies and seed rows "
+                    "too; the dashboard's Connect dialog has the database URL: "
+                    f"https://supabase.com/dashboard/project/{plan.ref or '_'}?showConnect=true")
         if target.over_https:
             return (f"The backend reaches the project through SUPABASE_URL (https://{target.ref}.supabase.co) "
                     "and its keys. A database URL, if it needs one, is in the dashboard's Connect dialog: "
@@ -67,7 +76,8 @@ class DoneScreen(Step[bool]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy":
-            return not self.report.outcome.plan.target.over_https
+            target = self.report.outcome.plan.target
+            return target is not None and not target.over_https
         return True
 
     def action_copy(self) -> None:

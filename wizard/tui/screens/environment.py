@@ -56,6 +56,7 @@ class EnvironmentScreen(Step[Ways]):
     BINDINGS = [
         Binding("enter", "use", "Use this one", priority=True),
         Binding("enter", "why", "Why it failed", priority=True),
+        Binding("m", "by_hand", "By hand (SQL editor)"),
         Binding("l", "local", "Local database"),
         Binding("p", "paste", "Paste a secret"),
         Binding("s", "save", "Save to .env.local"),
@@ -196,6 +197,18 @@ class EnvironmentScreen(Step[Ways]):
     def on_environment_screen_found(self, message: Found) -> None:
         self.environment = message.environment
         self.query_one("#facts", Static).update(self._facts(message.environment))
+        if self._by_hand_only():
+            self.query_one("#detail", Static).update(
+                "No database password, connection string or access token: m runs the migrations by hand, in the "
+                "dashboard's SQL editor, each checked through the project's REST API.")
+        self.refresh_bindings()
+
+    def _by_hand_only(self) -> bool:
+        """No way to the database works, and the REST API can check what is run by hand."""
+        from wizard.tui.target import RestApi
+
+        return (self.environment is not None and not any(t.ok for t in self.targets.values())
+                and RestApi.find(self.environment) is not None)
 
     def _facts(self, environment: Environment) -> Content:
         from wizard.core import env
@@ -264,7 +277,8 @@ class EnvironmentScreen(Step[Ways]):
 
     def _show_detail(self) -> None:
         target = self.highlighted()
-        self.query_one("#detail", Static).update(target.describe() if target else "")
+        if target is not None:
+            self.query_one("#detail", Static).update(target.describe())
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------
@@ -278,6 +292,8 @@ class EnvironmentScreen(Step[Ways]):
             return not typing and target is not None and target.tried and not target.ok
         if action in ("local", "paste"):
             return not typing
+        if action == "by_hand":
+            return not typing and self._by_hand_only()
         if action == "save":
             return (not typing and target is not None and target.ok and not target.over_https
                     and (target.source.startswith("pasted") or "encoded" in target.source)) or False
@@ -302,6 +318,9 @@ class EnvironmentScreen(Step[Ways]):
     @work(thread=True, exit_on_error=False)
     def retry(self, key: str) -> None:
         self.post_message(self.Tried(key, self.targets[key].attempt()))
+
+    def action_by_hand(self) -> None:
+        self.dismiss(Ways(self.catalog, self.environment, tuple(self.targets.values())))
 
     def action_local(self) -> None:
         if not any(t.source == "local database" for t in self.targets.values()):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
     from wizard.core.history import MigrationState
     from wizard.core.preflight import Finding
-    from wizard.tui.target import Target
+    from wizard.tui.target import RestApi, Target
 
 _TONES = {"error": ("✗", "$text-error"), "warning": ("!", "$text-warning"), "info": ("·", "$text-muted")}
 
@@ -35,18 +35,21 @@ class Plan:
     pending ones and what pre-flight found."""
 
     catalog: Catalog
-    target: Target
+    target: Target | None  # None: no way to the database (the manual path only)
     ref: str | None
     states: tuple[MigrationState, ...]
     pending: tuple[Migration, ...]
     findings: tuple[Finding, ...]
     refusals: tuple[Finding, ...]  # errors that keep the run from starting
+    manual: bool = False  # run by hand in the dashboard's SQL editor
+    rest: RestApi | None = None  # the project's REST API, to check what a paste created
 
 
 class PathScreen(Step[Plan]):
     STEP = "Path"
     BINDINGS = [
         Binding("enter", "go", "Apply", priority=True),
+        Binding("enter", "by_hand", "Start by hand", priority=True),
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("r", "check", "Check again"),
         Binding("escape", "back", "Back"),
@@ -61,9 +64,13 @@ class PathScreen(Step[Plan]):
     def __init__(self, ways: Ways) -> None:
         super().__init__()
         self.ways = ways
+        self.rest: RestApi | None = None
         self.plan: Plan | None = None
 
     def body(self) -> ComposeResult:
+        from wizard.tui.target import RestApi
+
+        self.rest = RestApi.find(self.ways.environment, self.app.settings.connect_timeout)
         yield Label("How should the migrations be applied?", classes="heading")
         yield OptionList(*self._options(), id="paths")
         yield Label("Pre-flight", classes="heading")
@@ -89,28 +96,41 @@ class PathScreen(Step[Plan]):
         else:
             https_needs = (f"SUPABASE_URL {'✓' if ref else '✗'}  SUPABASE_ACCESS_TOKEN {'✓' if token else '✗'}  "
                            f"({ACCESS_TOKENS})")
-        manual = (f"the project ref ✓ ({ref}); one migration at a time, in the SQL editor" if ref
-                  else "the project ref (SUPABASE_URL) ✗")
         return [
             self._option("database", "Automated, over a database connection", needs, database is not None),
             self._option("https", "Automated, over HTTPS with an access token", https_needs, https is not None),
-            self._option("manual", "Manual, in the dashboard's SQL editor", manual, None),
+            self._option("manual", "Manual, in the dashboard's SQL editor", self._manual_needs(), self._manual()),
         ]
 
+    def _manual(self) -> bool:
+        """Possible when each paste can be checked: through the REST API, or a connection."""
+        return self.rest is not None or self.ways.database is not None or self.ways.https is not None
+
+    def _manual_needs(self) -> str:
+        ways, rest = self.ways, self.rest
+        connection = ways.database or ways.https
+        if connection is not None:
+            return f"a connection ✓ ({connection.shown}): each paste is checked through it and recorded"
+        if rest is not None:
+            return f"SUPABASE_URL ✓  {rest.key_name} ✓  (each paste is checked through the REST API)"
+        have = "✓" if ways.environment.supabase_url_variable() else "✗"
+        return f"SUPABASE_URL {have}  an API key ✗ (SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY)"
+
     @staticmethod
-    def _option(key: str, title: str, needs: str, possible: bool | None) -> Option:
-        state = {True: "[$text-success]✓ possible now[/]", False: "[$text-error]✗ not possible yet[/]",
-                 None: "[$text-muted]its own command: migration-wizard manual --export DIR[/]"}[possible]
+    def _option(key: str, title: str, needs: str, possible: bool) -> Option:
+        state = "[$text-success]✓ possible now[/]" if possible else "[$text-error]✗ not possible yet[/]"
         prompt = Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs",
                                      title=title, needs=needs)
         return Option(prompt, id=key, disabled=not possible)
 
     def on_mount(self) -> None:
         paths = self.query_one("#paths", OptionList)
-        chosen = self.ways.tried[0]
-        preferred = "https" if chosen.ok and chosen.over_https else "database"
-        if not paths.get_option(preferred).disabled:
-            paths.highlighted = paths.get_option_index(preferred)
+        chosen = self.ways.tried[0] if self.ways.tried else None
+        preferred = "https" if chosen and chosen.ok and chosen.over_https else "database"
+        for key in (preferred, "manual"):
+            if not paths.get_option(key).disabled:
+                paths.highlighted = paths.get_option_index(key)
+                break
         paths.focus()
         self.check()
 
@@ -124,7 +144,10 @@ class PathScreen(Step[Plan]):
 
         target = self.ways.database or self.ways.https
         if target is None:
-            self.post_message(self.Checked(None))
+            try:
+                self.post_message(self.Checked(self._unconnected()))
+            except Exception as exc:
+                self.post_message(self.Checked(None, Trouble.error(exc)))
             return
         try:
             catalog = folders.load(self.ways.catalog.directory)
@@ -147,6 +170,18 @@ class PathScreen(Step[Plan]):
                     tuple(findings), tuple(refusals))
         self.post_message(self.Checked(plan))
 
+    def _unconnected(self) -> Plan | None:
+        """No way to the database: the plan of the manual path, read from the folder alone."""
+        from wizard.core import catalog as folders
+        from wizard.core import preflight
+
+        if not self._manual():
+            return None
+        catalog = folders.load(self.ways.catalog.directory)
+        findings = preflight.check(catalog, catalog.migrations)
+        return Plan(catalog, None, self.ways.ref, (), tuple(catalog.migrations), tuple(findings),
+                    tuple(preflight.blocking(findings)))
+
     def on_path_screen_checked(self, message: Checked) -> None:
         self.plan = message.plan
         summary = self.query_one("#summary", Static)
@@ -162,7 +197,10 @@ class PathScreen(Step[Plan]):
             return
         applied = len(plan.catalog.migrations) - len(plan.pending)
         text = f"{len(plan.catalog.migrations)} migrations: {applied} applied, {len(plan.pending)} pending."
-        if not plan.pending and plan.catalog.ok:
+        if plan.target is None:
+            text = (f"{len(plan.catalog.migrations)} migrations, and no way to the database: they can be run by "
+                    f"hand, each checked through the REST API ({self._confirmed(plan)}).")
+        elif not plan.pending and plan.catalog.ok:
             text += " Nothing to apply: the database is up to date."
         if plan.refusals:
             text += f" {len(plan.refusals)} problem(s) keep the run from starting: fix them, then press r."
@@ -170,6 +208,13 @@ class PathScreen(Step[Plan]):
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))
+
+    def _confirmed(self, plan: Plan) -> str:
+        from wizard.core import manual
+
+        progress = manual.load_progress(self.app.settings.project)
+        done = sum(1 for m in plan.catalog.migrations if progress.get(m.version) == m.checksum)
+        return f"{done} confirmed so far" if done else "none run yet"
 
     def _finding(self, finding: Finding, catalog: Catalog) -> Content:
         mark, tone = _TONES.get(finding.severity, ("·", "$text-muted"))
@@ -183,8 +228,10 @@ class PathScreen(Step[Plan]):
         return [f for f in self.plan.findings if f.severity == "error" and f.code != "compat"] if self.plan else []
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "go":
+        if action in ("go", "by_hand"):
             option = self.query_one("#paths", OptionList).highlighted_option
+            if (option is not None and option.id == "manual") != (action == "by_hand"):
+                return False
             return (self.plan is not None and not self.plan.refusals and option is not None
                     and not option.disabled) or None
         if action == "troubleshoot":
@@ -200,6 +247,11 @@ class PathScreen(Step[Plan]):
         option = self.query_one("#paths", OptionList).highlighted_option
         target = self.ways.https if option.id == "https" else self.ways.database
         self.dismiss(replace(self.plan, target=target))
+
+    def action_by_hand(self) -> None:
+        from dataclasses import replace
+
+        self.dismiss(replace(self.plan, target=self.ways.database or self.ways.https, manual=True, rest=self.rest))
 
     def action_troubleshoot(self) -> None:
         self.troubleshoot(Trouble.finding(self._errors()[0], self.plan.catalog.directory))

@@ -21,10 +21,13 @@ class Step(Screen[Answer]):
 
     STEP: ClassVar[str]  # its name in the steps bar
 
+    by_hand = False  # on the manual path: the steps bar says so
+    COMPACT_FOOTER = False  # less space between the keys, for a step with many
+
     def compose(self) -> ComposeResult:
-        yield Steps(self.STEP)
+        yield Steps(self.STEP, self.by_hand)
         yield from self.body()
-        yield Footer()
+        yield Footer(compact=self.COMPACT_FOOTER)
 
     def body(self) -> ComposeResult:
         yield from ()

@@ -1,0 +1,498 @@
+"""By hand: the migrations run one at a time in the dashboard's SQL editor, each checked before the
+next. The migration's SQL (highlighted, read-only), its size, statements and what it creates;
+copied to the clipboard and to a file under the project; the SQL editor opened in the browser.
+Then "I ran it": the wizard checks what the paste created (through the database's catalog when it
+has a connection, else through the REST API with an API key), records the migration as run by
+hand when it has a connection, and keeps the progress, so that it resumes at the first migration
+not yet confirmed. An error the editor showed is pasted here and opens Troubleshoot at its line.
+Answers the outcome, as Apply does."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.style import Style
+from textual.widgets import Static, TextArea
+
+from wizard.tui.screens.apply import Outcome
+from wizard.tui.screens.path import Plan
+from wizard.tui.screens.step import Step
+from wizard.tui.trouble import Trouble
+
+if TYPE_CHECKING:
+    from wizard.core.catalog import Catalog, Migration
+    from wizard.core.events import AppliedMigration
+    from wizard.core.manual import Part
+    from wizard.tui.by_hand import Presence
+
+PASTE_DIRECTORY = ".migration-wizard/paste"  # under the project: each copied paste, as a file
+_SHOWN = 6  # objects named in a line before "and N more"
+
+
+def size(text: str) -> str:
+    length = len(text.encode("utf-8"))
+    return f"{length} bytes" if length < 1000 else f"{length / 1000:.1f} kB"
+
+
+def listed(items: tuple[str, ...] | list[str]) -> str:
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(items[:_SHOWN]) + more
+
+
+class ManualScreen(Step[Outcome]):
+    STEP = "Apply"
+    by_hand = True
+    COMPACT_FOOTER = True
+    BINDINGS = [
+        Binding("c", "copy", "Copy", priority=True),
+        Binding("o", "open_editor", "SQL editor", priority=True),
+        Binding("enter", "ran_part", "I ran this part", priority=True),
+        Binding("enter", "check", "I ran it", priority=True),
+        Binding("enter", "read_error", "Read the error", priority=True),
+        Binding("enter", "verify", "Verify", priority=True),
+        Binding("y", "confirm", "Confirm", priority=True),
+        Binding("e", "paste_error", "Paste error", priority=True),
+        Binding("p", "previous_part", "Previous part", priority=True),
+        Binding("t", "troubleshoot", "Troubleshoot", priority=True),
+        Binding("escape", "back", "Back", priority=True),
+    ]
+
+    class Loaded(Message):
+        """The folder as read again, and what is done: confirmed by hand or in the history."""
+
+        def __init__(self, catalog: Catalog | None, confirmed: dict[str, str], trouble: Trouble | None) -> None:
+            super().__init__()
+            self.catalog = catalog
+            self.confirmed = confirmed
+            self.trouble = trouble
+
+    class Checked(Message):
+        """What a check found of a migration, and whether it is now confirmed."""
+
+        def __init__(self, migration: Migration, presence: Presence | None, trouble: Trouble | None,
+                     confirmed: bool = False, recorded: bool = False) -> None:
+            super().__init__()
+            self.migration = migration
+            self.presence = presence
+            self.trouble = trouble
+            self.confirmed = confirmed
+            self.recorded = recorded
+
+    class ErrorRead(Message):
+        def __init__(self, trouble: Trouble | None) -> None:
+            super().__init__()
+            self.trouble = trouble
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.catalog = plan.catalog
+        self.confirmed: dict[str, str] = {}  # version -> checksum of what was confirmed
+        self.current: Migration | None = None
+        self.parts: list[Part] = []
+        self.part = 0  # the index of the part shown
+        self.loaded = False
+        self.busy = False  # a check or a record is running
+        self.unverifiable = False  # nothing of the current migration can be checked: the person confirms
+        self.trouble: Trouble | None = None
+        self.trouble_from = ""  # what the trouble stopped: "load", "check" or "paste" (what r retries)
+        self.applied: list[AppliedMigration] = []
+
+    @property
+    def how(self) -> str:
+        return "the database's catalog" if self.plan.target is not None else "the REST API"
+
+    def body(self) -> ComposeResult:
+        yield Static("Reading the migrations and what is already done…", id="status")
+        yield Static("", id="creates")
+        code = TextArea.code_editor("", language="sql", read_only=True, tab_behavior="focus", id="sql")
+        yield code
+        yield Static("", id="result")
+        yield TextArea(id="error", soft_wrap=True, tab_behavior="focus",
+                       placeholder="Paste the error the SQL editor showed (all of it, from ERROR:), then Enter")
+
+    def on_mount(self) -> None:
+        self.query_one("#sql").focus()
+        self.load()
+
+    # -- what is done (a thread) ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
+    def load(self) -> None:
+        """Read the folder again (a fix is taken), the progress kept in the project and, with a
+        connection, the history: what it holds counts as done."""
+        from wizard.core import catalog as folders
+        from wizard.core import history, manual
+
+        target = self.plan.target
+        try:
+            catalog = folders.load(self.plan.catalog.directory)
+            confirmed = manual.load_progress(self.app.settings.project)
+            if target is not None:
+                with target.open() as conn:
+                    for state in history.states(catalog, history.read(conn)):
+                        if state.state in (history.APPLIED, history.ADOPTED):
+                            confirmed[state.version] = state.checksum
+        except Exception as exc:
+            self.post_message(self.Loaded(None, {}, Trouble.error(exc, target)))
+            return
+        self.post_message(self.Loaded(catalog, confirmed, None))
+
+    def on_manual_screen_loaded(self, message: Loaded) -> None:
+        if message.trouble is not None:
+            self.query_one("#status", Static).update(f"Stopped: {message.trouble.what}.")
+            self.trouble, self.trouble_from = message.trouble, "load"
+            self.troubleshoot(message.trouble)
+            self.refresh_bindings()
+            return
+        from wizard.core import manual
+
+        self.loaded = True
+        self.catalog, self.confirmed = message.catalog, message.confirmed
+        self.show(manual.next_to_run(self.catalog, self.confirmed))
+
+    # -- what is shown --------------------------------------------------------------------------
+
+    def show(self, migration: Migration | None, news: Content | None = None) -> None:
+        """Show a migration (its first part), or that every one is confirmed."""
+        from wizard.core import manual
+
+        self.current, self.unverifiable, self.trouble = migration, False, None
+        self.parts = manual.parts(migration) if migration is not None else []
+        self.part = 0
+        if migration is None:
+            count = len(self.catalog.migrations)
+            self.query_one("#status", Static).update(Content.from_markup(
+                "[b $text-success]✓ All $count migrations are confirmed.[/]", count=count))
+            self.query_one("#creates", Static).update("")
+            self.query_one("#sql", TextArea).load_text(f"-- All {count} migrations are confirmed.\n")
+            self._result(news, Content("Press Enter to verify the database as a whole."))
+        else:
+            self.show_part(news)
+        self.refresh_bindings()
+
+    def show_part(self, news: Content | None = None) -> None:
+        from wizard.tui import by_hand
+
+        migration, part = self.current, self.parts[self.part]
+        number = self.catalog.migrations.index(migration) + 1
+        count = len(self.catalog.migrations)
+        done = sum(1 for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum)
+        title = f"Migration {number} of {count}: {migration.filename}"
+        if part.count > 1:
+            title += f", part {part.number} of {part.count}"
+        self.query_one("#status", Static).update(Content.from_markup(
+            "[b]$title[/]  [$text-muted]$done confirmed[/]", title=title, done=f"{done} of {count}"))
+        statements = part.last_statement - part.first_statement + 1
+        facts = f"{size(part.sql)}, {statements} statement{'s' * (statements != 1)}"
+        if part.count > 1:
+            facts += f" ({part.first_statement} to {part.last_statement}); the whole file"
+        self.query_one("#creates", Static).update(f"{facts}. Creates {by_hand.creates(migration)}.")
+        code = self.query_one("#sql", TextArea)
+        code.load_text(part.sql)
+        code.move_cursor((0, 0))
+        code.scroll_home(animate=False)
+        step = "this part" if part.count > 1 else "it"
+        self._result(news, Content(f"c copies {step}, o opens the SQL editor; run {step} there, then press "
+                                   f"Enter: the wizard checks it through {self.how}."))
+
+    def _result(self, *lines: Content | None) -> None:
+        self.query_one("#result", Static).update(Content("\n").join(line for line in lines if line))
+
+    # -- copy and open --------------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        part = self.parts[self.part]
+        command = self.app.copy_text(part.sql)
+        lines = [Content(f"Copied {part.label} ({size(part.sql)}):"),
+                 Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)")]
+        if command:
+            lines.append(Content.from_markup("  · [$text-success]on the system clipboard[/], through $command",
+                                             command=command))
+        else:
+            lines.append(Content("  · no clipboard command on PATH (wl-copy, xclip, xsel, pbcopy, clip.exe)"))
+        settings = self.app.settings
+        path = settings.project / PASTE_DIRECTORY / part.filename
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(part.sql, encoding="utf-8")
+        except OSError as exc:
+            lines.append(Content(f"  · could not save it as a file: {exc.strerror or exc}"))
+        else:
+            lines.append(Content(f"  · saved as {settings.show_path(path)}: if the paste comes out empty, "
+                                 "copy it from that file"))
+        self._result(*lines)
+
+    def action_open_editor(self) -> None:
+        from wizard.core import manual
+
+        url = manual.sql_editor_url(self.plan.ref)
+        link = Content(url).stylize(Style(link=url))
+        if self.app.browse(url):
+            head = Content("Opened the SQL editor in the browser: ") + link
+        else:
+            head = Content("Open the SQL editor in a browser: ") + link
+        if self.plan.ref is None:
+            head += Content(" (the dashboard asks which project)")
+        self._result(head, Content("Paste the SQL there, press Run, then Enter here."))
+
+    # -- the person ran it: check, confirm, record -----------------------------------------------
+
+    def action_ran_part(self) -> None:
+        self.part += 1
+        done = self.parts[self.part - 1]
+        self.show_part(Content(f"Part {done.number} of {done.count} noted as run."))
+        self.refresh_bindings()
+
+    def action_previous_part(self) -> None:
+        self.part -= 1
+        self.show_part()
+        self.refresh_bindings()
+
+    def action_check(self) -> None:
+        self._start(f"Checking {self.current.filename} through {self.how}…")
+        self.check(self.current)
+
+    def action_confirm(self) -> None:
+        self._start(f"Confirming {self.current.filename}…")
+        self.settle(self.current)
+
+    def _start(self, text: str) -> None:
+        self.busy, self.trouble = True, None
+        self._result(Content(text))
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
+    def check(self, migration: Migration) -> None:
+        """What the database holds of the migration; confirmed (and recorded) when it holds all."""
+        from wizard.core import manual
+        from wizard.tui import by_hand
+
+        plan, target = self.plan, self.plan.target
+        recorded = False
+        try:
+            if target is not None:
+                with target.open() as conn:
+                    presence = by_hand.check(migration, self.catalog, conn=conn)
+                    if presence.ok:
+                        recorded = self._record(conn, migration)
+            else:
+                presence = by_hand.check(migration, self.catalog, rest=plan.rest)
+            if presence.ok:
+                manual.confirm(self.app.settings.project, migration)
+        except manual.RestError as exc:
+            self.post_message(self.Checked(migration, None, Trouble.rest(exc, plan.rest, plan.ref)))
+            return
+        except Exception as exc:
+            self.post_message(self.Checked(migration, None, Trouble.error(exc, target)))
+            return
+        self.post_message(self.Checked(migration, presence, None, presence.ok, recorded))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
+    def settle(self, migration: Migration) -> None:
+        """The person says it ran: confirmed, and recorded when there is a connection."""
+        from wizard.core import manual
+
+        target, recorded = self.plan.target, False
+        try:
+            if target is not None:
+                with target.open() as conn:
+                    recorded = self._record(conn, migration)
+            manual.confirm(self.app.settings.project, migration)
+        except Exception as exc:
+            self.post_message(self.Checked(migration, None, Trouble.error(exc, target)))
+            return
+        self.post_message(self.Checked(migration, None, None, True, recorded))
+
+    def _record(self, conn, migration: Migration) -> bool:
+        """In the history, as run by hand (so later runs and the Supabase CLI agree)."""
+        runner = self.plan.target.runner(conn, self.catalog, lambda event: None)
+        return bool(runner.adopt([migration], method="manual"))
+
+    def on_manual_screen_checked(self, message: Checked) -> None:
+        from wizard.core import manual
+        from wizard.core.events import AppliedMigration
+
+        self.busy = False
+        migration, presence = message.migration, message.presence
+        if message.trouble is not None:
+            self.trouble, self.trouble_from = message.trouble, "check"
+            self.unverifiable = True
+            self._result(Content.from_markup("[$text-error]✗ $what:[/] $message", what=message.trouble.what,
+                                             message=message.trouble.message),
+                         Content("Enter checks again; t shows the details; if the SQL editor said Success, y "
+                                 "confirms it without a check."))
+            self.troubleshoot(message.trouble)
+        elif message.confirmed:
+            self.confirmed[migration.version] = migration.checksum
+            self.applied.append(AppliedMigration(migration.version, migration.name, 0))
+            self.show(manual.next_to_run(self.catalog, self.confirmed), self._confirmed(message))
+        elif not presence.checked:
+            self.unverifiable = True
+            self._result(
+                Content(f"{migration.filename} creates nothing that {presence.how} can see"
+                        + (f" ({presence.unchecked})." if presence.unchecked else ".")),
+                Content.from_markup("If the SQL editor said [b]Success[/], press [b]y[/] to confirm it; "
+                                    "if it showed an error, [b]e[/] to paste it here."))
+        else:
+            total = len(presence.present) + len(presence.missing)
+            lines = [Content.from_markup("[$text-error]✗ Not confirmed:[/] $count missing: $names",
+                                         count=f"{len(presence.missing)} of {total}",
+                                         names=listed(presence.missing))]
+            if presence.present:
+                lines.append(Content(f"There: {listed(presence.present)}"))
+            again = ("Run the parts that did not run (p goes back), or the whole file again"
+                     if len(self.parts) > 1 else "Run it again in the SQL editor (all of it)")
+            lines.append(Content(f"{again}, then Enter. If the editor showed an error, e pastes it here."))
+            self._result(*lines)
+        self.refresh_bindings()
+
+    def _confirmed(self, message: Checked) -> Content:
+        migration, presence = message.migration, message.presence
+        if presence is None:
+            text = Content.from_markup("[$text-success]✓ $name confirmed[/] (by you)", name=migration.filename)
+        else:
+            count = len(presence.present)
+            text = Content.from_markup("[$text-success]✓ $name confirmed[/] through $how: $there",
+                                       name=migration.filename, how=presence.how,
+                                       there=f"{count} of {count} {presence.things} there")
+            if presence.how == "the REST API" and presence.unchecked:
+                text += Content(" (it shows tables only)")
+        if message.recorded:
+            text += Content("; recorded in the history as run by hand")
+        return text + Content(".")
+
+    # -- an error the SQL editor showed ---------------------------------------------------------
+
+    def action_paste_error(self, text: str = "") -> None:
+        box = self.query_one("#error", TextArea)
+        box.display = True
+        if text:
+            box.load_text(text)
+        box.focus()
+        self.refresh_bindings()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste anywhere on the screen is an error the SQL editor showed."""
+        box = self.query_one("#error", TextArea)
+        if self.focused is not box and self.current is not None and not self.busy:
+            self.action_paste_error(event.text)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def _close_error(self) -> None:
+        box = self.query_one("#error", TextArea)
+        box.display = False
+        self.query_one("#sql").focus()
+
+    def action_read_error(self) -> None:
+        box = self.query_one("#error", TextArea)
+        text = box.text.strip()
+        if not text:
+            return
+        box.clear()
+        self._close_error()
+        self._start("Reading the error…")
+        self.read_error(text, self.current, self.parts[self.part])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
+    def read_error(self, text: str, migration: Migration, part: Part) -> None:
+        """Place the error in the file and find its advice; with a connection, whether everything
+        the migration creates is there already (then it can be confirmed as it is)."""
+        from wizard.core import advice, verify
+        from wizard.tui import by_hand
+
+        try:
+            diagnosis = by_hand.read_error(text, migration, part)
+        except Exception as exc:
+            self.post_message(self.ErrorRead(Trouble.error(exc)))
+            return
+        if diagnosis is None:
+            self.post_message(self.ErrorRead(None))
+            return
+        plan, missing = self.plan, None
+        try:
+            if plan.target is not None and "adopt" in advice.for_failure(diagnosis, self.catalog).actions:
+                with plan.target.open() as conn:
+                    missing = [o.describe() for o in verify.migration_presence(conn, migration)[1]]
+        except Exception:
+            missing = None  # the advice stands without it
+        trouble = Trouble.failed(diagnosis, self.catalog, plan.ref, missing)
+        where = f" (part {part.number} of {part.count})" if part.count > 1 else ""
+        details = trouble.details
+        if missing is None and diagnosis.sqlstate in ("42P07", "42710"):
+            details += ("Already run before? Back on the migration (Escape), Enter checks what is there.",)
+        self.post_message(self.ErrorRead(replace(trouble, what=f"{migration.filename}{where} failed in the SQL editor",
+                                                 details=details)))
+
+    def on_manual_screen_error_read(self, message: ErrorRead) -> None:
+        self.busy = False
+        if message.trouble is None:
+            self._result(Content.from_markup("[$text-warning]That does not read as an error of the SQL editor:[/] "
+                                             "paste all of it, from ERROR: (e)."))
+        else:
+            self.trouble, self.trouble_from = message.trouble, "paste"
+            self._result(Content.from_markup("[$text-error]✗ $what[/]: $message. t shows it again.",
+                                             what=message.trouble.what, message=message.trouble.message))
+            self.troubleshoot(message.trouble)
+        self.refresh_bindings()
+
+    def after_trouble(self, answer: str | None) -> None:
+        if answer == "retry" and self.trouble_from == "check" and self.current is not None:
+            self.action_check()
+        elif answer == "retry":  # the file may have been fixed: read it again, and show it
+            self.loaded = False
+            self.refresh_bindings()
+            self.load()
+        elif answer == "adopt":  # everything it creates is there: check it, and confirm it
+            self.action_check()
+
+    def action_troubleshoot(self) -> None:
+        self.troubleshoot(self.trouble)
+
+    # -- leaving --------------------------------------------------------------------------------
+
+    def action_verify(self) -> None:
+        plan = replace(self.plan, catalog=self.catalog)
+        self.dismiss(Outcome(plan, self.catalog, tuple(self.applied)))
+
+    def action_back(self) -> None:
+        if self.query_one("#error", TextArea).display:
+            self._close_error()
+            self.refresh_bindings()
+        else:
+            self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = self.focused is self.query_one("#error", TextArea)
+        if action == "read_error":
+            return typing
+        if action == "back":
+            return not self.busy
+        if typing:
+            return False
+        ready = self.loaded and not self.busy and self.current is not None
+        last = self.part == len(self.parts) - 1
+        if action in ("copy", "open_editor", "paste_error"):
+            return ready
+        if action == "ran_part":
+            return ready and not last
+        if action == "check":  # not when nothing can be checked: it would find the same again
+            nothing = self.unverifiable and self.trouble is None
+            return (ready or None) if self.current is not None and last and not nothing else False
+        if action == "previous_part":
+            return ready and self.part > 0
+        if action == "confirm":
+            return ready and self.unverifiable
+        if action == "verify":
+            return self.loaded and not self.busy and self.current is None
+        if action == "troubleshoot":
+            return self.trouble is not None and not self.busy
+        return True
