@@ -98,7 +98,7 @@ def test_the_undefined_table_advice_names_the_later_file(folder, database, cli):
 
 
 def test_every_advice_entry_is_complete():
-    for section in ("sqlstate", "connection", "guide"):
+    for section in ("sqlstate", "connection", "guide", "https", "rest"):
         for key in advice.keys(section):
             entry = advice.entry(section, key, ref="abcdefghijklmnopqrst")
             assert entry.title and entry.cause and entry.fix and entry.actions, (section, key)

@@ -8,7 +8,7 @@ from postgrest import ANON, PostgrestStandIn
 from wizard.core import catalog, manual
 from wizard.core import history as wizard_history
 from wizard.core.diagnosis import diagnose
-from wizard.core.https import _statement_naming, parse_error
+from wizard.core.https import statement_naming, parse_error
 from wizard.core.runner import Runner
 
 
@@ -78,7 +78,7 @@ def test_a_pasted_dashboard_error_is_located_and_advised(folder):
     pasted = 'Failed to run sql query: ERROR:  42710: policy "notes_read" for table "notes" already exists'
     error = parse_error(pasted)
     assert (error.sqlstate, error.message) == ("42710", 'policy "notes_read" for table "notes" already exists')
-    found = diagnose(migration, error, statement=_statement_naming(migration, error.message))
+    found = diagnose(migration, error, statement=statement_naming(migration, error.message))
     assert (found.line, found.statement_index) == (3, 3)
     from wizard.core import advice
 

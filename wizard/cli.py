@@ -807,9 +807,6 @@ def cmd_manual(args) -> int:
     return ExitCode.OK
 
 
-_REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
-
-
 def cmd_check_remote(args) -> int:
     from wizard.core import env, manual
 
@@ -820,7 +817,7 @@ def cmd_check_remote(args) -> int:
     except env.EnvFileError as exc:
         raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
     variable = environment.supabase_url_variable()
-    key_name = next((k for k in _REST_KEYS if environment.get(k)), None)
+    key_name = environment.rest_key()
     if not variable or not key_name:
         raise Stop(ExitCode.USAGE, "check-remote needs the project URL (SUPABASE_URL) and an API key "
                    "(SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY), from .env.local or the environment", "no-key")
@@ -830,9 +827,12 @@ def cmd_check_remote(args) -> int:
     try:
         states = manual.rest_check(base, environment.get(key_name), names, timeout=args.connect_timeout)
     except manual.RestError as exc:
+        from wizard.core import advice
+
         code = ExitCode.CONNECT if exc.kind in ("bad-key", "unreachable") else ExitCode.FAILED
-        raise Stop(code, exc.message + (". Check the key in .env.local: it must belong to this project"
-                                        if exc.kind == "bad-key" else ""), f"rest-{exc.kind}") from None
+        entry = advice.entry("rest", exc.kind, key_name=key_name, url=base, message=exc.message,
+                             ref=environment.supabase_ref())
+        raise Stop(code, exc.message + (f". {plain(entry.fix)}" if entry else ""), f"rest-{exc.kind}") from None
     missing = [n for n, state in states.items() if state == manual.MISSING]
     if args.json:
         emit_json({"ok": not missing, "tables": [{"name": n, "state": st} for n, st in states.items()]})

@@ -46,6 +46,9 @@ _KEY_ROLE = {
     "SUPABASE_SECRET_KEY": ("service_role", "sb_secret_"),
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "")
+# The API keys that let the REST API answer, in the order they are used: the service role sees every
+# table; the anon key also tells a table apart from a missing one (42501 against 404).
+REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
 
 
 class EnvFileError(Exception):
@@ -80,6 +83,10 @@ class Environment:
     def supabase_url_variable(self) -> str | None:
         return next((n for n in SUPABASE_URL_VARIABLES if self.get(n)), None)
 
+    def rest_key(self) -> str | None:
+        """The name of the API key the REST API checks use, if any is set."""
+        return next((name for name in REST_KEYS if self.get(name)), None)
+
     def found(self) -> dict[str, dict]:
         """Each known variable that is set: where from, and its value shown safely."""
         report = {}
@@ -102,7 +109,9 @@ class Environment:
         problems = []
         variable = self.supabase_url_variable()
         ref = self.supabase_ref()
-        if variable and ref is None:
+        value = self.get(variable) if variable else None
+        if value and ref is None and (_SUPABASE_HOST.match(value.strip()) or not value.strip().startswith("http")):
+            # a self-hosted or local API (http://127.0.0.1:54321) is fine; a mistyped project is not
             problems.append(
                 f"{variable} does not look like a Supabase project URL (https://<20 lowercase letters>.supabase.co)"
             )

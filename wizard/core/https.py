@@ -353,7 +353,7 @@ class ApiRunner(Runner):
                 if not column:
                     found = _without_column(found, line)
                 return found
-            statement = _statement_naming(migration, error.message)
+            statement = statement_naming(migration, error.message)
         return diagnose(migration, error, statement=statement)
 
     def _unknown_outcome(self, migration: Migration, exc: ApiError):
@@ -374,7 +374,7 @@ def _without_column(found, line):
     return replace(found, line=line, column=None)
 
 
-def _statement_naming(migration: Migration, message: str):
+def statement_naming(migration: Migration, message: str):
     """With no position from the server, the statement that names the object of the error."""
     name = named_object(message)
     if not name:

@@ -130,7 +130,7 @@ def read_error(text: str, migration: Migration, part: Part) -> Diagnosis | None:
     (a line of the paste, that is of ``part``), else at the statement that names its object.
     None when the text is not an error of PostgreSQL's."""
     from wizard.core.diagnosis import diagnose
-    from wizard.core.https import _statement_naming, parse_error
+    from wizard.core.https import statement_naming, parse_error
 
     error = parse_error(text.strip())
     if error.sqlstate is None and "ERROR" not in text:
@@ -142,8 +142,8 @@ def read_error(text: str, migration: Migration, part: Part) -> Diagnosis | None:
             found = replace(found, column=None)
         return found
     statements = migration.statements[part.first_statement - 1 : part.last_statement]
-    statement = _statement_naming(replace(migration, statements=statements), error.message)
-    statement = statement or _statement_naming(migration, error.message)
+    statement = statement_naming(replace(migration, statements=statements), error.message)
+    statement = statement or statement_naming(migration, error.message)
     return diagnose(migration, error, statement=statement)
 
 

@@ -122,9 +122,6 @@ class Target:
 
 
 # The API keys that can ask the REST API about tables, the one that sees the most first.
-REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
-
-
 @dataclass(frozen=True)
 class RestApi:
     """The project's REST API (PostgREST) and an API key: how the manual path checks a paste
@@ -139,7 +136,7 @@ class RestApi:
     def find(cls, environment: Environment, timeout: float = 10.0) -> RestApi | None:
         """SUPABASE_URL (or NEXT_PUBLIC_SUPABASE_URL) and the first API key set; None without both."""
         variable = environment.supabase_url_variable()
-        key_name = next((k for k in REST_KEYS if environment.get(k)), None)
+        key_name = environment.rest_key()
         if variable is None or key_name is None:
             return None
         return cls(environment.get(variable).strip().rstrip("/"), key_name, environment.get(key_name), timeout)

@@ -116,15 +116,10 @@ class Trouble:
     @classmethod
     def rest(cls, exc: RestError, rest: RestApi, ref: str | None = None) -> Trouble:
         """The project's REST API refused the key, or could not be reached."""
-        from wizard.core import env
+        from wizard.core import advice
 
-        if exc.kind == "bad-key":
-            fix = (f"Check {rest.key_name} in .env.local: it must be this project's key, as the dashboard shows it "
-                   f"({env.dashboard(ref)['sql_editor'].removesuffix('/sql/new')}/settings/api).")
-        elif exc.kind == "unreachable":
-            fix = f"Check SUPABASE_URL ({rest.url}) and the network; a paused project must be restored first."
-        else:
-            fix = "Try again in a moment; if it persists, the project's API does not answer as PostgREST does."
+        entry = advice.entry("rest", exc.kind, key_name=rest.key_name, url=rest.url, message=exc.message, ref=ref)
+        fix = entry.fix if entry else "Retry in a moment."
         return cls("The REST API cannot check the tables", exc.message, details=(fix,))
 
     @classmethod
