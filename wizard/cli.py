@@ -874,6 +874,8 @@ def cmd_local(args) -> int:
     return ExitCode.OK
 
 
+_headless = False
+
 COMMANDS = {
     "plan": cmd_plan,
     "apply": cmd_apply,
@@ -898,6 +900,8 @@ def main(argv: list[str] | None = None) -> int:
                    api_url=args.api_url)
     # A headless command is short-lived and its data (parse trees) holds no cycles: the cyclic
     # garbage collector would only slow it down.
+    global _headless
+    _headless = True
     gc.disable()
     try:
         return int(COMMANDS[args.command](args))
@@ -942,5 +946,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(code)
 
 
+def run() -> None:
+    """The console script: main(), then a quick exit. A headless command has closed its connections
+    and files by then; what is left is freeing memory that the process is about to give back."""
+    code = main()
+    if _headless:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

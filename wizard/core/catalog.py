@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pglast import parser as pg_parser
 
 MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
 NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
@@ -100,6 +99,16 @@ class Migration:
         """The statements the wizard runs: a file's own BEGIN/COMMIT are left out, because the
         wizard already runs each file in one transaction of its own."""
         return [s for s in self.statements if not s.is_transaction_control]
+
+    @cached_property
+    def changes_session(self) -> bool:
+        """Whether running the file may change a setting of the session (SET, SET LOCAL, SET ROLE,
+        set_config, DISCARD, or a DO block or procedure that may do any of them): the setting is then
+        reset before the history write and the next file."""
+        for s in self.statements:
+            if s.kind in ("VariableSetStmt", "DiscardStmt", "DoStmt", "CallStmt") or "set_config" in s.text.lower():
+                return True
+        return False
 
     @cached_property
     def body_for_transaction(self) -> str:
@@ -265,6 +274,8 @@ def _parse(migration: Migration) -> list[Problem]:
     text = migration.text
     if not text.strip():
         return []
+    from pglast import parser as pg_parser  # only when a file is not in the parse cache
+
     try:
         tree = json.loads(pg_parser.parse_sql_json(text))
     except pg_parser.ParseError as exc:

@@ -140,12 +140,13 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
 
     version, name = literal(migration.version), literal(migration.name)
     return (
-        "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
-        f"VALUES ({version}, {name}, {_encoded_array(statements)});\n"
+        "WITH recorded AS (INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
+        f"VALUES ({version}, {name}, {_encoded_array(statements)}) RETURNING version, name) "
         "INSERT INTO supabase_migrations.migration_wizard_history "
         "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
-        f"VALUES ({version}, {name}, {literal(migration.checksum)}, clock_timestamp(), "
-        f"(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {literal(method)}, {literal(__version__)}) "
+        f"SELECT version, name, {literal(migration.checksum)}, clock_timestamp(), "
+        f"(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {literal(method)}, {literal(__version__)} "
+        "FROM recorded "
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
         "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
         "applied_by = current_user, tool_version = EXCLUDED.tool_version"

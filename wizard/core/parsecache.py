@@ -14,11 +14,23 @@ import os
 import tempfile
 from pathlib import Path
 
-import pglast
+import importlib.util
 
 from wizard import __version__
 
-_FORMAT = f"v1-{__version__}-pglast{pglast.__version__}"
+
+def _parser_stamp() -> str:
+    """What identifies the installed parser, without importing it (the cache is there to spare
+    that import too): its module file's size and time."""
+    spec = importlib.util.find_spec("pglast")
+    try:
+        info = os.stat(spec.origin)
+    except (AttributeError, TypeError, OSError):
+        return "unknown"
+    return f"{info.st_size}-{info.st_mtime_ns}"
+
+
+_FORMAT = f"v2-{__version__}-pglast-{_parser_stamp()}"
 
 
 def directory() -> Path | None:

@@ -248,7 +248,8 @@ class Runner:
         prefix = "BEGIN;"
         record = self._record_sql(migration, [s.text for s in statements], self.options.method)
         query = (prefix + migration.body_for_transaction + "\n;\n"
-                 + _RESET_SESSION + self._settings + record + ";\nCOMMIT;")
+                 + (_RESET_SESSION + self._settings if migration.changes_session else "")
+                 + record + ";\nCOMMIT;")
 
         done = 0  # results received: BEGIN, then one per statement, then the history's
         total = len(statements)
