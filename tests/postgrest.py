@@ -3,7 +3,8 @@
 ``GET /rest/v1/<table>?select=*&limit=0`` with an ``apikey`` header answers as PostgREST does:
 200 when the table exists in the public schema, 404 ``PGRST205`` when it does not, 401 ``42501``
 for a table whose grants the key's role lacks (tables named in ``no_grant``), and 401
-``PGRST301`` for a key it does not know.
+``PGRST301`` for a key it does not know. ``select=<columns>`` answers 400 ``42703`` for a column
+the table lacks; ``<column>=in.(...)`` returns the rows whose column holds one of the values.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
+from psycopg import sql
 
 ANON = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.dGVzdC1zaWduYXR1cmUtb2YtdGhlLWtleQ"
 
@@ -40,7 +43,24 @@ class PostgrestStandIn:
                     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]
                 if not exists:
                     return self.answer(404, {"code": "PGRST205", "message": f"Could not find the table 'public.{table}'"})
-                self.answer(200, [])
+                query = parse_qs(urlsplit(self.path).query)
+                columns = [c for c in query.get("select", ["*"])[0].split(",") if c != "*"]
+                with psycopg.connect(stand_in.database_url) as conn:
+                    for column in columns:
+                        known = conn.execute(
+                            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+                            "AND attnum > 0 AND NOT attisdropped", (f"public.{table}", column)).fetchone()
+                        if not known:
+                            return self.answer(400, {"code": "42703", "message": f"column {table}.{column} does not exist"})
+                    filters = {k: v[0] for k, v in query.items() if k not in ("select", "limit")}
+                    if not filters:
+                        return self.answer(200, [])
+                    (column, condition), = filters.items()
+                    values = [v.strip('"') for v in condition.removeprefix("in.(").removesuffix(")").split(",")]
+                    rows = conn.execute(
+                        sql.SQL("SELECT {c}::text FROM public.{t} WHERE {c}::text = ANY(%s)").format(
+                            c=sql.Identifier(column), t=sql.Identifier(table)), (values,)).fetchall()
+                self.answer(200, [{column: r[0]} for r in rows])
 
             def answer(self, status, body):
                 data = json.dumps(body).encode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,34 +119,81 @@ def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[
             if obj.kind == "table" and obj.schema == "public"]
 
 
-def rest_table_state(supabase_url: str, key: str, table: str, timeout: float = 10) -> str:
-    """Whether a table exists, asked of the project's REST API: 404 PGRST205 (older servers
-    42P01) when it does not; 42501 when it exists but the key's role has no grant on it."""
-    url = f"{supabase_url.rstrip('/')}/rest/v1/{table}?select=*&limit=0"
+def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tuple[int, object]:
+    """GET /rest/v1/<table>?<query>: the status and the decoded body. Raises RestError for a
+    refused key or an unreachable API."""
+    url = f"{base.rstrip('/')}/rest/v1/{urllib.parse.quote(table)}?{query}"
     headers = {"apikey": key, "Accept": "application/json", "User-Agent": f"migration-wizard/{__version__}"}
     if key.count(".") == 2:  # a JWT key also goes as the bearer
         headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout):
-            return EXISTS
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"[]")
     except urllib.error.HTTPError as exc:
         try:
             body = json.loads(exc.read() or b"{}")
         except ValueError:
             body = {}
         code = str(body.get("code", "")) if isinstance(body, dict) else ""
-        if code in ("PGRST205", "42P01") or (exc.code == 404 and not code):
-            return MISSING
-        if code == "42501":
-            return EXISTS_WITHOUT_GRANTS
-        said = str(body.get("message", "")) if isinstance(body, dict) else ""
-        if exc.code in (401, 403):
+        if exc.code in (401, 403) and code != "42501":
+            said = str(body.get("message", "")) if isinstance(body, dict) else ""
             raise RestError("bad-key", f"the REST API refused the key ({exc.code}): {said}".rstrip(": ")) from None
-        raise RestError("unexpected", f"the REST API answered {exc.code} for {table}: {said}".rstrip(": ")) from None
+        return exc.code, body
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise RestError("unreachable", f"cannot reach {supabase_url}: {reason}") from None
+        raise RestError("unreachable", f"cannot reach {base}: {reason}") from None
+
+
+def _unexpected(table: str, status: int, body) -> RestError:
+    said = str(body.get("message", "")) if isinstance(body, dict) else ""
+    return RestError("unexpected", f"the REST API answered {status} for {table}: {said}".rstrip(": "))
+
+
+def rest_table_state(supabase_url: str, key: str, table: str, timeout: float = 10) -> str:
+    """Whether a table exists, asked of the project's REST API: 404 PGRST205 (older servers
+    42P01) when it does not; 42501 when it exists but the key's role has no grant on it."""
+    status, body = _rest_get(supabase_url, key, table, "select=*&limit=0", timeout)
+    code = str(body.get("code", "")) if isinstance(body, dict) else ""
+    if status < 300:
+        return EXISTS
+    if code in ("PGRST205", "42P01") or (status == 404 and not code):
+        return MISSING
+    if code == "42501":
+        return EXISTS_WITHOUT_GRANTS
+    raise _unexpected(table, status, body)
+
+
+def rest_missing_columns(supabase_url: str, key: str, table: str, columns: list[str], timeout: float = 10) -> list[str]:
+    """The columns of a table that the REST API does not know (it answers 42703 for a column
+    that does not exist), asked one by one."""
+    missing = []
+    for column in columns:
+        status, body = _rest_get(supabase_url, key, table, "select=" + urllib.parse.quote(column) + "&limit=0", timeout)
+        code = str(body.get("code", "")) if isinstance(body, dict) else ""
+        if status < 300 or code == "42501":
+            continue
+        if code in ("42703", "PGRST204") or status == 400:
+            missing.append(column)
+        else:
+            raise _unexpected(table, status, body)
+    return missing
+
+
+def rest_rows_found(supabase_url: str, key: str, table: str, column: str, values: list[str],
+                    timeout: float = 10) -> set[str]:
+    """Which of these key values the table holds (seed rows), through the REST API. Row level
+    security hides rows from the anon key: use the service role's key."""
+    found: set[str] = set()
+    for start in range(0, len(values), 40):
+        chunk = values[start : start + 40]
+        listed = ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in chunk)
+        query = (f"select={urllib.parse.quote(column)}&{urllib.parse.quote(column)}=in."
+                 + urllib.parse.quote(f"({listed})"))
+        status, body = _rest_get(supabase_url, key, table, query, timeout)
+        if status >= 300 or not isinstance(body, list):
+            raise _unexpected(table, status, body)
+        found |= {str(row.get(column)) for row in body if isinstance(row, dict)}
+    return found
 
 
 def rest_check(supabase_url: str, key: str, names: list[str], timeout: float = 10) -> dict[str, str]:

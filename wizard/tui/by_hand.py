@@ -105,10 +105,11 @@ def check(migration: Migration, catalog: Catalog, conn=None, rest: RestApi | Non
         unchecked = f"rows in {', '.join(unseen)} (not keyed by ON CONFLICT)" if unseen else ""
         return Presence("the database's catalog", tuple(present), tuple(missing), unchecked)
 
-    from wizard.core import manual
+    from wizard.core import manual, verify
 
     present, missing = [], []
-    for name in manual.tables(catalog, [migration]):
+    tables = manual.tables(catalog, [migration])
+    for name in tables:
         state = rest.state(name)
         if state == manual.MISSING:
             missing.append(f"table {name}")
@@ -116,8 +117,29 @@ def check(migration: Migration, catalog: Catalog, conn=None, rest: RestApi | Non
             present.append(f"table {name} (this key's role has no grant on it)")
         else:
             present.append(f"table {name}")
-    unseen = _others(_objects(migration))
-    seeded = _seeded(migration)
+    objs = _objects(migration)
+    # columns added to tables that an earlier migration created: the REST API knows columns too
+    added: dict[str, list[str]] = {}
+    for obj in objs:
+        schema, _, table = (obj.table or "").partition(".")
+        if obj.kind == "column" and schema == "public" and table not in tables:
+            added.setdefault(table, []).append(obj.name)
+    for table, columns in added.items():
+        absent = set(rest.missing_columns(table, columns))
+        for column in columns:
+            (missing if column in absent else present).append(f"column {table}.{column}")
+    # seeded rows, by their ON CONFLICT key: visible to the service role's key only
+    seeds = verify.seed_rows([migration]) if rest.sees_all_rows else {}
+    for (qualified, column), rows in seeds.items():
+        table = qualified.partition(".")[2]
+        found = rest.rows_found(table, column, [value for value, _, _ in rows])
+        lacking = [value for value, _, _ in rows if value not in found]
+        if lacking:
+            missing.append(f"rows of {table} ({column} {', '.join(lacking[:5])}{'…' if len(lacking) > 5 else ''})")
+        else:
+            present.append(f"{len(rows)} rows of {table}")
+    unseen = _others([o for o in objs if o.kind != "column" or (o.table or "").partition(".")[2] not in added])
+    seeded = [t for t in _seeded(migration) if f"public.{t}" not in {q for q, _ in seeds}]
     if seeded:
         unseen.append("the rows in " + ", ".join(seeded))
     return Presence("the REST API", tuple(present), tuple(missing), ", ".join(unseen))

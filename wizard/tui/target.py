@@ -121,7 +121,6 @@ class Target:
         return text
 
 
-# The API keys that can ask the REST API about tables, the one that sees the most first.
 @dataclass(frozen=True)
 class RestApi:
     """The project's REST API (PostgREST) and an API key: how the manual path checks a paste
@@ -146,3 +145,18 @@ class RestApi:
         from wizard.core import manual
 
         return manual.rest_table_state(self.url, self.key, table, timeout=self.timeout)
+
+    @property
+    def sees_all_rows(self) -> bool:
+        """The service role's key bypasses row level security; the anon key sees what policies allow."""
+        return self.key_name in ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY")
+
+    def missing_columns(self, table: str, columns: list[str]) -> list[str]:
+        from wizard.core import manual
+
+        return manual.rest_missing_columns(self.url, self.key, table, columns, timeout=self.timeout)
+
+    def rows_found(self, table: str, column: str, values: list[str]) -> set[str]:
+        from wizard.core import manual
+
+        return manual.rest_rows_found(self.url, self.key, table, column, values, timeout=self.timeout)
