@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import uuid
 from importlib.metadata import version
 
@@ -73,6 +74,14 @@ def walk(*keys: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await press(pilot, *keys)
+        # a step that works through a list (Verify) has said its last word only once it is finished:
+        # its last messages may still be on their way when its worker is done
+        deadline = time.monotonic() + 30
+        screen = pilot.app.screen
+        while (getattr(screen, "finished", True) is False or getattr(screen, "running", False) is True) \
+                and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        await settle(pilot)
 
     return run_before
 
