@@ -88,6 +88,8 @@ class ApiServer:
                     return self._answer(401, {"message": "Unauthorized"})
                 if api.mode == "403":
                     return self._answer(403, {"message": "Your account does not have the necessary privileges"})
+                if api.mode == "500":
+                    return self._answer(500, {"message": "Internal server error"})
                 if api.mode == "404" or not match or match.group(1) != api.ref:
                     return self._answer(404, {"message": "Project not found"})
                 if api.rate_limited > 0:

@@ -90,6 +90,7 @@ def test_a_function_body_error_over_https_names_its_line(api, project, folder, c
     ("401", "https-unauthorized", "refused"),
     ("403", "https-forbidden", "may not reach project"),
     ("404", "https-not-found", "knows no project"),
+    ("500", "https-service-error", "failed (500)"),
 ])
 def test_service_refusals_have_their_own_message_and_exit_3(api, project, db, cli, mode, kind, words):
     api.mode = mode
@@ -155,3 +156,10 @@ def test_no_transaction_files_and_adopt_over_https(api, project, folder, db, cli
     assert adopted.code == 0 and [a["version"] for a in adopted.json()["adopted"]] == ["003"]
     assert history(db) == ["001", "002", "003"]
     assert db.execute("SELECT to_regclass('big_v_idx')").fetchone()[0] == "big_v_idx"
+
+
+def test_an_unreachable_api(project, cli):
+    result = cli("status", "--json", "--api-url", "http://127.0.0.1:1", "--migrations", MIGRATIONS, cwd=project)
+    assert_clean(result)
+    assert result.code == 3 and result.json()["error"]["kind"] == "https-unreachable"
+    assert TOKEN not in result.output
