@@ -51,7 +51,7 @@ def test_unknown_host(cli, one_file):
                  "postgresql://postgres:pw@no-such-host.invalid:5432/postgres")
     assert result.code == 3
     assert_clean(result)
-    assert "does not resolve" in result.err
+    assert "No address was found for the host" in result.err
 
 
 def test_wrong_password_names_no_password(cli, one_file, server, database, db):

@@ -123,11 +123,12 @@ def say(message: str = "") -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def plain(markdown: str) -> str:
-    """Markdown advice as terminal text: links as 'text (url)', no emphasis."""
+def plain(markdown: str, links: bool = True) -> str:
+    """Markdown advice as terminal text: links as 'text (url)' (or the text alone when the links
+    would not be the user's: a Supabase page without a project), no emphasis."""
     import re
 
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", markdown)
+    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)" if links else r"\1", markdown)
     return text.replace("**", "").replace("`", "")
 
 
@@ -269,15 +270,15 @@ def _open(args):
 
 
 def _connect(args, url: str):
+    from wizard.core import advice, env
     from wizard.core.connect import ConnectError, connect
-
-    from wizard.core import advice
 
     try:
         return connect(url, timeout=args.connect_timeout)
     except ConnectError as exc:
-        help_text = advice.for_connection(exc.kind, exc.reason)
-        message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix)}"
+        ref = env.url_ref(url)
+        help_text = advice.for_connection(exc.kind, exc.reason, ref=ref)
+        message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix, links=ref is not None)}"
         raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, message, exc.kind) from None
 
 

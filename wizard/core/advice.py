@@ -62,7 +62,8 @@ def entry(section: str, key: str, **values) -> Advice | None:
     ref = values.get("ref")
     values.setdefault("dashboard", f"https://supabase.com/dashboard/project/{ref}" if ref else
                       "https://supabase.com/dashboard/project/_")
-    values.setdefault("ref", "<project-ref>")
+    if not values.get("ref"):
+        values["ref"] = "<project-ref>"
     return Advice(
         key=f"{section}.{key}",
         title=data["title"],

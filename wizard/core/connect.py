@@ -35,23 +35,6 @@ _CLASSES = (
     (TIMEOUT, r"timeout expired|timed out"),
 )
 
-_HELP = {
-    BAD_URL: "The connection URL is malformed. It should look like "
-    "postgresql://USER:PASSWORD@HOST:5432/DATABASE; a password with @ # / % or : must be percent-encoded.",
-    DNS: "The host name does not resolve. Check the host in the URL (for Supabase: db.<project-ref>.supabase.co "
-    "or the pooler host from the dashboard's Connect dialog).",
-    UNREACHABLE: "The network cannot reach the host. Supabase's direct host is IPv6-only on most projects: use the "
-    "pooler (session mode, port 5432) from the dashboard's Connect dialog instead.",
-    REFUSED: "Nothing listens at that host and port. Is the server running, and is the port right?",
-    TIMEOUT: "The server did not answer in time. A firewall may drop the connection, or the host is wrong.",
-    WRONG_PASSWORD: "The server refused the password. For Supabase, reset it under Project Settings > Database.",
-    UNKNOWN_TENANT: "The Supabase pooler does not know this user or project: copy the pooler URL from the "
-    "dashboard's Connect dialog (its host names your project's region; the user is postgres.<project-ref>).",
-    SSL_REQUIRED: "The server requires an encrypted connection: add ?sslmode=require to the URL.",
-    DATABASE_MISSING: "The database named in the URL does not exist on that server.",
-    UNKNOWN_ROLE: "The user named in the URL does not exist on that server.",
-    OTHER: "The connection failed.",
-}
 
 
 @dataclass
@@ -61,7 +44,7 @@ class ConnectError(Exception):
     reason: str  # the driver's message, with any secret scrubbed
 
     def __str__(self) -> str:
-        return f"cannot connect to {self.target}: {self.reason}. {_HELP[self.kind]}"
+        return f"cannot connect to {self.target}: {self.reason}"
 
     @property
     def config_error(self) -> bool:

@@ -367,3 +367,18 @@ def transaction_pooler(url: str) -> bool:
         return False
     hostport = re.split(r"[/?]", parts[3], maxsplit=1)[0]
     return hostport.endswith(".pooler.supabase.com:6543")
+
+
+def url_ref(url: str) -> str | None:
+    """The Supabase project ref a connection URL names: db.<ref>.supabase.co, or the pooler's user
+    postgres.<ref>."""
+    parts = _split_userinfo(url)
+    if parts is None:
+        return None
+    host = url_host(url) or ""
+    match = re.match(r"^db\.([a-z]{20})\.supabase\.co$", host)
+    if match:
+        return match.group(1)
+    user = parts[1] or ""
+    match = re.match(r"^postgres\.([a-z]{20})$", user)
+    return match.group(1) if match and host.endswith(".pooler.supabase.com") else None
