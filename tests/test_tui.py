@@ -210,7 +210,7 @@ async def test_nothing_configured_means_the_local_database(tmp_path, server):
         await settle(pilot)
         await press(pilot, "enter")
         assert column(app, "#ways", "source") == ["local database"]
-        assert column(app, "#ways", "result") == ["✓ ok"]
+        assert column(app, "#ways", "result") == ["✓ ok"], shown(app)
         assert keys(app)["enter"] == "Use this one"
 
 

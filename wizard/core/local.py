@@ -79,7 +79,18 @@ class LocalServer:
         if not self.initialized():
             return False
         result = self._run(["pg_ctl", "status", "-D", str(self.data)], check=False)
-        return result.returncode == 0
+        return result.returncode == 0 or self._answers()
+
+    def _answers(self) -> bool:
+        """The server accepts connections on its port (a second opinion when pg_ctl cannot tell)."""
+        port = self.port
+        if port is None or not (self.data / "postmaster.pid").exists():
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     # -- start / stop --------------------------------------------------------------------------
 
