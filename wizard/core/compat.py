@@ -27,13 +27,8 @@ SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supab
 """
 
 
-def is_supabase(conn: psycopg.Connection) -> bool:
-    """A Supabase database has Supabase's own administrative roles."""
-    return missing(conn)[0]
-
-
 def missing(conn: psycopg.Connection) -> tuple[bool, list[str], list[str]]:
-    """(is Supabase, missing roles, missing functions)."""
+    """(is Supabase — it has Supabase's own administrative roles —, missing roles, missing functions)."""
     row = conn.execute(_STATE, {"roles": list(_ROLES), "functions": list(_FUNCTIONS)}).fetchone()
     return row[0], list(row[1]), list(row[2])
 
