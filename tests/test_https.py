@@ -163,3 +163,33 @@ def test_an_unreachable_api(project, cli):
     assert_clean(result)
     assert result.code == 3 and result.json()["error"]["kind"] == "https-unreachable"
     assert TOKEN not in result.output
+
+
+def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, folder, db, monkeypatch):
+    from wizard.core import catalog
+    from wizard.core import runner as runner_module
+    from wizard.core.events import Notice
+    from wizard.core.https import ApiDatabase, ApiRunner
+
+    folder.write("001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);")
+    loaded = catalog.load(folder.path)
+    original = runner_module.history.read
+    raced = []
+
+    def read_then_race(conn):
+        records = original(conn)
+        if not raced:  # the other run commits between this run's reading and its commit
+            raced.append(True)
+            other = ApiDatabase(REF, TOKEN, api.url)
+            other.probe()
+            ApiRunner(other, loaded).run()
+        return records
+
+    monkeypatch.setattr(runner_module.history, "read", read_then_race)
+    database = ApiDatabase(REF, TOKEN, api.url)
+    database.probe()
+    events = []
+    finished = ApiRunner(database, loaded, on_event=events.append).run()
+    assert finished.ok
+    assert any(isinstance(e, Notice) and "applied by another run" in e.message for e in events)
+    assert history(db) == ["001"]

@@ -311,6 +311,14 @@ class ApiRunner(Runner):
         started = time.monotonic()
         try:
             self.conn.request(query)
+        except psycopg.errors.UniqueViolation as exc:
+            if "schema_migrations_pkey" not in str(exc):
+                return self._diagnose(migration, exc)
+            # another run recorded this version between our reading of the history and our commit:
+            # the primary key refused ours, and our transaction rolled back
+            self._emit(Notice(f"{migration.filename} was applied by another run meanwhile; nothing of this run's "
+                              "attempt was kept."))
+            return AppliedMigration(migration.version, migration.name, 0)
         except psycopg.Error as exc:
             return self._diagnose(migration, exc)
         except ApiError as exc:
