@@ -7,7 +7,7 @@ import re
 
 import pytest
 from helpers import MIGRATIONS, history, tables
-from tui_pilot import TARGET, column, press, settle, shown, wizard_app
+from tui_pilot import TARGET, column, press, settle, shown, wizard_app, write_failing_folder
 
 from wizard.tui.app import theme_for
 from wizard.tui.screens.apply import ApplyScreen
@@ -71,14 +71,7 @@ async def test_the_whole_automated_flow(tmp_path, database, db):
 
 @pytest.fixture
 def broken(folder):
-    folder.write("001_a.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
-    folder.write("002_b.sql", """
-        -- the second migration
-        CREATE TABLE b (id int PRIMARY KEY);
-
-        INSERT INTO b (id, missing_column)
-          VALUES (1, 2);
-    """)
+    write_failing_folder(folder)
     return folder
 
 

@@ -12,7 +12,7 @@ import pytest
 from helpers import MIGRATIONS, history
 from postgrest import ANON, PostgrestStandIn
 from textual import events
-from tui_pilot import press, settle, shown, wizard_app
+from tui_pilot import press, settle, shown, wizard_app, write_failing_folder
 
 from wizard.core import compat
 from wizard.tui.screens.done import DoneScreen
@@ -176,14 +176,7 @@ async def test_a_file_in_parts_with_a_part_skipped(tmp_path, folder, database, r
 
 
 async def test_a_pasted_error_opens_troubleshoot_at_its_line(tmp_path, folder, database, rest, supabase):
-    folder.write("001_a.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
-    folder.write("002_b.sql", """
-        -- the second migration
-        CREATE TABLE b (id int PRIMARY KEY);
-
-        INSERT INTO b (id, missing_column)
-          VALUES (1, 2);
-    """)
+    write_failing_folder(folder)
     folder.write("003_policies.sql", """
         CREATE TABLE notes (id int);
         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;

@@ -64,3 +64,15 @@ def shown(app: WizardApp) -> str:
             for row in widget.rows:
                 parts.append(" ".join(str(c) for c in widget.get_row(row)))
     return "\n".join(parts)
+
+
+def write_failing_folder(folder) -> None:
+    """Two migrations; the second fails at its line 4 (a column that does not exist)."""
+    folder.write("001_a.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+    folder.write("002_b.sql", """
+        -- the second migration
+        CREATE TABLE b (id int PRIMARY KEY);
+
+        INSERT INTO b (id, missing_column)
+          VALUES (1, 2);
+    """)

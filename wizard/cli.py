@@ -231,12 +231,11 @@ def _api(args, ref: str, token: str):
     """The project's database through the Management API, probed with a harmless query."""
     from wizard.core import https
 
-    database = https.ApiDatabase(ref, token, args.api_url or https.DEFAULT_API_URL,
-                                 timeout=args.connect_timeout, on_notice=say)
-    say(f"Target: Supabase project {ref} over HTTPS ({database.endpoint}, token from SUPABASE_ACCESS_TOKEN)")
+    say(f"Target: Supabase project {ref} over HTTPS ({args.api_url or https.DEFAULT_API_URL}, "
+        "token from SUPABASE_ACCESS_TOKEN)")
     try:
-        version = database.probe()
-        database.timeout = args.request_timeout
+        database, version = https.open_database(ref, token, args.api_url, args.connect_timeout,
+                                                args.request_timeout, on_notice=say)
     except https.ApiError as exc:
         raise _api_stop(exc, ref) from None
     except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
@@ -452,16 +451,6 @@ class _Narrator:
         say(text)
 
 
-def _runner_for(conn):
-    from wizard.core import runner
-
-    if getattr(conn, "stateless", False):
-        from wizard.core.https import ApiRunner
-
-        return ApiRunner
-    return runner.Runner
-
-
 def cmd_apply(args) -> int:
     from wizard.core import advice, compat, preflight, runner
     from wizard.core.history import read
@@ -506,7 +495,7 @@ def cmd_apply(args) -> int:
             compat=not args.no_compat,
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
-        run = _runner_for(conn)(conn, loaded, options, on_event=narrator)
+        run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
         try:
             finished = run.run()
         except runner.LockHeld as exc:
@@ -597,7 +586,7 @@ def cmd_adopt(args) -> int:
                     + (f" and {len(missing) - 15} more" if len(missing) > 15 else ""))
             raise Stop(ExitCode.FAILED, "nothing was adopted: apply those migrations instead, or finish running "
                        "them by hand first", "adopt-refused")
-        run = _runner_for(conn)(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
+        run = runner.runner_for(conn)(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
                                 on_event=_Narrator(quiet=False))
         try:
             adopted = run.adopt(chosen)
@@ -682,10 +671,7 @@ def cmd_doctor(args) -> int:
     def advice_for(result) -> dict | None:
         if result.ok:
             return None
-        if result.result.startswith("https-"):
-            entry = advice.entry("https", result.result.removeprefix("https-"), ref=ref, message=result.reason)
-        else:
-            entry = advice.for_connection(result.result, result.reason, ref=ref)
+        entry = advice.for_probe(result.result, result.reason, ref=ref)
         return {"title": entry.title, "cause": plain(entry.cause), "fix": plain(entry.fix)}
 
     if working is not None:

@@ -79,6 +79,15 @@ def for_connection(kind: str, message: str = "", ref: str | None = None) -> Advi
     )
 
 
+def for_probe(kind: str, message: str = "", ref: str | None = None) -> Advice:
+    """Advice for a failed way in: a connection class, or an HTTPS one (``https-<kind>``)."""
+    if kind.startswith("https-"):
+        found = entry("https", kind.removeprefix("https-"), ref=ref, message=message)
+        if found is not None:
+            return found
+    return for_connection(kind, message, ref=ref)
+
+
 def guide(name: str, ref: str | None = None) -> Advice | None:
     return entry("guide", name, ref=ref)
 

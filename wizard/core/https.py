@@ -400,6 +400,19 @@ def _server_error(exc: psycopg.Error) -> ServerError:
 
 
 PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
+REQUEST_TIMEOUT = 300.0  # seconds for one request once connected (a migration can be long)
+
+
+def open_database(ref: str, token: str, api_url: str | None = None, connect_timeout: float = 10,
+                  request_timeout: float = REQUEST_TIMEOUT,
+                  on_notice: Callable[[str], None] | None = None) -> tuple[ApiDatabase, str]:
+    """The project's database over HTTPS, probed with a harmless query (within the connect
+    timeout), then given the longer request timeout; with the server version. Raises ApiError,
+    or psycopg's error when the service answers the probe with an SQL error."""
+    database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=connect_timeout, on_notice=on_notice)
+    version = database.probe()
+    database.timeout = request_timeout
+    return database, version
 
 
 def probe(ref: str, token: str, api_url: str | None = None, timeout: float = 10):

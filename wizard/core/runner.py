@@ -384,5 +384,14 @@ class Runner:
             pass
 
 
+def runner_for(conn) -> type[Runner]:
+    """The runner that drives this connection: over HTTPS, the Management API's."""
+    if getattr(conn, "stateless", False):
+        from wizard.core.https import ApiRunner
+
+        return ApiRunner
+    return Runner
+
+
 def pending(catalog: Catalog, records: dict[str, history.Record]) -> list[Migration]:
     return [m for m in catalog.migrations if m.version not in records]

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from wizard.core.env import Environment
     from wizard.core.runner import Runner
 
-REQUEST_TIMEOUT = 300.0  # seconds for one migration over HTTPS, as the command line's default
 
 
 @dataclass(frozen=True)
@@ -67,20 +66,13 @@ class Target:
             return connect(self.url, timeout=self.timeout)
         from wizard.core import https
 
-        database = https.ApiDatabase(self.ref, self.token, self.api_url or https.DEFAULT_API_URL,
-                                     timeout=self.timeout, on_notice=on_notice)
-        database.probe()
-        database.timeout = REQUEST_TIMEOUT
-        return database
+        return https.open_database(self.ref, self.token, self.api_url, self.timeout, on_notice=on_notice)[0]
 
     def runner(self, conn, catalog: Catalog, on_event: Callable) -> Runner:
         """The engine's runner for this way in."""
-        from wizard.core.runner import Runner, RunOptions
+        from wizard.core.runner import RunOptions, runner_for
 
-        kind = Runner
-        if self.over_https:
-            from wizard.core.https import ApiRunner as kind
-        return kind(conn, catalog, RunOptions(), on_event=on_event)
+        return runner_for(conn)(conn, catalog, RunOptions(), on_event=on_event)
 
     # -- how it reads ------------------------------------------------------------------------------
 
@@ -90,12 +82,7 @@ class Target:
 
         if self.probe is None or self.probe.ok:
             return None
-        kind, reason = self.probe.result, self.probe.reason
-        if kind.startswith("https-"):
-            found = advice.entry("https", kind.removeprefix("https-"), ref=self.ref, message=reason)
-            if found is not None:
-                return found
-        return advice.for_connection(kind, reason, ref=self.ref)
+        return advice.for_probe(self.probe.result, self.probe.reason, ref=self.ref)
 
     def result(self) -> str:
         """One word or a title: the result column."""
