@@ -25,15 +25,17 @@ def wizard_app(tmp_path: Path, migrations: Path | None = None, database: str | N
 
 
 async def settle(pilot: Pilot, timeout: float = 60) -> None:
-    """Wait until the screen stays the same and every worker but the walk through the steps is
-    done, its messages handled."""
+    """Wait until the screen stays the same, every worker but the walk through the steps is done
+    (its messages handled), and no table still has to lay out rows it was given (a table sizes its
+    columns when idle: a busy machine may not have got there yet)."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     screen, quiet = app.screen, 0
     while quiet < 3:
         await pilot.pause(0.01)
         busy = [w for w in app.workers if w.group != "walk" and not w.is_finished]
-        if busy or app.screen is not screen:
+        tables = [t for t in app.screen.query(DataTable) if t._require_update_dimensions]
+        if busy or tables or app.screen is not screen:
             screen, quiet = app.screen, 0
             if time.monotonic() > deadline:
                 raise TimeoutError(f"workers still running: {busy}")
