@@ -82,6 +82,8 @@ def walk(*keys: str):
                 and time.monotonic() < deadline:
             await pilot.pause(0.02)
         await settle(pilot)
+        # a table that has just grown a column repaints on the next frame: let it
+        await pilot.pause(0.3)
 
     return run_before
 
