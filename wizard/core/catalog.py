@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,11 +41,21 @@ class Statement:
 
     index: int  # 1-based position in the file
     kind: str  # the parser's node name: CreateStmt, IndexStmt, TransactionStmt...
-    node: dict  # the parse tree of the statement (pglast's JSON form)
+    tree: dict | bytes  # the parse tree (pglast's JSON form), or its marshal bytes until first used
     start: int  # character offset of the statement's first token in the file
     end: int  # character offset just past the statement (before its semicolon)
     line: int  # 1-based line of ``start``
     text: str
+
+    @property
+    def node(self) -> dict:
+        """The statement's parse tree. A tree read from the parse cache is decoded on first use:
+        most runs need the kind and position of every statement, and the tree of a few."""
+        tree = self.tree
+        if isinstance(tree, bytes):
+            tree = marshal.loads(tree)
+            object.__setattr__(self, "tree", tree)
+        return tree
 
     @property
     def is_transaction_control(self) -> bool:
@@ -249,10 +260,11 @@ def _from_cache(migration: Migration) -> bool:
     cached = parsecache.load(migration.checksum)
     if cached is None:
         return False
+    text = migration.text
     statements = []
-    for index, kind, node, start, end, line, text, effects in cached:
-        statement = Statement(index, kind, node, start, end, line, text)
-        objects.remember(statement, objects.from_data(effects))
+    for index, kind, tree, start, end, line, effects in cached:
+        statement = Statement(index, kind, tree, start, end, line, text[start:end])
+        objects.remember_data(statement, effects)
         statements.append(statement)
     migration.statements = statements
     return True
@@ -264,7 +276,7 @@ def _parse_and_cache(migration: Migration) -> list[Problem]:
     problems = _parse(migration)
     if not problems and migration.statements:
         parsecache.store(migration.checksum, [
-            (s.index, s.kind, s.node, s.start, s.end, s.line, s.text, objects.to_data(objects.effects(s)))
+            (s.index, s.kind, marshal.dumps(s.node), s.start, s.end, s.line, objects.to_data(objects.effects(s)))
             for s in migration.statements
         ])
     return problems

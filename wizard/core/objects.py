@@ -82,7 +82,8 @@ def effects(statement: Statement) -> Effects:
     """What one statement creates, drops and needs (worked out once per statement)."""
     cached = statement.__dict__.get("_effects")
     if cached is None:
-        cached = _effects(statement)
+        data = statement.__dict__.get("_effects_data")
+        cached = _effects(statement) if data is None else from_data(data)
         remember(statement, cached)
     return cached
 
@@ -308,3 +309,8 @@ def from_data(data: tuple) -> Effects:
 
 def remember(statement: Statement, found: Effects) -> None:
     object.__setattr__(statement, "_effects", found)
+
+
+def remember_data(statement: Statement, data: tuple) -> None:
+    """Effects read from the parse cache, turned into objects when first asked for."""
+    object.__setattr__(statement, "_effects_data", data)

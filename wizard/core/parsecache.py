@@ -9,6 +9,7 @@ migration content, written atomically; a cache that cannot be read or written is
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import tempfile
@@ -19,18 +20,23 @@ import importlib.util
 from wizard import __version__
 
 
-def _parser_stamp() -> str:
-    """What identifies the installed parser, without importing it (the cache is there to spare
-    that import too): its module file's size and time."""
+def _stamp() -> str:
+    """What identifies the code whose answers are cached, without importing it (the cache is there
+    to spare the parser's import too): the size and time of the parser's module file and of the
+    modules that split statements and work out their effects."""
     spec = importlib.util.find_spec("pglast")
-    try:
-        info = os.stat(spec.origin)
-    except (AttributeError, TypeError, OSError):
-        return "unknown"
-    return f"{info.st_size}-{info.st_mtime_ns}"
+    here = Path(__file__).parent
+    parts = []
+    for path in (getattr(spec, "origin", None), here / "catalog.py", here / "objects.py"):
+        try:
+            info = os.stat(path)
+        except (TypeError, OSError):
+            return "unknown"
+        parts.append(f"{info.st_size:x}{info.st_mtime_ns:x}")
+    return hashlib.sha1("-".join(parts).encode()).hexdigest()[:16]
 
 
-_FORMAT = f"v2-{__version__}-pglast-{_parser_stamp()}"
+_FORMAT = f"v3-{__version__}-{_stamp()}"
 
 
 def directory() -> Path | None:
@@ -41,8 +47,8 @@ def directory() -> Path | None:
 
 
 def load(checksum: str) -> list | None:
-    """The cached statements of a file: tuples (index, kind, node, start, end, line, text,
-    effects), or None."""
+    """The cached statements of a file: tuples (index, kind, parse tree as marshal bytes, start,
+    end, line, effects as plain tuples), or None."""
     folder = directory()
     if folder is None:
         return None

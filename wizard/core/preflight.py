@@ -45,7 +45,10 @@ def _from_problem(problem: Problem, severity: str = ERROR) -> Finding:
 
 def _outside_transaction(statement: Statement) -> str | None:
     """What a statement is, when PostgreSQL refuses to run it inside a transaction block."""
-    node, kind = statement.node, statement.kind
+    kind = statement.kind
+    if kind not in _MAYBE_OUTSIDE_TRANSACTION:
+        return None
+    node = statement.node
     if kind == "IndexStmt" and node.get("concurrent"):
         return "CREATE INDEX CONCURRENTLY"
     if kind == "DropStmt" and node.get("concurrent"):
@@ -58,19 +61,27 @@ def _outside_transaction(statement: Statement) -> str | None:
         return "VACUUM"
     if kind == "DiscardStmt" and node.get("target") == "DISCARD_ALL":
         return "DISCARD ALL"
-    return {
-        "CreatedbStmt": "CREATE DATABASE",
-        "DropdbStmt": "DROP DATABASE",
-        "AlterSystemStmt": "ALTER SYSTEM",
-        "CreateTableSpaceStmt": "CREATE TABLESPACE",
-        "DropTableSpaceStmt": "DROP TABLESPACE",
-        "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
-        "DropSubscriptionStmt": "DROP SUBSCRIPTION",
-    }.get(kind)
+    return _NEVER_IN_TRANSACTION.get(kind)
+
+
+_NEVER_IN_TRANSACTION = {
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
+}
+# Statement kinds worth a look at their parse tree (only those are decoded from the parse cache).
+_MAYBE_OUTSIDE_TRANSACTION = {"IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "DiscardStmt", *_NEVER_IN_TRANSACTION}
 
 
 def _destructive(statement: Statement) -> str | None:
-    node, kind = statement.node, statement.kind
+    kind = statement.kind
+    if kind not in ("DropStmt", "TruncateStmt", "AlterTableStmt"):
+        return None
+    node = statement.node
     if kind == "DropStmt" and node.get("removeType") in ("OBJECT_TABLE", "OBJECT_SCHEMA"):
         return "DROP " + node["removeType"].removeprefix("OBJECT_")
     if kind == "TruncateStmt":
@@ -200,17 +211,19 @@ SELECT w.kind, w.schema, w.name, w.tbl,
 _COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
 
 
+_RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
+
+
 def _dependency_key(obj) -> tuple:
     """How an object is looked up: relations of every kind share one name space."""
-    from wizard.core.objects import DEFAULT_SCHEMA
-
-    if obj.kind in ("table", "view", "sequence", "index"):
-        return ("relation", obj.schema or DEFAULT_SCHEMA, obj.name, None)
-    if obj.kind == "column":
+    kind = obj.kind
+    if kind in _RELATION_KINDS:
+        return ("relation", obj.schema or "public", obj.name, None)
+    if kind == "column":
         return ("column", None, obj.name, obj.table)
-    if obj.kind in ("function", "type"):
-        return (obj.kind, obj.schema, obj.name, None)
-    return (obj.kind, obj.schema, obj.name, obj.table)
+    if kind == "function" or kind == "type":
+        return (kind, obj.schema, obj.name, None)
+    return (kind, obj.schema, obj.name, obj.table)
 
 
 def dependencies(

@@ -173,6 +173,8 @@ def seed_rows(migrations: list[Migration]) -> dict[tuple[str, str], list[tuple[s
     seeds: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     for migration in migrations:
         for statement in migration.statements:
+            if statement.kind != "InsertStmt":
+                continue
             node = statement.node
             infer = (node.get("onConflictClause") or {}).get("infer") or {}
             keys = [e.get("IndexElem", {}).get("name") for e in infer.get("indexElems", [])]
