@@ -276,3 +276,83 @@ def test_a_lost_connection_is_reported_not_hidden(folder, database, db):
     killer.join()
     assert tables(db) == set()
     assert history(db) == []
+
+
+def test_copy_through_the_client_is_refused_before_anything_runs(folder, database, db, cli):
+    folder.write("001_table.sql", "CREATE TABLE codes (code text);")
+    folder.write("002_load.sql", "COPY codes FROM STDIN;")
+    folder.write("003_dump.sql", "COPY codes TO STDOUT;")
+    plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
+    assert plan.code == 2
+    found = {(f["code"], f["file"]) for f in plan.json()["findings"] if f["severity"] == "error"}
+    assert found == {("copy-from-stdin", "002_load.sql"), ("copy-to-stdout", "003_dump.sql")}
+    refused = cli("apply", "--yes", "--migrations", folder.path, "--database-url", database)
+    assert refused.code == 2
+    assert tables(db) == set() and history(db) == []
+
+
+def test_a_constraint_checked_at_commit_fails_its_migration_and_stops_the_run(folder, db):
+    folder.write("001_parents.sql", "CREATE TABLE parents (id int PRIMARY KEY);")
+    folder.write("002_children.sql", """
+        CREATE TABLE children (
+          id int PRIMARY KEY,
+          parent int REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED
+        );
+        INSERT INTO children VALUES (1, 42);
+    """)
+    folder.write("003_after.sql", "CREATE TABLE after_children (id int);")
+    finished = Runner(db, catalog.load(folder.path)).run()
+    assert [a.version for a in finished.applied] == ["001"]
+    assert finished.failed.version == "002" and finished.failed.sqlstate == "23503"
+    assert tables(db) == {"parents"}
+    assert history(db) == ["001"]
+
+
+def test_statement_progress_arrives_while_the_migration_runs(folder, database, db):
+    folder.write("001_slow.sql", """
+        CREATE TABLE first_step (id int);
+        SELECT pg_sleep(1.5);
+        CREATE TABLE last_step (id int);
+    """)
+    conn = psycopg.connect(database, autocommit=True)
+    pid = conn.info.backend_pid
+    seen = {}
+
+    def on_event(event):
+        if isinstance(event, StatementDone) and event.index == 1:
+            (seen["running"],) = db.execute(
+                "SELECT query FROM pg_stat_activity WHERE pid = %s AND state = 'active'", (pid,)
+            ).fetchone() or (None,)
+
+    with conn:
+        finished = Runner(conn, catalog.load(folder.path), on_event=on_event).run()
+    assert finished.ok
+    assert "pg_sleep" in (seen["running"] or "")
+
+
+def test_a_cancelled_run_rolls_back_the_running_migration_and_starts_no_other(folder, database, db):
+    import threading
+    import time
+
+    folder.write("001_first.sql", "CREATE TABLE first (id int);")
+    folder.write("002_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);")
+    for i in range(3, 7):
+        folder.write(f"00{i}_after.sql", f"CREATE TABLE after_{i} (id int);")
+    conn = psycopg.connect(database, autocommit=True)
+    runner = Runner(conn, catalog.load(folder.path))
+
+    def cancel_when_sleeping():
+        for _ in range(400):
+            time.sleep(0.05)
+            if db.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'").fetchone()[0]:
+                runner.cancel()
+                return
+
+    canceller = threading.Thread(target=cancel_when_sleeping)
+    canceller.start()
+    with conn:
+        finished = runner.run()
+    canceller.join()
+    assert finished.interrupted and [a.version for a in finished.applied] == ["001"]
+    assert tables(db) == {"first"}
+    assert history(db) == ["001"]

@@ -7,10 +7,12 @@ the headless paths imports Textual. Exit codes: see ``ExitCode``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import gc
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -451,8 +453,29 @@ class _Narrator:
         say(text)
 
 
+@contextlib.contextmanager
+def _stop_on_interrupt(run):
+    """Ctrl-C during a run asks the runner to stop: the migration in progress is cancelled and
+    rolled back, what was applied before it stays and is reported. A second Ctrl-C stops at once."""
+    def handler(signum, frame):
+        if run.stop_requested:
+            raise KeyboardInterrupt
+        say("Stopping: the migration in progress is being cancelled (Ctrl-C again to quit at once)...")
+        run.request_stop()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def cmd_apply(args) -> int:
-    from wizard.core import advice, compat, preflight, runner
+    from wizard.core import compat, preflight, runner
     from wizard.core.history import read
 
     loaded = _catalog(args)
@@ -497,12 +520,17 @@ def cmd_apply(args) -> int:
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
         try:
-            finished = run.run()
+            with _stop_on_interrupt(run):
+                finished = run.run()
         except runner.LockHeld as exc:
             raise _lock_held(exc) from None
         except compat.CompatError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
-    help_text = advice.for_failure(finished.failed, loaded) if finished.failed else None
+    help_text = None
+    if finished.failed:
+        from wizard.core import advice
+
+        help_text = advice.for_failure(finished.failed, loaded)
     if help_text is not None and not args.json:
         say(f"Why: {plain(help_text.cause)}")
         for note in help_text.notes:

@@ -200,6 +200,9 @@ def load(directory: Path) -> Catalog:
     ignored: list[str] = []
     seen: dict[str, str] = {}
     widths: set[int] = set()
+    from wizard.core import parsecache
+
+    cache = parsecache.directory()
 
     for path in sorted(directory.iterdir(), key=lambda p: p.name):
         match = MIGRATION_FILE.match(path.name)
@@ -235,7 +238,7 @@ def load(directory: Path) -> Catalog:
         if text.startswith("\ufeff"):
             text = text[1:]
         migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
-        file_problems = [] if _from_cache(migration) else _parse_and_cache(migration)
+        file_problems = [] if _from_cache(migration, cache) else _parse_and_cache(migration)
         problems.extend(file_problems)
         if not file_problems and not migration.statements:
             problems.append(Problem("empty", path.name, "the file holds no SQL statement"))
@@ -254,10 +257,12 @@ def load(directory: Path) -> Catalog:
     return Catalog(directory, migrations, problems, ignored, warnings)
 
 
-def _from_cache(migration: Migration) -> bool:
+def _from_cache(migration: Migration, folder: Path | None) -> bool:
     from wizard.core import objects, parsecache
 
-    cached = parsecache.load(migration.checksum)
+    if folder is None:
+        return False
+    cached = parsecache.load(migration.checksum, folder)
     if cached is None:
         return False
     text = migration.text

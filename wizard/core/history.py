@@ -131,6 +131,27 @@ def _encoded_array(statements: list[str]) -> str:
             f"FROM unnest(ARRAY[{items}]) WITH ORDINALITY AS t(s, o))")
 
 
+_RECORD = (
+    "WITH recorded AS (INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
+    "VALUES ({version}, {name}, {statements}) RETURNING version, name) "
+    "INSERT INTO supabase_migrations.migration_wizard_history "
+    "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
+    "SELECT version, name, {checksum}, clock_timestamp(), "
+    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {method}, {tool_version} "
+    "FROM recorded "
+    "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
+    "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
+    "applied_by = current_user, tool_version = EXCLUDED.tool_version"
+)
+
+# The same statement with parameters, for the extended protocol: $1 version, $2 name, $3 the
+# statements, $4 checksum, $5 method, $6 the wizard's version (see ``record_params``).
+RECORD_QUERY = _RECORD.format(
+    version="$1::text", name="$2::text", statements="$3::text[]", checksum="$4::text", method="$5::text",
+    tool_version="$6::text",
+)
+
+
 def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     """The statements that record a migration, to run in the migration's own transaction, in the
     same query string as the migration. The duration is the server's: from the start of the
@@ -138,19 +159,15 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     def literal(value: str) -> str:
         return sql.Literal(value).as_string(None)
 
-    version, name = literal(migration.version), literal(migration.name)
-    return (
-        "WITH recorded AS (INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
-        f"VALUES ({version}, {name}, {_encoded_array(statements)}) RETURNING version, name) "
-        "INSERT INTO supabase_migrations.migration_wizard_history "
-        "(version, name, checksum, applied_at, duration_ms, method, tool_version) "
-        f"SELECT version, name, {literal(migration.checksum)}, clock_timestamp(), "
-        f"(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, {literal(method)}, {literal(__version__)} "
-        "FROM recorded "
-        "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
-        "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, method = EXCLUDED.method, "
-        "applied_by = current_user, tool_version = EXCLUDED.tool_version"
+    return _RECORD.format(
+        version=literal(migration.version), name=literal(migration.name), statements=_encoded_array(statements),
+        checksum=literal(migration.checksum), method=literal(method), tool_version=literal(__version__),
     )
+
+
+def record_params(migration: Migration, statements: list[str], method: str) -> tuple:
+    """The parameters of ``RECORD_QUERY`` for a migration."""
+    return (migration.version, migration.name, statements, migration.checksum, method, __version__)
 
 
 def states(catalog: Catalog, records: dict[str, Record]) -> list[MigrationState]:

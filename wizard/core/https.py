@@ -287,6 +287,9 @@ class ApiRunner(Runner):
     def _acquire_lock(self) -> None:
         pass
 
+    def _apply_all(self, todo: list[Migration]):
+        return self._apply_one_by_one(todo)
+
     def _release_lock(self) -> None:
         pass
 

@@ -311,6 +311,17 @@ def remember(statement: Statement, found: Effects) -> None:
     object.__setattr__(statement, "_effects", found)
 
 
+def effects_data(statement: Statement) -> tuple:
+    """What ``to_data`` makes of a statement's effects: (creates, drops, uses) as plain tuples,
+    (kind, schema, name, table) for an object and (kind, schema, name, table, offset) for a use.
+    Read as is from the parse cache, without making objects of them."""
+    data = statement.__dict__.get("_effects_data")
+    if data is None:
+        data = to_data(effects(statement))
+        object.__setattr__(statement, "_effects_data", data)
+    return data
+
+
 def remember_data(statement: Statement, data: tuple) -> None:
     """Effects read from the parse cache, turned into objects when first asked for."""
     object.__setattr__(statement, "_effects_data", data)

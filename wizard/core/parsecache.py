@@ -46,14 +46,15 @@ def directory() -> Path | None:
     return Path(base) / "migration-wizard" / "parse" / _FORMAT
 
 
-def load(checksum: str) -> list | None:
+def load(checksum: str, folder: Path | None = None) -> list | None:
     """The cached statements of a file: tuples (index, kind, parse tree as marshal bytes, start,
-    end, line, effects as plain tuples), or None."""
-    folder = directory()
+    end, line, effects as plain tuples), or None. ``folder`` is ``directory()``, when the caller
+    already has it."""
+    folder = folder or directory()
     if folder is None:
         return None
     try:
-        with open(folder / checksum, "rb") as handle:
+        with open(os.path.join(folder, checksum), "rb") as handle:
             return marshal.loads(handle.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None

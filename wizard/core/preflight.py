@@ -136,6 +136,17 @@ def check_migration(migration: Migration) -> list[Finding]:
                     "COPY ... FROM STDIN needs psql to send the data; use INSERT statements instead",
                 )
             )
+        if statement.kind == "CopyStmt" and not statement.node.get("is_from") and not statement.node.get("filename"):
+            findings.append(
+                Finding(
+                    ERROR,
+                    "copy-to-stdout",
+                    name,
+                    statement.line,
+                    "COPY ... TO STDOUT sends rows to psql's screen, and a migration has no screen: "
+                    "remove the statement",
+                )
+            )
         destructive = _destructive(statement)
         if destructive:
             findings.append(
@@ -214,16 +225,15 @@ _COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt"
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
 
 
-def _dependency_key(obj) -> tuple:
+def _dependency_key(kind: str, schema: str | None, name: str, table: str | None) -> tuple:
     """How an object is looked up: relations of every kind share one name space."""
-    kind = obj.kind
     if kind in _RELATION_KINDS:
-        return ("relation", obj.schema or "public", obj.name, None)
+        return ("relation", schema or "public", name, None)
     if kind == "column":
-        return ("column", None, obj.name, obj.table)
+        return ("column", None, name, table)
     if kind == "function" or kind == "type":
-        return (kind, obj.schema, obj.name, None)
-    return (kind, obj.schema, obj.name, obj.table)
+        return (kind, schema, name, None)
+    return (kind, schema, name, table)
 
 
 def dependencies(
@@ -231,44 +241,46 @@ def dependencies(
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object."""
-    from wizard.core.objects import effects
+    from wizard.core.objects import Obj, effects_data
 
+    # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
+    # every statement of the folder.
     created_by: dict[tuple, Migration] = {}  # every creation in the folder, for "created later"
     for migration in catalog.migrations:
         for statement in migration.statements:
-            for obj in effects(statement).creates:
-                created_by.setdefault(_dependency_key(obj), migration)
+            for obj in effects_data(statement)[0]:
+                created_by.setdefault(_dependency_key(*obj), migration)
 
     state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
-    candidates: list[tuple[tuple, Migration, int, str, tuple | None]] = []
+    candidates: list[tuple[tuple, Migration, int, tuple, tuple | None]] = []
     for migration in pending:
         for statement in migration.statements:
-            result = effects(statement)
-            for obj in result.creates:
-                state[_dependency_key(obj)] = True
-            for use in result.uses:
-                key = _dependency_key(use.obj)
+            creates, drops, uses = effects_data(statement)
+            for obj in creates:
+                state[_dependency_key(*obj)] = True
+            for kind, schema, name, table, offset in uses:
+                key = _dependency_key(kind, schema, name, table)
                 lookup = key
-                if key[0] in ("relation",) and use.obj.schema is None:
-                    lookup = ("relation", None, key[2], None)  # the server resolves it by search_path
-                if state.get(key) or (key[0] == "function" and state.get(("function", "public", key[2], None))):
+                if key[0] == "relation" and schema is None:
+                    lookup = ("relation", None, name, None)  # the server resolves it by search_path
+                if state.get(key) or (kind == "function" and state.get(("function", "public", name, None))):
                     continue
-                if key[0] == "type" and state.get(("type", "public", key[2], None)):
+                if kind == "type" and state.get(("type", "public", name, None)):
                     continue
                 if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
                     continue
                 parent = None
-                if key[0] == "column":
-                    schema, _, table = key[3].rpartition(".")
-                    parent = ("relation", schema or "public", table, None)
+                if kind == "column":
+                    parent_schema, _, parent_table = table.rpartition(".")
+                    parent = ("relation", parent_schema or "public", parent_table, None)
                     if state.get(parent) is not None and not state.get(parent):
                         continue  # the table itself was dropped: its use is reported, not its columns
                     if state.get(parent):
                         parent = None
-                line = migration.line_at_byte(use.offset) if use.offset else statement.line
-                candidates.append((lookup, migration, line, use.obj.describe(), parent))
-            for obj in result.drops:
-                state[_dependency_key(obj)] = False
+                line = migration.line_at_byte(offset) if offset else statement.line
+                candidates.append((lookup, migration, line, (kind, schema, name, table), parent))
+            for obj in drops:
+                state[_dependency_key(*obj)] = False
 
     if not candidates:
         return []
@@ -285,12 +297,13 @@ def dependencies(
     present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     findings, seen = [], set()
-    for lookup, migration, line, described, parent in candidates:
-        if present.get(lookup) or (migration.filename, described) in seen:
+    for lookup, migration, line, used, parent in candidates:
+        if present.get(lookup) or (migration.filename, used) in seen:
             continue
         if parent is not None and not present.get(parent):
             continue  # the column's table is missing: that is the finding
-        seen.add((migration.filename, described))
+        seen.add((migration.filename, used))
+        described = Obj(*used).describe()
         key = lookup if lookup[1] is not None or lookup[0] != "relation" else ("relation", "public", lookup[2], None)
         later = created_by.get(key)
         if later is not None and later.filename > migration.filename:

@@ -1,12 +1,14 @@
 """Apply pending migrations: one transaction per migration, under an advisory lock.
 
-Each migration travels to the server as one simple-protocol query holding ``BEGIN``, the file's
-statements, the reset of any session setting the file made, the history rows and ``COMMIT``. That
-is one round trip per file (the server's own work is the only real cost), the server's error
-position stays relative to the file, and the results that come back one per statement give live
-progress. When a statement fails the server skips the rest of the query, including the ``COMMIT``;
-the wizard then rolls back, so the database is exactly as it was before that migration. A killed
-client never commits either: the server rolls back a transaction whose connection is gone.
+The migrations travel to the server in pipeline mode (PostgreSQL's extended protocol): for each
+migration ``BEGIN``, its statements one by one, the reset of any session setting the file made,
+the history rows and ``COMMIT``, with the next migrations queued behind it, so the server never
+waits for the client between statements or files, and each statement's result comes back as soon
+as it is done (live progress). When a statement fails the server skips everything queued after it
+until the pipeline's single synchronisation point, the later migrations included; the wizard then
+rolls back, so the database is exactly as it was before that migration, and every migration before
+it is committed with its history row. A killed client never commits a migration it was running
+either: the server notices the dead connection within a second and rolls back.
 
 A file whose first line is ``-- wizard:no-transaction`` runs statement by statement outside a
 transaction (``CREATE INDEX CONCURRENTLY`` and the like); a failure there can leave the statements
@@ -17,14 +19,16 @@ from __future__ import annotations
 
 import select
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
 
 from wizard.core import compat, history
-from wizard.core.catalog import Catalog, Migration
+from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.diagnosis import Diagnosis, ServerError, diagnose
 from wizard.core.events import (
     AppliedMigration,
@@ -43,6 +47,17 @@ LOCK_KEY = 7_240_515_902_117_312_001
 
 _RESET_SESSION = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n"
 _OK = {pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QUERY}
+
+_RECORD_QUERY = history.RECORD_QUERY.encode()
+
+# Migrations queued on the server ahead of the one it runs: enough that it never waits for the
+# client, few enough that a stop request leaves little already sent.
+_WINDOW = 3
+# How long the client lets results gather before reading them (seconds): results of quick
+# statements then come in batches instead of one wake-up each.
+_GATHER = 0.003
+# How often a waiting client looks at a stop request (seconds).
+_TICK = 0.1
 
 
 class LockHeld(Exception):
@@ -107,7 +122,10 @@ class Runner:
         first failure. Raises LockHeld when another run keeps the lock past the timeout."""
         self.conn.autocommit = True
         self._session_setup()
-        self._acquire_lock()
+        try:
+            self._acquire_lock()
+        except Interrupted:
+            return self._finish(RunFinished([], interrupted=True))
         try:
             if self.options.compat:
                 created = compat.ensure(self.conn)
@@ -118,24 +136,55 @@ class Runner:
             if only is not None:
                 wanted = set(only)
                 todo = [m for m in todo if m.version in wanted]
-            applied: list[AppliedMigration] = []
-            for migration in todo:
-                if self._cancelled:
-                    return self._finish(RunFinished(applied, interrupted=True))
-                try:
-                    outcome = self._apply(migration)
-                except (KeyboardInterrupt, Interrupted):
-                    self._rollback_quietly()
-                    self._emit(Notice(f"Interrupted: {migration.filename} was rolled back."))
-                    return self._finish(RunFinished(applied, interrupted=True))
-                if isinstance(outcome, Diagnosis):
-                    self._emit(MigrationFailed(migration.version, migration.name, outcome))
-                    return self._finish(RunFinished(applied, failed=outcome))
-                applied.append(outcome)
-                self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
-            return self._finish(RunFinished(applied))
+            return self._finish(self._apply_all(todo))
         finally:
             self._release_lock()
+
+    def _apply_all(self, todo: list[Migration]) -> RunFinished:
+        """Consecutive transactional migrations go in one pipeline; a no-transaction file runs on
+        its own, between them."""
+        applied: list[AppliedMigration] = []
+        start = 0
+        while start < len(todo):
+            if self._cancelled:
+                return RunFinished(applied, interrupted=True)
+            if todo[start].no_transaction:
+                stopped = self._apply_one(todo[start], applied)
+                start += 1
+            else:
+                end = start
+                while end < len(todo) and not todo[end].no_transaction:
+                    end += 1
+                stopped = self._apply_pipelined(todo[start:end], applied)
+                start = end
+            if stopped is not None:
+                return stopped
+        return RunFinished(applied)
+
+    def _apply_one_by_one(self, todo: list[Migration]) -> RunFinished:
+        applied: list[AppliedMigration] = []
+        for migration in todo:
+            if self._cancelled:
+                return RunFinished(applied, interrupted=True)
+            stopped = self._apply_one(migration, applied)
+            if stopped is not None:
+                return stopped
+        return RunFinished(applied)
+
+    def _apply_one(self, migration: Migration, applied: list[AppliedMigration]) -> RunFinished | None:
+        """Apply one migration on its own; the end of the run when it did not apply."""
+        try:
+            outcome = self._apply(migration)
+        except (KeyboardInterrupt, Interrupted):
+            self._rollback_quietly()
+            self._emit(Notice(f"Interrupted: {migration.filename} was rolled back."))
+            return RunFinished(applied, interrupted=True)
+        if isinstance(outcome, Diagnosis):
+            self._emit(MigrationFailed(migration.version, migration.name, outcome))
+            return RunFinished(applied, failed=outcome)
+        applied.append(outcome)
+        self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
+        return None
 
     def adopt(self, migrations: list[Migration], method: str = "adopted") -> list[AppliedMigration]:
         """Record migrations as applied without running them (their objects are already there,
@@ -179,6 +228,18 @@ class Runner:
         """Ask the run to stop (from another thread): the running migration is cancelled on the
         server and rolled back; nothing after it starts."""
         self._cancelled = True
+        self._send_cancel()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._cancelled
+
+    def request_stop(self) -> None:
+        """Ask the run to stop, from a signal handler: the run itself cancels the migration in
+        progress within a tenth of a second."""
+        self._cancelled = True
+
+    def _send_cancel(self) -> None:
         try:
             self.conn.cancel_safe(timeout=5)
         except (psycopg.Error, OSError):
@@ -197,6 +258,8 @@ class Runner:
             (got,) = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
             if got:
                 return
+            if self._cancelled:
+                raise Interrupted()
             waited = time.monotonic() - started
             if waited >= self.options.lock_timeout:
                 raise LockHeld(round(self.options.lock_timeout, 1), self._lock_holder())
@@ -241,41 +304,177 @@ class Runner:
     # -- one migration ---------------------------------------------------------------------------
 
     def _apply(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        """One migration on its own (a no-transaction file, here)."""
         if migration.no_transaction:
             return self._apply_without_transaction(migration)
-        statements = migration.executable_statements
-        self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
-        prefix = "BEGIN;"
-        record = self._record_sql(migration, [s.text for s in statements], self.options.method)
-        query = (prefix + migration.body_for_transaction + "\n;\n"
-                 + (_RESET_SESSION + self._settings if migration.changes_session else "")
-                 + record + ";\nCOMMIT;")
-
-        done = 0  # results received: BEGIN, then one per statement, then the history's
-        total = len(statements)
-
-        def on_result(result: pq.abc.PGresult) -> None:
-            nonlocal done
-            done += 1
-            if 2 <= done <= total + 1:
-                self._emit(StatementDone(migration.version, done - 1, total))
-
-        started = time.monotonic()
-        error = self._stream(query, on_result)
-        if error is None:
-            return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
-        self._rollback_quietly()
-        if self._cancelled and error.sqlstate == "57014":
+        applied: list[AppliedMigration] = []
+        stopped = self._apply_pipelined([migration], applied)
+        if stopped is None:
+            return applied[0]
+        if stopped.interrupted:
             raise Interrupted()
-        offset = None
-        if error.position is not None:
-            candidate = error.position - 1 - len(prefix)
-            if 0 <= candidate < len(migration.text):
-                offset = candidate
-        statement = statements[done - 1] if 1 <= done <= total else None
-        if offset is None and statement is None and done > total:
-            return self._history_failure(migration, error)
-        return diagnose(migration, error, offset=offset, statement=statement)
+        return stopped.failed
+
+    def _commands(self, migration: Migration, encoding: str) -> list[tuple[str, Statement | None, int, bytes, tuple]]:
+        """What a migration sends, in order: (what, statement, its 1-based position among the
+        statements that run, query, parameters)."""
+        statements = migration.executable_statements
+        commands: list[tuple[str, Statement | None, int, bytes, tuple]] = [("begin", None, 0, b"BEGIN", ())]
+        commands += [("statement", s, i, s.text.encode(encoding), ()) for i, s in enumerate(statements, start=1)]
+        if migration.changes_session:
+            commands += [("reset", None, 0, q.encode(), ()) for q in self._reset_statements()]
+        params = history.record_params(migration, [s.text for s in statements], self.options.method)
+        commands.append(("record", None, 0, _RECORD_QUERY, params))
+        commands.append(("commit", None, 0, b"COMMIT", ()))
+        return commands
+
+    def _reset_statements(self) -> list[str]:
+        return [q for q in (_RESET_SESSION + self._settings).split(";\n") if q.strip()]
+
+    def _apply_pipelined(self, batch: list[Migration], applied: list[AppliedMigration]) -> RunFinished | None:
+        """Apply transactional migrations in order over one pipeline; the end of the run when one
+        failed or the run was stopped, None when all of them were applied."""
+        conn = self.conn
+        pgconn = conn.pgconn
+        encoding = conn.info.encoding
+        fileno = pgconn.socket
+        waiting: deque[tuple[int, str, Statement | None, int]] = deque()  # sent, result not read yet
+        sent = 0  # migrations sent
+        done = 0  # migrations committed
+        error: ServerError | None = None
+        failed_at: tuple[int, str, Statement | None, int] | None = None
+        synced = False
+        cancel_sent_at = 0.0
+
+        dumper = Transformer(conn)
+
+        def send(index: int) -> None:
+            for what, statement, position, query, params in self._commands(batch[index], encoding):
+                waiting.append((index, what, statement, position))
+                if params:
+                    values = dumper.dump_sequence(params, [PyFormat.TEXT] * len(params))
+                    pgconn.send_query_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
+                else:
+                    pgconn.send_query_params(query, None)
+                if what in ("statement", "commit"):
+                    pgconn.send_flush_request()
+
+        with conn.lock:
+            pgconn.enter_pipeline_mode()
+            try:
+                first = batch[0]
+                self._emit(MigrationStarted(first.version, first.name, len(first.executable_statements), True))
+                started = time.monotonic()
+                while True:
+                    stopping = self._cancelled or error is not None
+                    while not stopping and sent < len(batch) and sent - done < _WINDOW:
+                        send(sent)
+                        sent += 1
+                    if not synced and (stopping or sent == len(batch)):
+                        pgconn.pipeline_sync()
+                        waiting.append((-1, "sync", None, 0))
+                        synced = True
+                    if self._cancelled and error is None and time.monotonic() - cancel_sent_at > _TICK:
+                        # a cancel that reaches the server between two statements is lost: repeat
+                        # it until a statement reports it
+                        self._send_cancel()
+                        cancel_sent_at = time.monotonic()
+                    more_to_send = pgconn.flush()
+                    readable, writable, _ = select.select([fileno], [fileno] if more_to_send else [], [], _TICK)
+                    if not readable:
+                        continue
+                    if not more_to_send and sent - done >= min(_WINDOW, len(batch) - done):
+                        time.sleep(_GATHER)
+                    pgconn.consume_input()
+                    finished = False
+                    between = False  # a command's results were read, the next one's may not be there yet
+                    while not pgconn.is_busy():
+                        result = pgconn.get_result()
+                        if result is None:
+                            if between or not waiting:
+                                break
+                            between = True
+                            continue
+                        between = False
+                        status = result.status
+                        index, what, statement, position = waiting.popleft()
+                        if status == pq.ExecStatus.PIPELINE_SYNC:
+                            finished = True
+                            break
+                        if status == pq.ExecStatus.FATAL_ERROR:
+                            if error is None:
+                                error = ServerError.from_result(result, encoding)
+                                failed_at = (index, what, statement, position)
+                            continue
+                        if status not in _OK or error is not None:
+                            continue  # skipped after an error (PIPELINE_ABORTED)
+                        migration = batch[index]
+                        if what == "statement":
+                            self._emit(StatementDone(migration.version, position, len(migration.executable_statements)))
+                        elif what == "commit":
+                            now = time.monotonic()
+                            outcome = AppliedMigration(migration.version, migration.name, int((now - started) * 1000))
+                            applied.append(outcome)
+                            done += 1
+                            self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
+                            if done < len(batch) and not self._cancelled:
+                                following = batch[done]
+                                self._emit(MigrationStarted(following.version, following.name,
+                                                            len(following.executable_statements), True))
+                            started = now
+                    if finished:
+                        break
+            except BaseException:
+                self._abandon_pipeline()
+                raise
+            pgconn.exit_pipeline_mode()
+        if pgconn.status == pq.ConnStatus.BAD:
+            raise psycopg.OperationalError("the connection to the server was lost")
+        if error is None:
+            if self._cancelled and done < len(batch):
+                return RunFinished(applied, interrupted=True)
+            return None
+        self._rollback_quietly()
+        index, what, statement, position = failed_at
+        migration = batch[index]
+        if self._cancelled and error.sqlstate == "57014":
+            self._emit(Notice(f"Interrupted: {migration.filename} was rolled back."))
+            return RunFinished(applied, interrupted=True)
+        if what == "record":
+            diagnosis = self._history_failure(migration, error)
+        else:
+            offset = None
+            if statement is not None and error.position is not None and 0 < error.position <= len(statement.text):
+                offset = statement.start + error.position - 1
+            diagnosis = diagnose(migration, error, offset=offset, statement=statement)
+        self._emit(MigrationFailed(migration.version, migration.name, diagnosis))
+        return RunFinished(applied, failed=diagnosis)
+
+    def _abandon_pipeline(self) -> None:
+        """Leave pipeline mode after an exception (the connection lost, the process interrupted):
+        cancel what runs, skip the rest and read what is left, so the connection can roll back."""
+        pgconn = self.conn.pgconn
+        try:
+            if pgconn.status == pq.ConnStatus.BAD:
+                return
+            pgconn.get_cancel().cancel()
+            pgconn.pipeline_sync()
+            pgconn.nonblocking = 0
+            try:
+                while pgconn.flush():
+                    pass
+                for _ in range(1_000_000):  # every result still due, whatever it is
+                    result = pgconn.get_result()
+                    if result is None or result.status == pq.ExecStatus.PIPELINE_SYNC:
+                        try:
+                            pgconn.exit_pipeline_mode()
+                            return
+                        except psycopg.Error:
+                            continue  # more results due
+            finally:
+                pgconn.nonblocking = 1
+        except (psycopg.Error, OSError):
+            pass
 
     def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
         statements = migration.statements
@@ -337,11 +536,16 @@ class Runner:
                 readable, _, _ = select.select([fileno], [fileno], [])
                 if readable:
                     pgconn.consume_input()
+            cancel_sent = False
             while True:
                 try:
                     while pgconn.is_busy():
-                        select.select([fileno], [], [])
-                        pgconn.consume_input()
+                        readable, _, _ = select.select([fileno], [], [], _TICK)
+                        if self._cancelled and not cancel_sent:
+                            self._send_cancel()
+                            cancel_sent = True
+                        if readable:
+                            pgconn.consume_input()
                 except BaseException:
                     # Interrupted while the server works: cancel the query and read what is left,
                     # so that the connection can still roll back.
