@@ -271,12 +271,13 @@ def _open(args):
 
 
 def _connect(args, url: str):
-    from wizard.core import advice, env
     from wizard.core.connect import ConnectError, connect
 
     try:
         return connect(url, timeout=args.connect_timeout)
     except ConnectError as exc:
+        from wizard.core import advice, env
+
         ref = env.url_ref(url)
         help_text = advice.for_connection(exc.kind, exc.reason, ref=ref)
         message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix, links=ref is not None)}"

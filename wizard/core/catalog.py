@@ -35,9 +35,9 @@ def location(file: str, line: int | None = None, column: int | None = None) -> s
     return f"{file}:{line}" + (f":{column}" if column is not None else "")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # compared by identity: a folder holds thousands, made on every run
 class Statement:
-    """One SQL statement of a migration file."""
+    """One SQL statement of a migration file (not to be changed once made)."""
 
     index: int  # 1-based position in the file
     kind: str  # the parser's node name: CreateStmt, IndexStmt, TransactionStmt...
@@ -53,8 +53,7 @@ class Statement:
         most runs need the kind and position of every statement, and the tree of a few."""
         tree = self.tree
         if isinstance(tree, bytes):
-            tree = marshal.loads(tree)
-            object.__setattr__(self, "tree", tree)
+            tree = self.tree = marshal.loads(tree)
         return tree
 
     @property

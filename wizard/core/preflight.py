@@ -343,6 +343,11 @@ _LOCKING = {
 def big_table_locks(pending: list[Migration], conn, rows: int = BIG_TABLE_ROWS) -> list[Finding]:
     """Statements that lock a table the database already holds many rows of: the lock lasts as long
     as the statement (a rewrite or an index build), and the application waits meanwhile."""
+    (any_big,) = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relkind IN ('r', 'p', 'm') AND reltuples >= %s)", (rows,)
+    ).fetchone()
+    if not any_big:
+        return []  # a new or small database: no statement needs a look
     uses = []
     for migration in pending:
         for statement in migration.statements:
