@@ -8,8 +8,6 @@ reading the request's JWT claims the way Supabase does. It never touches a Supab
 
 from __future__ import annotations
 
-from importlib import resources
-
 import psycopg
 
 _ROLES = ("anon", "authenticated", "service_role")
@@ -34,6 +32,8 @@ def missing(conn: psycopg.Connection) -> tuple[bool, list[str], list[str]]:
 
 
 def script() -> str:
+    from importlib import resources
+
     return resources.files("wizard.core").joinpath("compat.sql").read_text(encoding="utf-8")
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from dotenv import dotenv_values
-
 # Variables that hold a whole connection URL, in the order they are tried: direct connections
 # (what migrations want) before pooled ones.
 URL_VARIABLES = ("SUPABASE_DB_URL", "DIRECT_URL", "POSTGRES_URL_NON_POOLING", "DATABASE_URL", "POSTGRES_URL")
@@ -149,6 +147,8 @@ def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | 
     for path in files:
         if not path.is_file():
             continue
+        from dotenv import dotenv_values  # only when there is a file to read
+
         try:
             values = dotenv_values(path)
         except (OSError, UnicodeDecodeError) as exc:
