@@ -229,7 +229,7 @@ def generate(directory: Path, count: int, seed: int = 1) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write generated migrations for the benchmark.")
     parser.add_argument("directory", type=Path)
-    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     paths = generate(args.directory, args.count, args.seed)

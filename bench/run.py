@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", metavar="URL",
                         help="a superuser URL of the server to use (default: an embedded PostgreSQL 18 in a "
                         "temporary directory, stopped at the end)")
-    parser.add_argument("--count", type=int, default=200, help="generated migrations (default 200; 0: none)")
+    parser.add_argument("--count", type=int, default=300, help="generated migrations (default 300; 0: none)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per runner and set (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first, per runner (default 1)")
     parser.add_argument("--migrations", metavar="DIR", type=Path, default=ROOT / "migrations",
