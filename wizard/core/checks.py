@@ -72,7 +72,10 @@ def run(conn: psycopg.Connection, checks: list[Check]) -> list[CheckResult]:
         except psycopg.Error as exc:
             results.append(CheckResult(check.name, False, f"the query failed: {str(exc).strip()}"))
             continue
-        results.append(_judge(check, values))
+        result = _judge(check, values)
+        if check.description:  # what the figures are about, for a reader who did not write the check
+            result = CheckResult(result.name, result.ok, f"{result.detail} ({check.description})")
+        results.append(result)
     return results
 
 
