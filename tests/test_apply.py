@@ -356,3 +356,21 @@ def test_a_cancelled_run_rolls_back_the_running_migration_and_starts_no_other(fo
     assert finished.interrupted and [a.version for a in finished.applied] == ["001"]
     assert tables(db) == {"first"}
     assert history(db) == ["001"]
+
+
+def test_an_exception_in_the_middle_of_the_pipeline_leaves_no_half_migration(folder, database, db):
+    folder.write("001_first.sql", "CREATE TABLE first (id int);")
+    folder.write("002_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\nCREATE TABLE slow_end (id int);")
+    folder.write("003_after.sql", "CREATE TABLE after_slow (id int);")
+    conn = psycopg.connect(database, autocommit=True)
+
+    def on_event(event):
+        if isinstance(event, StatementDone) and (event.version, event.index) == ("002", 1):
+            raise KeyboardInterrupt  # as a second Ctrl-C does, while pg_sleep runs
+
+    with conn:
+        with pytest.raises(KeyboardInterrupt):
+            Runner(conn, catalog.load(folder.path), on_event=on_event).run()
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection is usable again
+    assert history(db) == ["001"]
+    assert tables(db) == {"first"}

@@ -88,6 +88,20 @@ def test_ctrl_c_rolls_back_the_running_migration_and_exits_130(folder, database,
     assert tables(db) == {"first"}
 
 
+def test_a_second_ctrl_c_quits_at_once_and_keeps_no_half_migration(folder, database, db):
+    slow_folder(folder, database, db)
+    folder.write("003_after.sql", "CREATE TABLE after_slow (id int);")
+    process = start_apply(folder, database)
+    wait_for_sleep(db)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert history(db) == ["001"]
+    assert tables(db) == {"first"}
+
+
 def test_two_runners_apply_each_migration_once(folder, database, db):
     for i in range(1, 7):
         folder.write(f"00{i}_m{i}.sql", f"CREATE TABLE m{i} (id int);\nSELECT pg_sleep(0.2);")

@@ -461,7 +461,7 @@ def _stop_on_interrupt(run):
     def handler(signum, frame):
         if run.stop_requested:
             raise KeyboardInterrupt
-        say("Stopping: the migration in progress is being cancelled (Ctrl-C again to quit at once)...")
+        say("Stopping: nothing after the migration in progress will start (Ctrl-C again to quit at once)...")
         run.request_stop()
 
     try:
