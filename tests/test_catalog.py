@@ -124,3 +124,23 @@ def test_a_cached_parse_is_the_same_as_a_fresh_one(folder, monkeypatch):
             (s.index, s.kind, s.node, s.start, s.end, s.line, s.text) for s in b.statements
         ]
         assert [objects.effects(s) for s in a.statements] == [objects._effects(s) for s in b.statements]
+
+
+def test_caches_of_other_versions_go_when_stale(folder, tmp_path, monkeypatch):
+    import os
+    import time
+
+    from wizard.core import parsecache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    base = parsecache.directory().parent
+    stale, recent = base / "v0-stale", base / "v0-recent"
+    for old in (stale, recent):
+        (old / "inside").mkdir(parents=True)
+    long_ago = time.time() - (parsecache.STALE_DAYS + 1) * 86400
+    os.utime(stale, (long_ago, long_ago))
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    assert not parsecache.directory().exists()
+    catalog.load(folder.path)  # parses the file, and makes this version's cache
+    assert parsecache.directory().is_dir()
+    assert not stale.exists() and recent.is_dir()

@@ -65,10 +65,34 @@ def store(checksum: str, statements: list) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            _prune(folder.parent, keep=folder.name)
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             marshal.dump(statements, handle)
         os.replace(temporary, folder / checksum)
     except (OSError, ValueError):
         pass
+
+
+STALE_DAYS = 30
+
+
+def _prune(parent: Path, keep: str) -> None:
+    """Remove the caches of other versions (or code) of the wizard that no run has written to for
+    ``STALE_DAYS`` days: each keeps the facts of every file it parsed."""
+    import shutil
+    import time
+
+    cutoff = time.time() - STALE_DAYS * 86400
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name != keep and entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass
