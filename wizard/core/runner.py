@@ -336,93 +336,29 @@ class Runner:
         failed or the run was stopped, None when all of them were applied."""
         conn = self.conn
         pgconn = conn.pgconn
-        encoding = conn.info.encoding
         fileno = pgconn.socket
-        waiting: deque[tuple[int, str, Statement | None, int]] = deque()  # sent, result not read yet
-        sent = 0  # migrations sent
-        done = 0  # migrations committed
-        error: ServerError | None = None
-        failed_at: tuple[int, str, Statement | None, int] | None = None
-        synced = False
-        cancel_sent_at = 0.0
-
-        dumper = Transformer(conn)
-
-        def send(index: int) -> None:
-            for what, statement, position, query, params in self._commands(batch[index], encoding):
-                waiting.append((index, what, statement, position))
-                if params:
-                    values = dumper.dump_sequence(params, [PyFormat.TEXT] * len(params))
-                    pgconn.send_query_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
-                else:
-                    pgconn.send_query_params(query, None)
-                if what in ("statement", "commit"):
-                    pgconn.send_flush_request()
-
         with conn.lock:
             pgconn.enter_pipeline_mode()
             try:
+                pipeline = _Pipeline(self, batch, applied)
                 first = batch[0]
                 self._emit(MigrationStarted(first.version, first.name, len(first.executable_statements), True))
-                started = time.monotonic()
+                cancel_sent_at = 0.0
                 while True:
-                    stopping = self._cancelled or error is not None
-                    while not stopping and sent < len(batch) and sent - done < _WINDOW:
-                        send(sent)
-                        sent += 1
-                    if not synced and (stopping or sent == len(batch)):
-                        pgconn.pipeline_sync()
-                        waiting.append((-1, "sync", None, 0))
-                        synced = True
-                    if self._cancelled and error is None and time.monotonic() - cancel_sent_at > _TICK:
+                    pipeline.send_more()
+                    if self._cancelled and pipeline.error is None and time.monotonic() - cancel_sent_at > _TICK:
                         # a cancel that reaches the server between two statements is lost: repeat
                         # it until a statement reports it
                         self._send_cancel()
                         cancel_sent_at = time.monotonic()
                     more_to_send = pgconn.flush()
-                    readable, writable, _ = select.select([fileno], [fileno] if more_to_send else [], [], _TICK)
+                    readable, _, _ = select.select([fileno], [fileno] if more_to_send else [], [], _TICK)
                     if not readable:
                         continue
-                    if not more_to_send and sent - done >= min(_WINDOW, len(batch) - done):
+                    if not more_to_send and pipeline.all_sent_that_may_be:
                         time.sleep(_GATHER)
                     pgconn.consume_input()
-                    finished = False
-                    between = False  # a command's results were read, the next one's may not be there yet
-                    while not pgconn.is_busy():
-                        result = pgconn.get_result()
-                        if result is None:
-                            if between or not waiting:
-                                break
-                            between = True
-                            continue
-                        between = False
-                        status = result.status
-                        index, what, statement, position = waiting.popleft()
-                        if status == pq.ExecStatus.PIPELINE_SYNC:
-                            finished = True
-                            break
-                        if status == pq.ExecStatus.FATAL_ERROR:
-                            if error is None:
-                                error = ServerError.from_result(result, encoding)
-                                failed_at = (index, what, statement, position)
-                            continue
-                        if status not in _OK or error is not None:
-                            continue  # skipped after an error (PIPELINE_ABORTED)
-                        migration = batch[index]
-                        if what == "statement":
-                            self._emit(StatementDone(migration.version, position, len(migration.executable_statements)))
-                        elif what == "commit":
-                            now = time.monotonic()
-                            outcome = AppliedMigration(migration.version, migration.name, int((now - started) * 1000))
-                            applied.append(outcome)
-                            done += 1
-                            self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
-                            if done < len(batch) and not self._cancelled:
-                                following = batch[done]
-                                self._emit(MigrationStarted(following.version, following.name,
-                                                            len(following.executable_statements), True))
-                            started = now
-                    if finished:
+                    if pipeline.read_arrived():
                         break
             except BaseException:
                 self._abandon_pipeline()
@@ -430,12 +366,13 @@ class Runner:
             pgconn.exit_pipeline_mode()
         if pgconn.status == pq.ConnStatus.BAD:
             raise psycopg.OperationalError("the connection to the server was lost")
+        error = pipeline.error
         if error is None:
-            if self._cancelled and done < len(batch):
+            if self._cancelled and pipeline.done < len(batch):
                 return RunFinished(applied, interrupted=True)
             return None
         self._rollback_quietly()
-        index, what, statement, position = failed_at
+        index, what, statement = pipeline.failed_at
         migration = batch[index]
         if self._cancelled and error.sqlstate == "57014":
             self._emit(Notice(f"Interrupted: {migration.filename} was rolled back."))
@@ -463,7 +400,8 @@ class Runner:
             try:
                 while pgconn.flush():
                     pass
-                for _ in range(1_000_000):  # every result still due, whatever it is
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # read every result still due, whatever it is
                     result = pgconn.get_result()
                     if result is None or result.status == pq.ExecStatus.PIPELINE_SYNC:
                         try:
@@ -586,6 +524,101 @@ class Runner:
                 self._stream("ROLLBACK", lambda result: None)
         except psycopg.Error:
             pass
+
+
+class _Pipeline:
+    """One pipeline of transactional migrations: what was sent, and what came back.
+
+    Each migration sends BEGIN, its statements, the session reset when the file changed a
+    setting, the history row and COMMIT; a flush request after each statement and after COMMIT
+    makes the server send those results at once (live progress). One synchronisation point ends the
+    pipeline: after an error, the server skips everything up to it."""
+
+    def __init__(self, runner: Runner, batch: list[Migration], applied: list[AppliedMigration]):
+        self.runner = runner
+        self.batch = batch
+        self.applied = applied
+        self.pgconn = runner.conn.pgconn
+        self.encoding = runner.conn.info.encoding
+        self.dumper = Transformer(runner.conn)
+        # sent, result not read yet: (migration index, what, statement, position among those that run)
+        self.waiting: deque[tuple[int, str, Statement | None, int]] = deque()
+        self.sent = 0  # migrations sent
+        self.done = 0  # migrations committed
+        self.synced = False
+        self.error: ServerError | None = None
+        self.failed_at: tuple[int, str, Statement | None] | None = None
+        self.started = time.monotonic()  # when the migration in progress started
+
+    @property
+    def all_sent_that_may_be(self) -> bool:
+        return self.sent - self.done >= min(_WINDOW, len(self.batch) - self.done)
+
+    def send_more(self) -> None:
+        """Queue migrations up to the window; the synchronisation point after the last one, or as
+        soon as the run must stop."""
+        stopping = self.runner.stop_requested or self.error is not None
+        while not stopping and self.sent < len(self.batch) and self.sent - self.done < _WINDOW:
+            self._send(self.sent)
+            self.sent += 1
+        if not self.synced and (stopping or self.sent == len(self.batch)):
+            self.pgconn.pipeline_sync()
+            self.waiting.append((-1, "sync", None, 0))
+            self.synced = True
+
+    def _send(self, index: int) -> None:
+        pgconn = self.pgconn
+        for what, statement, position, query, params in self.runner._commands(self.batch[index], self.encoding):
+            self.waiting.append((index, what, statement, position))
+            if params:
+                values = self.dumper.dump_sequence(params, [PyFormat.TEXT] * len(params))
+                pgconn.send_query_params(
+                    query, values, param_types=self.dumper.types, param_formats=self.dumper.formats
+                )
+            else:
+                pgconn.send_query_params(query, None)
+            if what in ("statement", "commit"):
+                pgconn.send_flush_request()
+
+    def read_arrived(self) -> bool:
+        """Handle the results that have arrived; True once the synchronisation point's has."""
+        pgconn = self.pgconn
+        between = False  # a command's results were read; the next one's may not be there yet
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:
+                if between or not self.waiting:
+                    return False
+                between = True
+                continue
+            between = False
+            index, what, statement, position = self.waiting.popleft()
+            status = result.status
+            if status == pq.ExecStatus.PIPELINE_SYNC:
+                return True
+            if status == pq.ExecStatus.FATAL_ERROR:
+                if self.error is None:
+                    self.error = ServerError.from_result(result, self.encoding)
+                    self.failed_at = (index, what, statement)
+            elif status in _OK and self.error is None:  # anything else was skipped after an error
+                self._done(index, what, position)
+        return False
+
+    def _done(self, index: int, what: str, position: int) -> None:
+        runner, migration = self.runner, self.batch[index]
+        if what == "statement":
+            runner._emit(StatementDone(migration.version, position, len(migration.executable_statements)))
+        elif what == "commit":
+            now = time.monotonic()
+            outcome = AppliedMigration(migration.version, migration.name, int((now - self.started) * 1000))
+            self.applied.append(outcome)
+            self.done += 1
+            runner._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
+            if self.done < len(self.batch) and not runner.stop_requested:
+                following = self.batch[self.done]
+                runner._emit(MigrationStarted(following.version, following.name,
+                                              len(following.executable_statements), True))
+            self.started = now
 
 
 def runner_for(conn) -> type[Runner]:
