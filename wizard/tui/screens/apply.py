@@ -96,7 +96,7 @@ class ApplyScreen(Step[Outcome]):
         table = DataTable(id="migrations", cursor_type="row", zebra_stripes=True)
         table.add_column("Migration", key="migration")
         table.add_column("State", key="state", width=9)
-        table.add_column("Statements", key="statements", width=10)
+        table.add_column("Statements", key="statements", width=11)  # fits "rolled back"
         table.add_column("Time", key="time", width=8)
         yield table
         with Horizontal(id="progress"):
