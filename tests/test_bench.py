@@ -1,0 +1,31 @@
+"""The benchmark runs end to end on a tiny generated set. Its figures are not checked (tests do
+not time anything): that it runs, checks every runner's result and prints the ratios is."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT, cli_env
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="the benchmark compares the wizard with psql")
+def test_the_benchmark_runs_and_prints_the_ratios(server, tmp_path):
+    no_project = tmp_path / "no-project"
+    no_project.mkdir()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--database-url", server.admin_url, "--count", "4",
+         "--runs", "1", "--warmup", "0", "--skip-supabase", "--migrations", str(no_project),
+         "--json", str(tmp_path / "results.json")],
+        cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^(migration-wizard apply|psql, one session|psql -1 -f, per file)"
+                                                       r"\s.*?(\d+\.\d\dx)", result.stdout, re.MULTILINE)}
+    assert set(rows) == {"migration-wizard apply", "psql, one session", "psql -1 -f, per file"}, result.stdout
+    assert rows["psql, one session"] == "1.00x"
+    assert "generated (4 files)" in result.stdout
+    assert (tmp_path / "results.json").is_file()
+    with server.connect() as conn:  # the benchmark's databases are gone
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'bench%%'").fetchone() == (0,)
