@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from wizard.core.diagnosis import Diagnosis
     from wizard.core.manual import RestError
     from wizard.core.preflight import Finding
-    from wizard.tui.target import RestApi, Target
+    from wizard.core.manual import RestApi
+    from wizard.tui.target import Target
 
 AROUND = 2  # lines shown on each side of the failing one
 

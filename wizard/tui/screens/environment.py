@@ -205,7 +205,7 @@ class EnvironmentScreen(Step[Ways]):
 
     def _by_hand_only(self) -> bool:
         """No way to the database works, and the REST API can check what is run by hand."""
-        from wizard.tui.target import RestApi
+        from wizard.core.manual import RestApi
 
         return (self.environment is not None and not any(t.ok for t in self.targets.values())
                 and RestApi.find(self.environment) is not None)

@@ -28,8 +28,7 @@ from wizard.tui.trouble import Trouble
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
     from wizard.core.events import AppliedMigration
-    from wizard.core.manual import Part
-    from wizard.tui.by_hand import Presence
+    from wizard.core.manual import Part, Presence
 
 PASTE_DIRECTORY = ".migration-wizard/paste"  # under the project: each copied paste, as a file
 _SHOWN = 6  # objects named in a line before "and N more"
@@ -178,7 +177,7 @@ class ManualScreen(Step[Outcome]):
         self.refresh_bindings()
 
     def show_part(self, news: Content | None = None) -> None:
-        from wizard.tui import by_hand
+        from wizard.core import manual
 
         migration, part = self.current, self.parts[self.part]
         number = self.catalog.migrations.index(migration) + 1
@@ -193,7 +192,7 @@ class ManualScreen(Step[Outcome]):
         facts = f"{size(part.sql)}, {statements} statement{'s' * (statements != 1)}"
         if part.count > 1:
             facts += f" ({part.first_statement} to {part.last_statement}); the whole file"
-        self.query_one("#creates", Static).update(f"{facts}. Creates {by_hand.creates(migration)}.")
+        self.query_one("#creates", Static).update(f"{facts}. Creates {manual.creates(migration)}.")
         code = self.query_one("#sql", TextArea)
         code.load_text(part.sql)
         code.move_cursor((0, 0))
@@ -272,18 +271,17 @@ class ManualScreen(Step[Outcome]):
     def check(self, migration: Migration) -> None:
         """What the database holds of the migration; confirmed (and recorded) when it holds all."""
         from wizard.core import manual
-        from wizard.tui import by_hand
 
         plan, target = self.plan, self.plan.target
         recorded = False
         try:
             if target is not None:
                 with target.open() as conn:
-                    presence = by_hand.check(migration, self.catalog, conn=conn)
+                    presence = manual.check(migration, self.catalog, conn=conn)
                     if presence.ok:
                         recorded = self._record(conn, migration)
             else:
-                presence = by_hand.check(migration, self.catalog, rest=plan.rest)
+                presence = manual.check(migration, self.catalog, rest=plan.rest)
             if presence.ok:
                 manual.confirm(self.app.settings.project, migration)
         except manual.RestError as exc:
@@ -406,11 +404,10 @@ class ManualScreen(Step[Outcome]):
     def read_error(self, text: str, migration: Migration, part: Part) -> None:
         """Place the error in the file and find its advice; with a connection, whether everything
         the migration creates is there already (then it can be confirmed as it is)."""
-        from wizard.core import advice, verify
-        from wizard.tui import by_hand
+        from wizard.core import advice, manual, verify
 
         try:
-            diagnosis = by_hand.read_error(text, migration, part)
+            diagnosis = manual.read_error(text, migration, part)
         except Exception as exc:
             self.post_message(self.ErrorRead(Trouble.error(exc)))
             return

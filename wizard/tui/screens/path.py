@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
     from wizard.core.history import MigrationState
     from wizard.core.preflight import Finding
-    from wizard.tui.target import RestApi, Target
+    from wizard.core.manual import RestApi
+    from wizard.tui.target import Target
 
 _TONES = {"error": ("✗", "$text-error"), "warning": ("!", "$text-warning"), "info": ("·", "$text-muted")}
 
@@ -68,7 +69,7 @@ class PathScreen(Step[Plan]):
         self.plan: Plan | None = None
 
     def body(self) -> ComposeResult:
-        from wizard.tui.target import RestApi
+        from wizard.core.manual import RestApi
 
         self.rest = RestApi.find(self.ways.environment, self.app.settings.connect_timeout)
         yield Label("How should the migrations be applied?", classes="heading")
