@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from wizard.core.advice import Advice
     from wizard.core.catalog import Catalog
     from wizard.core.connect import Probe
-    from wizard.core.env import Environment
     from wizard.core.runner import Runner
 
 
