@@ -74,7 +74,7 @@ def run(conn: psycopg.Connection, checks: list[Check]) -> list[CheckResult]:
             continue
         result = _judge(check, values)
         if check.description:  # what the figures are about, for a reader who did not write the check
-            result = CheckResult(result.name, result.ok, f"{result.detail} ({check.description})")
+            result = CheckResult(result.name, result.ok, f"{result.detail}: {check.description}")
         results.append(result)
     return results
 
