@@ -106,3 +106,30 @@ def test_progress_is_kept_between_runs(tmp_path, folder):
     assert manual.next_to_run(loaded, manual.load_progress(tmp_path)).version == "002"  # after a restart too
     folder.write("001_a.sql", "CREATE TABLE a (id int, changed int);")
     assert manual.next_to_run(catalog.load(folder.path), manual.load_progress(tmp_path)).version == "001"
+
+
+def test_progress_is_kept_per_project(tmp_path, folder):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    loaded = catalog.load(folder.path)
+    staging = manual.target_key("stagingref", None)
+    production = manual.target_key(None, "postgresql://postgres:secret@db.example.com:5432/postgres")
+    assert production == "postgresql://db.example.com:5432/postgres"  # no user, no password
+    manual.confirm(tmp_path, loaded.migrations[0], staging)
+    assert manual.next_to_run(loaded, manual.load_progress(tmp_path, staging)) is None
+    assert manual.next_to_run(loaded, manual.load_progress(tmp_path, production)).version == "001"
+    assert "secret" not in (tmp_path / manual.PROGRESS_FILE).read_text()
+
+
+def test_progress_written_before_targets_is_kept(tmp_path, folder):
+    import json
+
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    loaded = catalog.load(folder.path)
+    (tmp_path / manual.PROGRESS_FILE).parent.mkdir(parents=True)
+    (tmp_path / manual.PROGRESS_FILE).write_text(json.dumps({"confirmed": {"001": loaded.migrations[0].checksum}}))
+    key = manual.target_key("myref", None)
+    assert manual.next_to_run(loaded, manual.load_progress(tmp_path, key)).version == "002"
+    manual.confirm(tmp_path, loaded.migrations[1], key)
+    assert manual.load_progress(tmp_path, key) == {m.version: m.checksum for m in loaded.migrations}
+    assert manual.load_progress(tmp_path, manual.target_key("otherref", None)) == {}

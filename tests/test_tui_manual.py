@@ -128,7 +128,8 @@ async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase
         assert isinstance(app.screen, DoneScreen)
         assert "17 migrations run by hand and confirmed (17 just now)" in shown(app)
     progress = json.loads((project / ".migration-wizard" / "manual-progress.json").read_text())
-    assert len(progress["confirmed"]) == 17
+    (kept,) = progress["targets"].values()  # kept under this project only
+    assert len(kept["confirmed"]) == 17
     assert history(supabase) == []  # no connection: nothing recorded in the database itself
 
 

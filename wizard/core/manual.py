@@ -245,23 +245,53 @@ class RestApi:
 
 # -- progress kept between runs --------------------------------------------------------------------
 
-def load_progress(project: Path) -> dict[str, str]:
-    """Confirmed migrations: version -> the checksum of the file that was run."""
-    path = project / PROGRESS_FILE
+def target_key(ref: str | None, url: str | None) -> str:
+    """What manual progress is kept under: the Supabase project, else the database the URL names
+    (scheme, host, port and path; never its user or password); "" when neither is known."""
+    if ref:
+        return f"project:{ref}"
+    if not url:
+        return ""
+    parts = urllib.parse.urlsplit(url)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{port}' if port else ''}{parts.path}"
+
+
+def _read_progress(project: Path) -> dict:
+    try:
+        data = json.loads((project / PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in data.get("confirmed", {}).items()} if isinstance(data, dict) else {}
+    return data if isinstance(data, dict) else {}
 
 
-def confirm(project: Path, migration: Migration) -> None:
-    progress = load_progress(project)
+def load_progress(project: Path, target: str = "") -> dict[str, str]:
+    """The migrations confirmed on one target (see ``target_key``): version -> the checksum of the
+    file that was run. A file written before progress was kept per target counts for the first
+    target that reads it, and is kept under that target at the next confirmation."""
+    data = _read_progress(project)
+    targets = data.get("targets")
+    if isinstance(targets, dict):
+        confirmed = (targets.get(target) or {}).get("confirmed", {})
+    else:
+        confirmed = data.get("confirmed", {})
+    return {str(k): str(v) for k, v in confirmed.items()} if isinstance(confirmed, dict) else {}
+
+
+def confirm(project: Path, migration: Migration, target: str = "") -> None:
+    """Keep that a migration was run by hand on a target, with its file's checksum."""
+    data = _read_progress(project)
+    progress = load_progress(project, target)
     progress[migration.version] = migration.checksum
+    targets = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+    targets[target] = {"confirmed": progress}
     path = project / PROGRESS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"confirmed": progress}, indent=2) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps({"targets": targets}, indent=2) + "\n", encoding="utf-8")
     temporary.replace(path)
 
 

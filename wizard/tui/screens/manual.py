@@ -132,7 +132,7 @@ class ManualScreen(Step[Outcome]):
         target = self.plan.target
         try:
             catalog = folders.load(self.plan.catalog.directory)
-            confirmed = manual.load_progress(self.app.settings.project)
+            confirmed = manual.load_progress(self.app.settings.project, self.plan.progress_key)
             if target is not None:
                 with target.open() as conn:
                     for state in history.states(catalog, history.read(conn)):
@@ -283,7 +283,7 @@ class ManualScreen(Step[Outcome]):
             else:
                 presence = manual.check(migration, self.catalog, rest=plan.rest)
             if presence.ok:
-                manual.confirm(self.app.settings.project, migration)
+                manual.confirm(self.app.settings.project, migration, plan.progress_key)
         except manual.RestError as exc:
             self.post_message(self.Checked(migration, None, Trouble.rest(exc, plan.rest, plan.ref)))
             return
@@ -302,7 +302,7 @@ class ManualScreen(Step[Outcome]):
             if target is not None:
                 with target.open() as conn:
                     recorded = self._record(conn, migration)
-            manual.confirm(self.app.settings.project, migration)
+            manual.confirm(self.app.settings.project, migration, self.plan.progress_key)
         except Exception as exc:
             self.post_message(self.Checked(migration, None, Trouble.error(exc, target)))
             return

@@ -45,6 +45,14 @@ class Plan:
     manual: bool = False  # run by hand in the dashboard's SQL editor
     rest: RestApi | None = None  # the project's REST API, to check what a paste created
 
+    @property
+    def progress_key(self) -> str:
+        """What the manual path's progress is kept under: this project or database."""
+        from wizard.core.manual import target_key
+
+        url = self.target.url if self.target is not None else (self.rest.url if self.rest is not None else None)
+        return target_key(self.ref, url)
+
 
 class PathScreen(Step[Plan]):
     STEP = "Path"
@@ -213,7 +221,7 @@ class PathScreen(Step[Plan]):
     def _confirmed(self, plan: Plan) -> str:
         from wizard.core import manual
 
-        progress = manual.load_progress(self.app.settings.project)
+        progress = manual.load_progress(self.app.settings.project, plan.progress_key)
         done = sum(1 for m in plan.catalog.migrations if progress.get(m.version) == m.checksum)
         return f"{done} confirmed so far" if done else "none run yet"
 
