@@ -30,7 +30,7 @@ from wizard import __version__
 from wizard.core import history
 from wizard.core.catalog import Migration
 from wizard.core.diagnosis import ServerError, diagnose, named_object
-from wizard.core.events import AppliedMigration, MigrationStarted, Notice, StatementDone
+from wizard.core.events import AppliedMigration, MigrationStarted, Notice, RunFinished, StatementDone
 from wizard.core.runner import LOCK_KEY, Interrupted, Runner, _settings_sql
 
 DEFAULT_API_URL = "https://api.supabase.com"
@@ -287,8 +287,16 @@ class ApiRunner(Runner):
     def _acquire_lock(self) -> None:
         pass
 
-    def _apply_all(self, todo: list[Migration]):
-        return self._apply_one_by_one(todo)
+    def _apply_all(self, todo: list[Migration]) -> RunFinished:
+        """One request per migration, in order (there is no pipeline over HTTPS)."""
+        applied: list[AppliedMigration] = []
+        for migration in todo:
+            if self._cancelled:
+                return RunFinished(applied, interrupted=True)
+            stopped = self._apply_one(migration, applied)
+            if stopped is not None:
+                return stopped
+        return RunFinished(applied)
 
     def _release_lock(self) -> None:
         pass

@@ -161,16 +161,6 @@ class Runner:
                 return stopped
         return RunFinished(applied)
 
-    def _apply_one_by_one(self, todo: list[Migration]) -> RunFinished:
-        applied: list[AppliedMigration] = []
-        for migration in todo:
-            if self._cancelled:
-                return RunFinished(applied, interrupted=True)
-            stopped = self._apply_one(migration, applied)
-            if stopped is not None:
-                return stopped
-        return RunFinished(applied)
-
     def _apply_one(self, migration: Migration, applied: list[AppliedMigration]) -> RunFinished | None:
         """Apply one migration on its own; the end of the run when it did not apply."""
         try:
