@@ -145,11 +145,12 @@ _RECORD = (
 )
 
 # The same statement with parameters, for the extended protocol: $1 version, $2 name, $3 the
-# statements, $4 checksum, $5 method, $6 the wizard's version (see ``record_params``).
+# statements, $4 checksum, $5 method, $6 the wizard's version (see ``record_params``). It returns
+# the duration it records: the server's time for the migration, however the client reads results.
 RECORD_QUERY = _RECORD.format(
     version="$1::text", name="$2::text", statements="$3::text[]", checksum="$4::text", method="$5::text",
     tool_version="$6::text",
-)
+) + " RETURNING duration_ms"
 
 
 def record_sql(migration: Migration, statements: list[str], method: str) -> str:

@@ -538,7 +538,7 @@ class _Pipeline:
         self.synced = False
         self.error: ServerError | None = None
         self.failed_at: tuple[int, str, Statement | None] | None = None
-        self.started = time.monotonic()  # when the migration in progress started
+        self.duration_ms = 0  # the server's time for the last migration recorded
 
     @property
     def all_sent_that_may_be(self) -> bool:
@@ -591,16 +591,17 @@ class _Pipeline:
                     self.error = ServerError.from_result(result, self.encoding)
                     self.failed_at = (index, what, statement)
             elif status in _OK and self.error is None:  # anything else was skipped after an error
-                self._done(index, what, position)
+                self._done(index, what, position, result)
         return False
 
-    def _done(self, index: int, what: str, position: int) -> None:
+    def _done(self, index: int, what: str, position: int, result: pq.abc.PGresult) -> None:
         runner, migration = self.runner, self.batch[index]
         if what == "statement":
             runner._emit(StatementDone(migration.version, position, len(migration.executable_statements)))
+        elif what == "record":
+            self.duration_ms = int(result.get_value(0, 0) or 0)
         elif what == "commit":
-            now = time.monotonic()
-            outcome = AppliedMigration(migration.version, migration.name, int((now - self.started) * 1000))
+            outcome = AppliedMigration(migration.version, migration.name, self.duration_ms)
             self.applied.append(outcome)
             self.done += 1
             runner._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
@@ -608,7 +609,6 @@ class _Pipeline:
                 following = self.batch[self.done]
                 runner._emit(MigrationStarted(following.version, following.name,
                                               len(following.executable_statements), True))
-            self.started = now
 
 
 def runner_for(conn) -> type[Runner]:
