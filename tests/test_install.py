@@ -48,30 +48,36 @@ def _must(command: list, cwd: Path, timeout: float = 120) -> subprocess.Complete
     return done
 
 
+def _checkout_files(*paths: str) -> list[str] | None:
+    """The files a clone holds, plus files not committed yet (not the ignored ones); None outside git."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *paths],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    if listed.returncode != 0 or not listed.stdout:
+        return None
+    return [name for name in listed.stdout.split("\0") if name and (ROOT / name).is_file()]
+
+
 def _package_files() -> list[str]:
     """Every file of the package in the checkout (code and data, in any subfolder), relative to it."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "wizard"],
-                            cwd=ROOT, capture_output=True, text=True)
-    if listed.returncode == 0 and listed.stdout:
-        names = [n for n in listed.stdout.split("\0") if n and (ROOT / n).is_file()]
-    else:  # not a git checkout
+    names = _checkout_files("wizard")
+    if names is None:
         names = [str(p.relative_to(ROOT)) for p in (ROOT / "wizard").rglob("*") if p.is_file()]
     return sorted(n for n in names if "__pycache__" not in n and not n.endswith((".pyc", ".pyo")))
 
 
 def _copy_source(target: Path) -> Path:
-    """What a clone holds (plus files not yet committed), so the build leaves the checkout alone."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True)
-    if listed.returncode != 0 or not listed.stdout:
+    """The checkout's files, elsewhere: the build leaves the checkout alone."""
+    names = _checkout_files()
+    if names is None:
         shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(
             ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".tools", ".local-postgres"))
         return target
-    for name in filter(None, listed.stdout.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+    for name in names:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
     return target
 
 
@@ -163,7 +169,7 @@ def test_the_installed_terminal_wizard_opens_and_quits(installed):
     unset = " ".join(f"-u {name}" for name in LEAKS)
     command = (f"env {unset} {shlex.quote(str(installed.command()))} --local --local-dir "
                f"{shlex.quote(str(installed.local_dir))}; echo wizard exited with $?; sleep 60")
-    wizard = Terminal([command], installed.project, env={"PIP_CACHE_DIR": PIP_CACHE})
+    wizard = Terminal([command], installed.project)
     try:
         screen = wizard.wait_for("17 migrations (001 to 017)")
         assert "This wizard applies the SQL migrations of a folder" in screen
