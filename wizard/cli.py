@@ -502,11 +502,17 @@ def cmd_apply(args) -> int:
         if not todo:
             say("Nothing to apply: the database is up to date.")
         elif not args.yes and not args.json and sys.stdin.isatty():
+            alone = [m for m in todo if m.no_transaction and m.transaction_marker is None]
             say(f"{len(todo)} migration(s) will be applied:")
             for m in todo:
-                say(f"  {m.filename}  ({len(m.statements)} statements)")
+                note = "  without a transaction" if m.no_transaction else ""
+                say(f"  {m.filename}  ({len(m.statements)} statements){note}")
+            question = "Apply them now?"
+            if alone:
+                question = (f"Apply them now, {len(alone)} of them without a transaction (their statements cannot "
+                            "run in one, see above)?")
             try:
-                answer = input("Apply them now? [y/N] ")
+                answer = input(f"{question} [y/N] ")
             except EOFError:
                 answer = ""
             if answer.strip().lower() not in ("y", "yes", "o", "oui"):

@@ -56,8 +56,8 @@ class Part:
 
 def parts(migration: Migration, max_bytes: int = MAX_PART_BYTES, max_statements: int = MAX_PART_STATEMENTS) -> list[Part]:
     """The migration as one paste, or as several cut between statements."""
-    if len(migration.text.encode("utf-8")) <= max_bytes and len(migration.statements) <= max_statements:
-        return [Part(migration, 1, 1, 1, len(migration.statements), migration.text)]
+    if len(migration.source.encode("utf-8")) <= max_bytes and len(migration.statements) <= max_statements:
+        return [Part(migration, 1, 1, 1, len(migration.statements), migration.source)]
     groups: list[list] = [[]]
     size = 0
     for statement in migration.statements:
