@@ -53,7 +53,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
                        help="where the local database lives (default: a per-user data directory)")
     group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
-                       help="the migration folder (default: ./migrations, else ./supabase/migrations)")
+                       help="the migration folder (default: ./migrations, else ./supabase/migrations; "
+                       "./supabase/migrations first when ./supabase/config.toml exists)")
     group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
