@@ -28,6 +28,7 @@ NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
 _ATLAS_TXMODE = re.compile(r"^--\s*atlas:txmode\s+(\S+)", re.IGNORECASE)
 # dbmate: a file of two sections, "-- migrate:up [options]" and "-- migrate:down [options]"; only the up
 # section is the migration; "transaction:false" among the up line's options runs it without a transaction.
+_HEADER_COMMENTS = re.compile(r"(?:[ \t]*--[^\n]*(?:\n|\Z))*")
 _DBMATE_UP = re.compile(r"^--\s*migrate:up(?:[ \t]+(.*))?$", re.MULTILINE)
 _DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
 CHECKS_FILE = "checks.toml"
@@ -37,6 +38,8 @@ _META_COMMAND = re.compile(r"^[ \t]*(\\[a-zA-Z!?]+)", re.MULTILINE)
 
 def _dbmate_up(text: str) -> re.Match | None:
     """The ``-- migrate:up`` line of a dbmate file: only blank lines and comments come before it."""
+    if "migrate:up" not in text:
+        return None
     up = _DBMATE_UP.search(text)
     if up is None:
         return None
@@ -172,17 +175,16 @@ class Migration:
         """The header that opts the file out of a transaction, as written: the wizard's own first
         line, Atlas's ``-- atlas:txmode none`` in the opening comment block, or dbmate's
         ``-- migrate:up transaction:false``."""
-        lines = self.text.split("\n")
-        first = lines[0].strip()
+        text = self.text
+        first = text[: text.find("\n")] if "\n" in text[:200] else text[:200]
+        first = first.strip()
         if first.lower().replace(" ", "") == NO_TRANSACTION_HEADER.replace(" ", ""):
             return first
-        for line in lines:
-            line = line.strip()
-            if not line.startswith("--"):
-                break
-            atlas = _ATLAS_TXMODE.match(line)
-            if atlas:
-                return line if atlas.group(1).lower() == "none" else None
+        if "atlas:" in text[:4096]:
+            for line in _HEADER_COMMENTS.match(text).group(0).split("\n"):
+                atlas = _ATLAS_TXMODE.match(line.strip())
+                if atlas:
+                    return line.strip() if atlas.group(1).lower() == "none" else None
         up = _dbmate_up(self.text)
         if up is not None:
             options = dict(o.split(":", 1) for o in (up.group(1) or "").split() if o.count(":") == 1)
