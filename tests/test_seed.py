@@ -64,6 +64,9 @@ def sha256(path) -> str:
 
 def test_the_seed_runs_after_the_migrations_once_and_again_when_it_changes(project, database, db, cli):
     seed = project / "supabase" / "seed.sql"
+    plan = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert plan.code == 0, plan.output
+    assert len(plan.json()["pending"]) == 2 and plan.json()["seeds"] == ["supabase/seed.sql"]
     first = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
     assert first.code == 0, first.output
     assert_clean(first)

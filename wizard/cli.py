@@ -342,10 +342,13 @@ def cmd_plan(args) -> int:
             )
         )
     errors = preflight.blocking(findings)
+    found = _project(args)
+    seed_files = found.seeds()[0] if found is not None else []
     if args.json:
         emit_json({
             "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
             "findings": [f.to_json() for f in findings],
+            **({"seeds": [f.path for f in seed_files]} if seed_files else {}),
         })
     else:
         if todo:
@@ -358,6 +361,9 @@ def cmd_plan(args) -> int:
             print("Pre-flight:")
             for f in findings:
                 print(f"  {f.severity:<7} {f.location()}: {f.message}")
+        if seed_files:
+            print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
+                  "unless unchanged since they last ran: " + ", ".join(f.path for f in seed_files))
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
     return ExitCode.USAGE if errors else ExitCode.OK

@@ -459,7 +459,7 @@ def _file_offset(migration: Migration, part: Part, line: int, column: int | None
     if not 1 <= line <= len(lines):
         return None
     offset = sum(len(text) + 1 for text in lines[: line - 1]) + max(0, (column or 1) - 1)
-    if part.sql == migration.text:
+    if part.sql == migration.source:
         return offset
     # A part is the file's statements joined anew: find the statement the offset falls in.
     spans, cursor = [], 0
