@@ -56,8 +56,8 @@ class Part:
 
 def parts(migration: Migration, max_bytes: int = MAX_PART_BYTES, max_statements: int = MAX_PART_STATEMENTS) -> list[Part]:
     """The migration as one paste, or as several cut between statements."""
-    if len(migration.text.encode("utf-8")) <= max_bytes and len(migration.statements) <= max_statements:
-        return [Part(migration, 1, 1, 1, len(migration.statements), migration.text)]
+    if len(migration.source.encode("utf-8")) <= max_bytes and len(migration.statements) <= max_statements:
+        return [Part(migration, 1, 1, 1, len(migration.statements), migration.source)]
     groups: list[list] = [[]]
     size = 0
     for statement in migration.statements:
@@ -459,7 +459,7 @@ def _file_offset(migration: Migration, part: Part, line: int, column: int | None
     if not 1 <= line <= len(lines):
         return None
     offset = sum(len(text) + 1 for text in lines[: line - 1]) + max(0, (column or 1) - 1)
-    if part.sql == migration.text:
+    if part.sql == migration.source:
         return offset
     # A part is the file's statements joined anew: find the statement the offset falls in.
     spans, cursor = [], 0
