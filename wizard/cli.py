@@ -171,6 +171,7 @@ def _start_local(args) -> str:
     except LocalError as exc:
         raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
     say(f"Local database: {url} (data in {server.directory})")
+    args.local_target = True  # the wizard's own server: the one with stand-in extensions
     return url
 
 
@@ -308,6 +309,7 @@ def cmd_plan(args) -> int:
         records = history.read(conn)
         todo = runner.pending(loaded, records) if loaded.ok else []
         findings = preflight.check(loaded, todo)
+        findings += preflight.missing_extensions(todo, conn)
         supabase, roles, functions = compat.missing(conn)
         findings += preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase)
         findings += preflight.big_table_locks(todo, conn)
@@ -485,6 +487,7 @@ def cmd_apply(args) -> int:
     with conn:
         todo = runner.pending(loaded, read(conn))
         findings = preflight.check(loaded, todo)
+        findings += preflight.missing_extensions(todo, conn)
         errors = preflight.blocking(findings)
         if not errors and todo:
             supabase, _, _ = compat.missing(conn)
@@ -527,6 +530,11 @@ def cmd_apply(args) -> int:
             raise _lock_held(exc) from None
         except compat.CompatError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
+        used_standins = []
+        if getattr(args, "local_target", False) and not finished.interrupted:
+            from wizard.core import standins
+
+            used_standins = standins.installed(conn)
     help_text = None
     if finished.failed:
         from wizard.core import advice
@@ -543,7 +551,12 @@ def cmd_apply(args) -> int:
             "applied": [a.to_json() for a in finished.applied],
             "failed": finished.failed.to_json() if finished.failed else None,
             **({"advice": help_text.to_json()} if help_text else {}),
+            **({"standins": used_standins} if used_standins else {}),
         })
+    elif used_standins:
+        from wizard.core import standins
+
+        say(standins.describe(used_standins))
     if finished.interrupted:
         return ExitCode.INTERRUPTED
     if finished.failed:

@@ -164,6 +164,7 @@ class PathScreen(Step[Plan]):
                 records = history.read(conn)
                 pending = runner.pending(catalog, records) if catalog.ok else []
                 findings = preflight.check(catalog, pending)
+                findings += preflight.missing_extensions(pending, conn)
                 refusals = preflight.blocking(findings)
                 supabase, roles, functions = compat.missing(conn)
                 findings += preflight.dependencies(catalog, pending, conn, compat_will_run=not supabase)
