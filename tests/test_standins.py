@@ -243,7 +243,8 @@ CRON_FOLDER = {
             id uuid primary key default extensions.uuid_generate_v4(),
             at timestamptz not null default now()
         );
-        select cron.schedule('purge-events', '0 3 * * *', $$delete from public.events where at < now() - interval '30 days'$$);
+        select cron.schedule('purge-events', '0 3 * * *',
+                             $$delete from public.events where at < now() - interval '30 days'$$);
     """,
 }
 
@@ -332,6 +333,21 @@ def test_a_server_without_the_extension_is_told_before_anything_runs(cron_folder
         assert history(conn) == []
         assert tables(conn) == set()
         assert conn.execute("SELECT to_regnamespace('extensions')").fetchone() == (None,)
+
+
+async def test_the_wizard_names_the_missing_extension_on_the_path_step(tmp_path, cron_folder, database15):
+    from wizard.tui.screens.path import PathScreen
+
+    app = wizard_app(tmp_path, cron_folder.path, database15)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "enter")
+        assert isinstance(app.screen, PathScreen), shown(app)
+        text = " ".join(shown(app).split())
+        assert "001_extensions.sql:3" in text and "Supabase has the extension pg_cron" in text
+        assert "1 problem(s) keep the run from starting" in text
+    with psycopg.connect(database15) as conn:
+        assert history(conn) == []
 
 
 def test_an_extension_the_server_has_passes(folder, database15, cli):

@@ -535,14 +535,16 @@ def _missing_extension_message(name: str, major: int, local: bool, has_standin: 
     if name in SUPABASE_EXTENSIONS:
         said = f"CREATE EXTENSION {name}: Supabase has the extension {name}, {where} does not"
     else:
-        said = f"CREATE EXTENSION {name}: {where} does not have the extension {name} (pg_available_extensions does not list it)"
+        said = (f"CREATE EXTENSION {name}: {where} does not have the extension {name} "
+                "(pg_available_extensions does not list it)")
     fixes = []
     if not local:
         if name in _PACKAGES:
-            fixes.append(f"install it on the server (Debian/Ubuntu: the package {_PACKAGES[name].format(major=major)}), "
-                         "then run again")
+            package = _PACKAGES[name].format(major=major)
+            fixes.append(f"install it on the server (Debian/Ubuntu: the package {package}), then run again")
         elif name in _CONTRIB:
-            fixes.append(f"install the server's contrib extensions (Debian/Ubuntu: postgresql-contrib for PostgreSQL {major})")
+            fixes.append("install the server's contrib extensions "
+                         f"(Debian/Ubuntu: postgresql-contrib for PostgreSQL {major})")
         else:
             fixes.append("install the extension on the server")
         if has_standin:
