@@ -134,7 +134,7 @@ def test_every_stand_in_creates_and_says_it_is_one(local_db):
         'CREATE EXTENSION "uuid-ossp" WITH SCHEMA extensions', "CREATE EXTENSION pgcrypto WITH SCHEMA extensions",
         "CREATE EXTENSION pg_cron WITH SCHEMA pg_catalog", "CREATE EXTENSION pg_net WITH SCHEMA extensions",
         "CREATE EXTENSION http WITH SCHEMA extensions", "CREATE EXTENSION supabase_vault",
-        "CREATE EXTENSION pgsodium", "CREATE EXTENSION pg_graphql",
+        "CREATE EXTENSION pgsodium", "CREATE EXTENSION pg_graphql", "CREATE EXTENSION pgjwt WITH SCHEMA extensions",
     ):
         local_db.execute(statement)
     assert standins.installed(local_db) == sorted(standins.NAMES)
@@ -147,7 +147,7 @@ def test_every_stand_in_creates_and_says_it_is_one(local_db):
     assert {"cron", "net", "vault", "graphql", "graphql_public", "pgsodium"} <= schemas
     # dropping them drops the schemas their scripts made (those named in the control file stay, as
     # PostgreSQL leaves them)
-    for name in standins.NAMES:
+    for name in sorted(standins.NAMES, key=lambda n: n != "pgjwt"):  # pgjwt needs pgcrypto
         local_db.execute(f'DROP EXTENSION "{name}"')
     schemas = {r[0] for r in local_db.execute("SELECT nspname FROM pg_namespace")}
     assert not {"cron", "net", "graphql", "graphql_public"} & schemas
@@ -159,9 +159,35 @@ def test_supabase_dumps_extension_lines_apply_where_the_schemas_exist(local_db):
     local_db.execute("CREATE SCHEMA extensions; CREATE SCHEMA graphql; CREATE SCHEMA vault; CREATE SCHEMA pgsodium")
     for name, schema in (("pg_graphql", "graphql"), ("supabase_vault", "vault"), ("pgsodium", "pgsodium"),
                          ("pg_cron", "pg_catalog"), ("pg_net", "extensions"), ("http", "extensions"),
-                         ("pgcrypto", "extensions"), ("uuid-ossp", "extensions")):
+                         ("pgcrypto", "extensions"), ("pgjwt", "extensions"), ("uuid-ossp", "extensions")):
         local_db.execute(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA "{schema}"')
     assert len(standins.installed(local_db)) == len(standins.NAMES)
+
+
+def test_pgjwt_signs_tokens_that_others_verify(local_db):
+    import base64
+    import json
+    import time
+
+    local_db.execute("CREATE SCHEMA extensions")
+    local_db.execute("CREATE EXTENSION pgjwt WITH SCHEMA extensions CASCADE")  # with pgcrypto, as the real one
+    claims = {"sub": "8c1f", "role": "authenticated", "exp": int(time.time()) + 3600}
+    for algorithm, digest in (("HS256", "sha256"), ("HS384", "sha384"), ("HS512", "sha512")):
+        token = local_db.execute(
+            "SELECT extensions.sign(%s::json, 'jwt-secret', %s)", (json.dumps(claims), algorithm)
+        ).fetchone()[0]
+        header, payload, signature = token.split(".")
+        expected = hmac.new(b"jwt-secret", f"{header}.{payload}".encode(), digest).digest()
+        assert base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)) == expected
+        assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))) == {
+            "alg": algorithm, "typ": "JWT"}
+        got = local_db.execute("SELECT payload, valid FROM extensions.verify(%s, 'jwt-secret', %s)",
+                               (token, algorithm)).fetchone()
+        assert got == (claims, True)
+        assert local_db.execute("SELECT valid FROM extensions.verify(%s, 'other', %s)",
+                                (token, algorithm)).fetchone() == (False,)
+    expired = local_db.execute("SELECT extensions.sign('{\"exp\": 1}'::json, 'jwt-secret')").fetchone()[0]
+    assert local_db.execute("SELECT valid FROM extensions.verify(%s, 'jwt-secret')", (expired,)).fetchone() == (False,)
 
 
 def test_cron_records_jobs_that_never_run(local_db):
