@@ -192,7 +192,7 @@ def _start_local(args) -> str:
     except LocalError as exc:
         raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
     say(f"Local database: {url} (data in {server.directory})")
-    args.local_target = True
+    args.local_target = True  # the wizard's own server: the one with stand-in extensions
     return url
 
 
@@ -531,6 +531,7 @@ def cmd_apply(args) -> int:
     with conn:
         todo = runner.pending(loaded, read(conn))
         findings = preflight.check(loaded, todo)
+        findings += preflight.missing_extensions(todo, conn)
         errors = preflight.blocking(findings)
         if not errors and todo:
             supabase, _, _ = compat.missing(conn)
@@ -588,6 +589,11 @@ def cmd_apply(args) -> int:
             raise _lock_held(exc) from None
         except compat.CompatError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
+        used_standins = []
+        if getattr(args, "local_target", False) and not finished.interrupted:
+            from wizard.core import standins
+
+            used_standins = standins.installed(conn)
     failed = finished.failed or next((s.diagnosis for s in seeded if s.diagnosis), None)
     help_text = None
     if failed:
@@ -609,7 +615,12 @@ def cmd_apply(args) -> int:
                        if failed else None),
             **({"advice": help_text.to_json()} if help_text else {}),
             **({"seeds": [s.to_json() for s in seeded]} if seed_files else {}),
+            **({"standins": used_standins} if used_standins else {}),
         })
+    elif used_standins:
+        from wizard.core import standins
+
+        say(standins.describe(used_standins))
     if interrupted:
         return ExitCode.INTERRUPTED
     if failed:

@@ -41,11 +41,10 @@ class Overview:
     findings: list[Finding] = field(default_factory=list)  # the history's facts first, then pre-flight's
     compat: list[str] = field(default_factory=list)  # what the compatibility step will create first
     partial: Partial | None = None
+    # Errors that keep a run from starting: the folder's and the statements' own. A missing
+    # dependency is an error too, but a run applies the migrations before it and stops there.
+    refusals: list[Finding] = field(default_factory=list)
 
-    @property
-    def refusals(self) -> list[Finding]:
-        """Errors that keep a run from starting."""
-        return preflight.blocking(self.findings)
 
     def counts(self) -> dict[str, int]:
         """How many migrations are in each state, in the order states first appear."""
@@ -152,9 +151,13 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True) ->
     if overview.partial is not None:
         overview.findings.append(partial_fact(overview.partial))
     if not checks:
-        overview.findings += [preflight._from_problem(p) for p in catalog.problems]
+        problems = [preflight._from_problem(p) for p in catalog.problems]
+        overview.findings += problems
+        overview.refusals = problems
         return overview
-    overview.findings += preflight.check(catalog, pending)
+    statement_checks = preflight.check(catalog, pending) + preflight.missing_extensions(pending, conn)
+    overview.refusals = preflight.blocking(statement_checks)
+    overview.findings += statement_checks
     supabase, roles, functions = compat_step.missing(conn)
     will_run = compat and not supabase
     overview.findings += preflight.dependencies(catalog, pending, conn, compat_will_run=will_run)

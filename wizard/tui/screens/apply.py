@@ -73,10 +73,12 @@ class ApplyScreen(Step[Outcome]):
             self.states = states
 
     class Stopped(Message):
-        def __init__(self, finished: RunFinished | None, trouble: Trouble | None) -> None:
+        def __init__(self, finished: RunFinished | None, trouble: Trouble | None,
+                     standins: tuple[str, ...] = ()) -> None:
             super().__init__()
             self.finished = finished
             self.trouble = trouble
+            self.standins = standins  # the local database's stand-in extensions, by name
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
@@ -128,10 +130,10 @@ class ApplyScreen(Step[Outcome]):
         """Read the folder again (so that a fix is taken), adopt a migration when asked, then let
         the engine apply what is pending, posting its events."""
         from wizard.core import catalog as folders
-        from wizard.core import history, preflight, runner
+        from wizard.core import history, preflight, runner, standins
         from wizard.core.events import Notice
 
-        target, finished, trouble = self.plan.target, None, None
+        target, finished, trouble, used = self.plan.target, None, None, ()
         emit = self.post_message
         try:
             catalog = folders.load(self.catalog.directory)
@@ -140,7 +142,9 @@ class ApplyScreen(Step[Outcome]):
                     trouble = self._adopt(conn, catalog, adopt)
                 records = history.read(conn)
                 emit(self.Planned(catalog, history.states(catalog, records)))
-                refusals = preflight.blocking(preflight.check(catalog, runner.pending(catalog, records)))
+                pending = runner.pending(catalog, records)
+                refusals = preflight.blocking(preflight.check(catalog, pending)
+                                              + preflight.missing_extensions(pending, conn))
                 if trouble is None and refusals:
                     trouble = Trouble.finding(refusals[0], catalog.directory)
                 elif trouble is None:
@@ -150,11 +154,13 @@ class ApplyScreen(Step[Outcome]):
                         trouble = self._failure(conn, catalog, finished.failed)
                     elif finished.ok:
                         trouble = self._seed(conn, catalog, lambda text: emit(self.Progress(Notice(text))))
+                        if target.source == "local database" and not finished.interrupted:
+                            used = tuple(standins.installed(conn))
         except Exception as exc:
             trouble = Trouble.error(exc, target)
         finally:
             self.runner = None
-        emit(self.Stopped(finished, trouble))
+        emit(self.Stopped(finished, trouble, used))
 
     def _adopt(self, conn, catalog: Catalog, version: str) -> Trouble | None:
         """Record a migration as applied, when everything it creates is in the database."""
@@ -286,7 +292,13 @@ class ApplyScreen(Step[Outcome]):
         else:
             count = len(self.catalog.migrations)
             now = f" ({len(self.applied)} just now)" if self.applied else ""
-            status.update(f"All {count} migrations are applied{now}. Press Enter to verify.")
+            text = f"All {count} migrations are applied{now}. Press Enter to verify."
+            if message.standins:
+                from wizard.core import standins
+
+                described = standins.describe(list(message.standins))
+                text += "\n" + described[0].upper() + described[1:] + "."
+            status.update(text)
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------
