@@ -299,14 +299,20 @@ def predicted_by(stop: dict, findings: list[dict]) -> str:
     """Whether a pre-flight finding (error or warning) pointed at the failure before it happened."""
     version = _version(stop.get("file"))
     same_file = [f for f in findings if _version(f.get("file")) == version]
-    if any(f.get("line") == stop.get("line") for f in same_file):
-        return "yes: same file and line"
-    if same_file:
-        return "yes: same file"
     objects = _objects(stop.get("message") or "")
-    if objects and any(any(re.search(rf"\b{re.escape(o)}\b", (f.get("message") or "").lower()) for o in objects)
-                       for f in findings):
-        return "object only: named in another file"
+
+    def names(finding: dict) -> bool:
+        message = (finding.get("message") or "").lower()
+        return any(re.search(rf"\b{re.escape(o)}\b", message) for o in objects)
+
+    if any(f.get("line") == stop.get("line") for f in same_file):
+        return "yes: same line"
+    if any(names(f) for f in same_file):
+        return "yes: same file, same object"
+    if any(names(f) for f in findings):
+        return "partly: the object, in another file"
+    if same_file:
+        return "no (other findings in the file)"
     return "no"
 
 
@@ -326,16 +332,44 @@ def categorise(stop: dict) -> str:
         return "missing Supabase role"
     if re.search(r"publication \"supabase_realtime\"", message):
         return "missing Supabase object"
-    if sqlstate in ("58P01", "0A000") and "extension" in message or "extension \"" in message and "not available" in message:
+    if sqlstate in ("58P01", "0A000") and "extension" in message:
         return "missing extension"
     if sqlstate == "42601":
         return "statement PostgreSQL does not parse"
+    if sqlstate == "42883" and re.search(r"function (gen_random_bytes|uuid_generate_v\d|crypt|gen_salt|digest|hmac)\(", message):
+        return "missing extension"
     if stop.get("kind") in ("folder-problems", "preflight"):
         return "refused before any SQL"
     return "other"
 
 
-def measure(folder: Folder, wizard: list[str], mirrors: Path, clone: bool, clones: Path, keep: bool) -> Result:
+def prepare_local(wizard: list[str], local_dir: Path, prepare: list[Path], settings: list[str], cwd: Path) -> list[dict]:
+    """Start the fresh local server and shape it first: server settings (ALTER SYSTEM, reloaded),
+    then SQL files run by psql as the superuser. For what-if runs; the figures of bench/README.md
+    are measured without."""
+    steps = []
+    start = run_step([*wizard, "local", "start", "--local-dir", str(local_dir)], cwd)
+    steps.append(asdict(start))
+    url = start.stdout.strip().splitlines()[-1] if start.exit_code == 0 and start.stdout.strip() else None
+    if url is None:
+        raise BenchError(f"the local server did not start: {start.stderr.strip()}")
+    psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        step = run_step([*psql, "-c", f"ALTER SYSTEM SET {name} = '{value}'", "-c", "SELECT pg_reload_conf()"], cwd)
+        steps.append(asdict(step))
+        if step.exit_code != 0:
+            raise BenchError(f"--setting {setting} failed: {step.stderr.strip()}")
+    for path in prepare:
+        step = run_step([*psql, "-f", str(path)], cwd)
+        steps.append(asdict(step))
+        if step.exit_code != 0:
+            raise BenchError(f"--prepare {path} failed: {step.stderr.strip()}")
+    return steps
+
+
+def measure(folder: Folder, wizard: list[str], mirrors: Path, clone: bool, clones: Path, keep: bool,
+            prepare: list[Path] = (), settings: list[str] = ()) -> Result:
     result = Result(folder.name, folder.repo, folder.commit, folder.path)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=f"real-{folder.name}-"))
@@ -347,6 +381,8 @@ def measure(folder: Folder, wizard: list[str], mirrors: Path, clone: bool, clone
         result.files = len([p for p in migrations.iterdir() if p.suffix == ".sql"])
         result.uses = uses(migrations)
         target = ["--local", "--local-dir", str(local_dir), "--migrations", str(migrations), "--json"]
+        if prepare or settings:
+            result.steps += prepare_local(wizard, local_dir, prepare, settings, work)
 
         plan = run_step([*wizard, "plan", *target], project)
         result.steps.append(asdict(plan))
@@ -437,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="where to write the results (default bench/results/real_folders-<time>.json)")
     parser.add_argument("--keep", action="store_true", help="keep each folder's temporary directory")
     parser.add_argument("--uses", action="store_true", help="also print what each folder uses")
+    parser.add_argument("--prepare", type=Path, action="append", default=[], metavar="SQL",
+                        help="what-if: run this SQL file (psql, as the superuser) on each fresh local database first")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="what-if: a server setting for each fresh local server (ALTER SYSTEM, reloaded)")
     args = parser.parse_args(argv)
     try:
         folders = load_manifest(args.manifest)
@@ -452,11 +492,14 @@ def main(argv: list[str] | None = None) -> int:
     head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True)
     revision = head.stdout.strip() or "unknown"
     print(f"migration-wizard at {revision}: {len(folders)} folder(s), each on a fresh --local-dir", file=sys.stderr)
+    if args.prepare or args.setting:
+        print("what-if run: each local database is prepared with " + ", ".join(
+            [*(f"setting {s}" for s in args.setting), *map(str, args.prepare)]), file=sys.stderr)
     results = []
     started = time.perf_counter()
     for folder in folders:
         print(f"- {folder.name} ({folder.repo}@{folder.short}, {folder.path})", file=sys.stderr, flush=True)
-        r = measure(folder, wizard, args.mirrors, args.clone, args.clone_dir, args.keep)
+        r = measure(folder, wizard, args.mirrors, args.clone, args.clone_dir, args.keep, args.prepare, args.setting)
         print(f"  {r.outcome} {r.applied}/{r.total} in {r.seconds:.1f} s: {describe_stop(r)}", file=sys.stderr, flush=True)
         results.append(r)
     elapsed = time.perf_counter() - started
