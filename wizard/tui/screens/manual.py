@@ -199,7 +199,10 @@ class ManualScreen(Step[Outcome]):
         code.scroll_home(animate=False)
         step = "this part" if part.count > 1 else "it"
         self._result(news, Content(f"c copies {step}, o opens the SQL editor; run {step} there, then press "
-                                   f"Enter: the wizard checks it through {self.how}."))
+                                   f"Enter: the wizard checks it through {self.how}."),
+                     Content.from_markup("[$text-muted]$line[/]", line=(
+                         "Its last part records it in the migration history when it runs." if part.count > 1
+                         else "It records itself in the migration history when it runs.")))
 
     def _result(self, *lines: Content | None) -> None:
         self.query_one("#result", Static).update(Content("\n").join(line for line in lines if line))
@@ -208,8 +211,9 @@ class ManualScreen(Step[Outcome]):
 
     def action_copy(self) -> None:
         part = self.parts[self.part]
-        command = self.app.copy_text(part.sql)
-        lines = [Content(f"Copied {part.label} ({size(part.sql)}):"),
+        text = part.paste
+        command = self.app.copy_text(text)
+        lines = [Content(f"Copied {part.label} ({size(text)}), with the lines that record it:"),
                  Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)")]
         if command:
             lines.append(Content.from_markup("  · [$text-success]on the system clipboard[/], through $command",
@@ -220,7 +224,7 @@ class ManualScreen(Step[Outcome]):
         path = settings.project / PASTE_DIRECTORY / part.filename
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(part.sql, encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
             lines.append(Content(f"  · could not save it as a file: {exc.strerror or exc}"))
         else:
@@ -309,9 +313,11 @@ class ManualScreen(Step[Outcome]):
         self.post_message(self.Checked(migration, None, None, True, recorded))
 
     def _record(self, conn, migration: Migration) -> bool:
-        """In the history, as run by hand (so later runs and the Supabase CLI agree)."""
+        """In the history, as run by hand (so later runs and the Supabase CLI agree), unless the
+        paste recorded itself already. True: the history holds it."""
         runner = self.plan.target.runner(conn, self.catalog, lambda event: None)
-        return bool(runner.adopt([migration], method="manual"))
+        runner.adopt([migration], method="manual")
+        return True
 
     def on_manual_screen_checked(self, message: Checked) -> None:
         from wizard.core import manual
@@ -397,6 +403,13 @@ class ManualScreen(Step[Outcome]):
             return
         box.clear()
         self._close_error()
+        from wizard.core import manual
+
+        if manual.already_applied(text):  # the paste's own stop: nothing ran
+            self._result(Content.from_markup(
+                "[$text-warning]The history already holds $name:[/] that paste stopped before anything ran. "
+                "Enter checks what is there.", name=self.current.filename))
+            return
         self._start("Reading the error…")
         self.read_error(text, self.current, self.parts[self.part])
 
