@@ -300,34 +300,21 @@ def _check_folder(loaded) -> None:
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import compat, history, preflight, runner
+    from wizard.core import overview, preflight
 
     loaded = _catalog(args)
     conn = _open(args)
     with conn:
-        records = history.read(conn)
-        todo = runner.pending(loaded, records) if loaded.ok else []
-        findings = preflight.check(loaded, todo)
-        supabase, roles, functions = compat.missing(conn)
-        findings += preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase)
-        findings += preflight.big_table_locks(todo, conn)
-    if not supabase and (roles or functions):
-        findings.append(
-            preflight.Finding(
-                preflight.INFO, "compat", str(loaded.directory), None,
-                "plain PostgreSQL: apply will first create Supabase's " + ", ".join(roles + functions),
-            )
-        )
+        report = overview.read(loaded, conn)
+    findings = report.findings
     errors = preflight.blocking(findings)
     if args.json:
-        emit_json({
-            "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
-            "findings": [f.to_json() for f in findings],
-        })
+        emit_json(report.to_json())
     else:
-        if todo:
-            print(f"{len(todo)} pending migration(s):")
-            for m in todo:
+        print(report.summary())
+        if report.pending:
+            print(f"{len(report.pending)} pending migration(s):")
+            for m in report.pending:
                 print(f"  {m.filename}  ({len(m.statements)} statements)")
         else:
             print("Nothing to apply: the database is up to date." if loaded.ok else "Nothing can be applied.")
@@ -341,54 +328,28 @@ def cmd_plan(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from wizard.core import history, verify
+    from wizard.core import overview
 
     loaded = _catalog(args)
     conn = _open(args)
     with conn:
-        records = history.read(conn)
-        states = history.states(loaded, records)
-        first_pending = next((s for s in states if s.state == "pending"), None)
-        partial = None
-        if first_pending is not None and loaded.ok:
-            present, missing = verify.migration_presence(conn, loaded.by_version()[first_pending.version])
-            if present:
-                partial = (first_pending, present, missing)
+        report = overview.read(loaded, conn, checks=False)
     problems = [p.to_json() for p in loaded.problems]
     if args.json:
-        documents = [s.to_json() for s in states]
-        if partial:
-            state, present, missing = partial
-            for document in documents:
-                if document["version"] == state.version:
-                    document["objects"] = {"present": [o.describe() for o in present],
-                                           "missing": [o.describe() for o in missing]}
-        emit_json({"migrations": documents, **({"problems": problems} if problems else {})})
+        document = report.to_json()
+        emit_json({"migrations": document["migrations"], "counts": document["counts"],
+                   "findings": document["findings"], **({"problems": problems} if problems else {})})
     else:
-        width = max((len(s.version) + len(s.name) + 1 for s in states), default=10)
-        for s in states:
+        width = max((len(s.version) + len(s.name) + 1 for s in report.states), default=10)
+        for s in report.states:
             when = f"  {s.record.applied_at:%Y-%m-%d %H:%M}" if s.record and s.record.applied_at else ""
             print(f"  {(s.version + '_' + s.name):<{width}}  {s.state}{when}")
-        counts = {}
-        for s in states:
-            counts[s.state] = counts.get(s.state, 0) + 1
-        print(", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations")
-        for s in states:
-            if s.state == "drifted":
-                say(f"{s.file} changed after it was applied: the database does not have the new content.")
-            elif s.state == "missing":
-                say(f"version {s.version} is recorded in the database but has no file in {loaded.directory}.")
-        for problem in loaded.problems:
-            say(f"problem: {problem.location()}: {problem.message}")
-        if partial:
-            state, present, missing = partial
-            if missing:
-                say(f"{state.version}_{state.name} is pending, but part of it is already in the database (a run "
-                    f"by hand that stopped half-way?): it has {', '.join(o.describe() for o in present[:8])}; "
-                    f"it lacks {', '.join(o.describe() for o in missing[:8])}.")
+        print(report.summary() if report.states else "no migrations")
+        for f in report.findings:
+            if f.code in overview.HISTORY_FACTS:
+                say(f"{f.severity}: {f.location()} {f.message}")
             else:
-                say(f"{state.version}_{state.name} is pending, but everything it creates is already in the "
-                    f"database: 'migration-wizard adopt {state.version}' records it as applied.")
+                say(f"problem: {f.location()}: {f.message}")
     return ExitCode.USAGE if problems else ExitCode.OK
 
 
@@ -541,7 +502,8 @@ def cmd_apply(args) -> int:
         emit_json({
             "ok": finished.ok,
             "applied": [a.to_json() for a in finished.applied],
-            "failed": finished.failed.to_json() if finished.failed else None,
+            "failed": ({**finished.failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
+                       if finished.failed else None),
             **({"advice": help_text.to_json()} if help_text else {}),
         })
     if finished.interrupted:

@@ -44,6 +44,7 @@ class Plan:
     refusals: tuple[Finding, ...]  # errors that keep the run from starting
     manual: bool = False  # run by hand in the dashboard's SQL editor
     rest: RestApi | None = None  # the project's REST API, to check what a paste created
+    summary: str = ""  # how many migrations in which states, as `status` and `plan` say it
 
     @property
     def progress_key(self) -> str:
@@ -149,7 +150,7 @@ class PathScreen(Step[Plan]):
     def check(self) -> None:
         """Read the folder again and the database's history; pre-flight the pending migrations."""
         from wizard.core import catalog as folders
-        from wizard.core import compat, history, preflight, runner
+        from wizard.core import overview
 
         target = self.ways.database or self.ways.https
         if target is None:
@@ -161,22 +162,12 @@ class PathScreen(Step[Plan]):
         try:
             catalog = folders.load(self.ways.catalog.directory)
             with target.open() as conn:
-                records = history.read(conn)
-                pending = runner.pending(catalog, records) if catalog.ok else []
-                findings = preflight.check(catalog, pending)
-                refusals = preflight.blocking(findings)
-                supabase, roles, functions = compat.missing(conn)
-                findings += preflight.dependencies(catalog, pending, conn, compat_will_run=not supabase)
-                findings += preflight.big_table_locks(pending, conn)
+                report = overview.read(catalog, conn)
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
-        if not supabase and (roles or functions) and pending:
-            findings.append(preflight.Finding(
-                preflight.INFO, "compat", str(catalog.directory), None,
-                "plain PostgreSQL: the run will first create Supabase's " + ", ".join(roles + functions)))
-        plan = Plan(catalog, target, self.ways.ref, tuple(history.states(catalog, records)), tuple(pending),
-                    tuple(findings), tuple(refusals))
+        plan = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
+                    tuple(report.findings), tuple(report.refusals), summary=report.summary())
         self.post_message(self.Checked(plan))
 
     def _unconnected(self) -> Plan | None:
@@ -204,8 +195,7 @@ class PathScreen(Step[Plan]):
         if plan is None:
             summary.update("No way to the database works yet: go back to the Environment step (Escape).")
             return
-        applied = len(plan.catalog.migrations) - len(plan.pending)
-        text = f"{len(plan.catalog.migrations)} migrations: {applied} applied, {len(plan.pending)} pending."
+        text = plan.summary
         if plan.target is None:
             text = (f"{len(plan.catalog.migrations)} migrations, and no way to the database: they can be run by "
                     f"hand, each checked through the REST API ({self._confirmed(plan)}).")
