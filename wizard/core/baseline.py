@@ -147,7 +147,9 @@ class Baseline:
         if kind == "column":
             table_schema, _, table_name = (table or "").rpartition(".")
             columns = self._relation(table_schema or None, table_name)
-            return columns is None or columns is True or name in columns
+            if isinstance(columns, bool):
+                return columns  # without a column list, or no such relation
+            return name in columns
         if kind == "relation":
             return self._relation(schema, name) is not False
         if kind in ("function", "type"):
