@@ -341,3 +341,28 @@ async def test_a_refused_key_is_troubleshot_and_the_person_may_still_confirm(tmp
         assert current(app) == "001" and keys(app)["y"] == "Confirm"
         await press(pilot, "y")
         assert current(app) == "002" and "✓ 001_create_schema.sql confirmed (by you)" in shown(app)
+
+
+async def test_offline_findings_show_before_the_first_paste(tmp_path, folder, rest):
+    """No way to the database: the Path step checks the folder against a fresh Supabase project,
+    the manual option says what it found, and the manual step shows it above the first migration."""
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n")
+    folder.write("002_b.sql", "-- b\nINSERT INTO a VALUES (1);\nINSERT INTO nowhere VALUES (1);\n")
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL={rest.url}\nSUPABASE_ANON_KEY={ANON}\n")
+    app = wizard_app(tmp_path, folder.path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "m")
+        assert isinstance(app.screen, PathScreen)
+        await settle(pilot)
+        text = shown(app)
+        assert "Pre-flight read the folder offline, against a fresh Supabase project: 1 error," in text
+        assert "002_b.sql:3: uses table nowhere" in text or "002_b.sql:3  uses table nowhere" in text
+        option = str(app.screen.query_one("#paths").get_option("manual").prompt)
+        assert "pre-flight (offline, against a fresh Supabase project): 1 error, first at 002_b.sql:3" in option
+        assert keys(app)["enter"] == "Start by hand"  # shown, not a refusal: the table may exist, made by hand
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ManualScreen) and current(app) == "001"
+        preflight = str(app.screen.query_one("#preflight").render())
+        assert "✗ Pre-flight found 1 error (offline, against a fresh Supabase project)" in preflight
+        assert "002_b.sql:3" in preflight and "uses table nowhere" in preflight

@@ -222,6 +222,9 @@ SELECT w.kind, w.schema, w.name, w.tbl,
 _COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
 
 
+# Codes of the dependency findings: what is missing before a statement, as far as pre-flight can see.
+DEPENDENCY_CODES = frozenset(("missing-dependency", "wrong-order", "supabase-only"))
+
 _SUPABASE_SCHEMAS = frozenset(("auth", "storage", "extensions", "realtime", "vault", "graphql", "graphql_public"))
 
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))

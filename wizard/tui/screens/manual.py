@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 PASTE_DIRECTORY = ".migration-wizard/paste"  # under the project: each copied paste, as a file
 _SHOWN = 6  # objects named in a line before "and N more"
+_FINDINGS_SHOWN = 3  # pre-flight findings shown above the migration
 
 
 def size(text: str) -> str:
@@ -108,6 +109,7 @@ class ManualScreen(Step[Outcome]):
         return "the database's catalog" if self.plan.target is not None else "the REST API"
 
     def body(self) -> ComposeResult:
+        yield Static("", id="preflight")
         yield Static("Reading the migrations and what is already done…", id="status")
         yield Static("", id="creates")
         code = TextArea.code_editor("", language="sql", read_only=True, tab_behavior="focus", id="sql")
@@ -163,6 +165,7 @@ class ManualScreen(Step[Outcome]):
         from wizard.core import manual
 
         self.current, self.unverifiable, self.trouble = migration, False, None
+        self.show_findings()
         self.parts = manual.parts(migration) if migration is not None else []
         self.part = 0
         if migration is None:
@@ -175,6 +178,33 @@ class ManualScreen(Step[Outcome]):
         else:
             self.show_part(news)
         self.refresh_bindings()
+
+    def show_findings(self) -> None:
+        """What pre-flight found (the Path step's findings: ``plan``'s, offline when there is no way
+        to the database), at the top, before the first paste: the errors of the migrations not yet
+        confirmed, and the warnings of the one shown. Never hidden while one is left."""
+        box = self.query_one("#preflight", Static)
+        confirmed = {m.filename for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum}
+        current = self.current.filename if self.current is not None else None
+        errors = [f for f in self.plan.findings if f.severity == "error" and f.file not in confirmed]
+        warnings = [f for f in self.plan.findings if f.severity == "warning" and f.file == current]
+        box.display = bool(errors or warnings)
+        if not box.display:
+            return
+        where = " (offline, against a fresh Supabase project)" if self.plan.offline else ""
+        lines = []
+        if errors:
+            lines.append(Content.from_markup(
+                f"[b $text-error]✗ Pre-flight found $count{where}:[/] a paste fails there, unless the object "
+                "was made by hand", count=f"{len(errors)} error{'s' * (len(errors) != 1)}"))
+        for finding in (errors + warnings)[:_FINDINGS_SHOWN]:
+            tone = "$text-error" if finding.severity == "error" else "$text-warning"
+            lines.append(Content.from_markup(f"  [{tone}]$where[/] $message", where=finding.location(),
+                                             message=finding.message))
+        more = len(errors) + len(warnings) - _FINDINGS_SHOWN
+        if more > 0:
+            lines.append(Content(f"  … and {more} more: 'migration-wizard plan' lists them all"))
+        box.update(Content("\n").join(lines))
 
     def show_part(self, news: Content | None = None) -> None:
         from wizard.core import manual
