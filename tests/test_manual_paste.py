@@ -167,3 +167,21 @@ def test_a_file_without_a_transaction_records_after_its_statements(tmp_path, dat
     assert list(rows(db)) == ["001", "002"]
     status = cli("status", "--json", "--migrations", folder, "--database-url", database, cwd=tmp_path)
     assert {m["state"] for m in status.json()["migrations"]} == {"applied"}
+
+
+def test_a_role_the_file_takes_ends_before_the_history_write(folder, database, db):
+    db.execute("DROP ROLE IF EXISTS paste_reader; CREATE ROLE paste_reader NOLOGIN")
+    try:
+        folder.write("001_r.sql", """
+            CREATE TABLE r (id int);
+            GRANT SELECT ON r TO paste_reader;
+            SET ROLE paste_reader;
+            SELECT count(*) FROM r;
+        """)
+        (migration,) = catalog.load(folder.path).migrations
+        (part,) = manual.parts(migration)
+        done = paste(database, part.paste)
+        assert done.returncode == 0, done.stderr
+        assert list(rows(db)) == ["001"]
+    finally:
+        db.execute("DROP OWNED BY paste_reader; DROP ROLE paste_reader")

@@ -215,10 +215,10 @@ def paste(part: Part) -> str:
             f"-- migration-wizard: what follows records {migration.filename} in {history.TABLE} (the Supabase",
             "-- CLI's history) and in the wizard's own table" + (", in the same transaction." if transaction else
                                                                   " (this file runs without a transaction)."),
-            _ensure_history(tag),
         ]
-        if migration.changes_session:
-            tail.append("RESET ALL;")
+        if migration.changes_session:  # the file's settings (and role) end before the history write
+            tail.append("RESET ALL; RESET ROLE;")
+        tail.append(_ensure_history(tag))
         tail.append(history.record_sql(migration, [s.text for s in statements], "manual") + ";")
     if explicit:
         tail.append("COMMIT;")
