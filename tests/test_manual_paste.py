@@ -55,7 +55,8 @@ def export(cli, project):
 def test_a_paste_runs_the_file_and_records_it(project, database, db, cli, supabase_cli):
     out = export(cli, project)
     index = (out / "INDEX.md").read_text()
-    assert manual.RECORDS_ITSELF in index and "records itself with its last part" in index
+    assert manual.RECORDS_ITSELF.capitalize() in index and "recorded by\nits last part" in index
+    assert "## Pre-flight findings (no errors)" in index and "INFO 001_notes.sql:2" in index
 
     done = paste(database, (out / "001_notes.sql").read_text())
     assert done.returncode == 0, done.stderr

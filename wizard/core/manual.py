@@ -268,17 +268,19 @@ def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | 
         f"Open the SQL editor: {sql_editor_url(ref)}",
         "Paste each file in turn, run it, and check it succeeded before the next one.",
         "",
-        f"Each file records itself in the migration history when it runs ({RECORDS_ITSELF}): one paste",
-        "runs the migration and writes its row in supabase_migrations.schema_migrations (the Supabase CLI's",
-        "history, so `supabase migration list` shows it applied and a later automated run skips it) and in",
-        "the wizard's own table, in the same transaction: all of it, or nothing. A file whose version the",
-        "history already holds stops before anything runs (\"already applied\") and changes nothing.",
-        "A migration cut into parts records itself with its last part.",
+        f"{RECORDS_ITSELF.capitalize()}: one paste runs the migration and writes its row in",
+        "supabase_migrations.schema_migrations (the Supabase CLI's history, so `supabase migration list`",
+        "shows it applied and a later automated run skips it) and in the wizard's own table, in the same",
+        "transaction: all of it, or nothing. A file whose version the history already holds stops before",
+        "anything runs (\"already applied\") and changes nothing. A migration cut into parts is recorded by",
+        "its last part; every part checks the history first.",
         "Afterwards `migration-wizard check-remote` checks that every table exists.",
         "",
     ]
     if findings:
         lines += _findings_section(findings)
+    elif findings is not None:
+        lines += ["Pre-flight (offline, against a fresh Supabase project): nothing to report.", ""]
     notes = []
     for migration in catalog.migrations:
         pieces = parts(migration)
@@ -312,7 +314,8 @@ def _findings_section(findings: list) -> list[str]:
     errors = sum(1 for f in findings if f.severity == "error")
     head = (f"## Read this first: pre-flight found {errors} error(s)" if errors
             else "## Pre-flight findings (no errors)")
-    lines = [head, ""]
+    lines = [head, "", "Offline, against a fresh Supabase project: what the database already holds (objects made",
+             "by hand in the dashboard) is unseen.", ""]
     if errors:
         lines += ["A paste with an error fails in the SQL editor (and, since each paste is one transaction,",
                   "changes nothing). Fix the files, then export again.", ""]
