@@ -1,8 +1,10 @@
 """The manual path: the dashboard's SQL editor, one migration at a time, checked and recorded.
 
 For users with neither a database password nor an access token. The engine's part: the SQL to
-paste (split at statement boundaries when a file is too large for one paste), the export of every
-migration to files, the check of what a paste created without any database credential (through
+paste (split at statement boundaries when a file is too large for one paste), each paste one query
+that runs the file and records it in the migration history in the same transaction, and stops
+before anything runs when the history already holds it (see ``paste``); the export of every
+migration to files, with pre-flight's findings in its index, the check of what a paste created without any database credential (through
 the project's REST API, PostgREST, with the anon or service key), the reading of an error the
 dashboard showed, the record of a migration applied by hand, and the progress kept between runs.
 """
@@ -286,12 +288,13 @@ def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | 
         pieces = parts(migration)
         for part in pieces:
             path = directory / part.filename
-            path.write_text(part.paste, encoding="utf-8")
+            text = part.paste
+            path.write_text(text, encoding="utf-8")
             written.append(path)
             statements = part.last_statement - part.first_statement + 1
             what = (f"{statements} statement{'s' * (statements != 1)}" if statements
                     else "records the migration")
-            lines.append(f"{len(written)}. {part.filename}  ({what}, {len(part.paste.encode('utf-8')):,} bytes"
+            lines.append(f"{len(written)}. {part.filename}  ({what}, {len(text.encode('utf-8')):,} bytes"
                          + (", alone: paste it by itself)" if part.alone else ")"))
         if migration.no_transaction:
             alone = [p.filename for p in pieces if p.alone]

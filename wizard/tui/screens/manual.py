@@ -1,6 +1,8 @@
 """By hand: the migrations run one at a time in the dashboard's SQL editor, each checked before the
-next. The migration's SQL (highlighted, read-only), its size, statements and what it creates;
-copied to the clipboard and to a file under the project; the SQL editor opened in the browser.
+next. Pre-flight's findings first (offline when there is no way to the database), never hidden
+while a migration they concern is left. The migration's SQL (highlighted, read-only), its size,
+statements and what it creates; copied (as a paste that records itself in the migration history)
+to the clipboard and to a file under the project; the SQL editor opened in the browser.
 Then "I ran it": the wizard checks what the paste created (through the database's catalog when it
 has a connection, else through the REST API with an API key), records the migration as run by
 hand when it has a connection, and keeps the progress, so that it resumes at the first migration
