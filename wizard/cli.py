@@ -54,7 +54,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
                        help="where the local database lives (default: a per-user data directory)")
     group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
-                       help="the migration folder (default: ./migrations, else ./supabase/migrations)")
+                       help="the migration folder (default: ./migrations, else ./supabase/migrations; "
+                       "./supabase/migrations first when ./supabase/config.toml exists)")
     group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
+    apply.add_argument("--include-seed", action="store_true",
+                       help="on a remote database, also run the seed files of supabase/config.toml (after "
+                       "confirmation, or with --yes); the local database always gets them")
     command("status", "every migration with its state: applied, pending, drifted or missing")
     command("verify", "check that the database holds what the migrations create, and the checks file passes")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
@@ -149,10 +153,27 @@ def emit_json(document: dict) -> None:
 # -- shared steps ------------------------------------------------------------------------------
 
 
+def _project(args):
+    """supabase/config.toml beside the migration folder (or in ./supabase), read once; None when
+    there is none. A malformed file stops the command (exit 2), before anything runs."""
+    if "project" not in vars(args):
+        from wizard.core import project
+
+        try:
+            args.project = project.find(args.migrations)
+        except project.ConfigError as exc:
+            raise Stop(ExitCode.USAGE, f"{exc}; fix the file, then run again", "config") from None
+    return args.project
+
+
 def _catalog(args):
     from wizard.core import catalog
 
+    found = _project(args)
     directory = args.migrations or catalog.default_directory()
+    if args.migrations is None and found is not None and found.migrations.is_dir() and directory != found.migrations:
+        say(f"Using {found.migrations} (beside {found.config}), not {directory}.")
+        directory = found.migrations
     try:
         loaded = catalog.load(directory)
     except catalog.FolderNotFound:
@@ -177,6 +198,7 @@ def _start_local(args) -> str:
     except LocalError as exc:
         raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
     say(f"Local database: {url} (data in {server.directory})")
+    args.local_target = True
     return url
 
 
@@ -341,10 +363,13 @@ def cmd_plan(args) -> int:
         conn = _open(args)
         with conn:
             report = overview.read(loaded, conn)
+            report.findings += _major_version(args, conn)
     findings = report.findings
     errors = preflight.blocking(findings)
+    found = _project(args)
+    seed_files = found.seeds()[0] if found is not None else []
     if args.json:
-        emit_json(report.to_json())
+        emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
     else:
         if report.offline:
             print(textwrap.fill(overview.OFFLINE_NOTE, 100))
@@ -359,9 +384,25 @@ def cmd_plan(args) -> int:
             print("Pre-flight:")
             for f in findings:
                 print(f"  {f.severity:<7} {f.location()}: {f.message}")
+        if seed_files:
+            print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
+                  "unless unchanged since they last ran: " + ", ".join(f.path for f in seed_files))
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
     return ExitCode.USAGE if errors else ExitCode.OK
+
+
+def _major_version(args, conn) -> list:
+    """A warning when the server's major version is not the one supabase/config.toml names."""
+    from wizard.core import preflight, project
+
+    found = _project(args)
+    info = getattr(conn, "info", None)
+    warning = project.major_version_warning(found, getattr(info, "server_version", None)) if found else None
+    if warning is None:
+        return []
+    return [preflight.Finding(preflight.WARNING, "major-version", project.shown(found.config),
+                              found.major_version_line, warning)]
 
 
 def cmd_status(args) -> int:
@@ -398,6 +439,7 @@ class _Narrator:
         self.live = sys.stderr.isatty() and not quiet
         self.width = width
         self.current = ""
+        self.label = ""
         self.transactional = True
 
     def __call__(self, event) -> None:
@@ -406,7 +448,9 @@ class _Narrator:
         if isinstance(event, events.Notice):
             self._line(event.message)
         elif isinstance(event, events.MigrationStarted):
-            self.current = f"{event.version}_{event.name}".ljust(self.width)
+            label = f"seed {event.name}" if event.version == "seed" else f"{event.version}_{event.name}"
+            self.current = label.ljust(self.width)
+            self.label = label
             self.transactional = event.transactional
             if self.live:
                 sys.stderr.write(f"\r\033[K  {self.current}  0/{event.statements}")
@@ -441,7 +485,8 @@ class _Narrator:
                 for text_line in (d.statement or "").splitlines()[:12]:
                     self._line(f"    {text_line}")
             if self.transactional:
-                self._line(f"Nothing of {event.version}_{event.name} was kept: the migration was rolled back.")
+                what = "the seed file" if event.version == "seed" else "the migration"
+                self._line(f"Nothing of {self.label.removeprefix('seed ')} was kept: {what} was rolled back.")
             self._line("")
 
     def _line(self, text: str) -> None:
@@ -473,6 +518,46 @@ def _stop_on_interrupt(run):
         signal.signal(signal.SIGINT, previous)
 
 
+def _seeds(args, conn):
+    """The seed files this run applies after the migrations (parsed), or []: on the local database
+    always, on another only with --include-seed and a yes. Decided before anything runs."""
+    from wizard.core import seeds
+
+    found = _project(args)
+    local = getattr(args, "local_target", False)
+    if found is None or not (local or args.include_seed):
+        if args.include_seed:
+            say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
+        return []
+    if not found.seed_enabled:
+        if args.include_seed:
+            say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
+        return []
+    files, warnings = found.seeds()
+    for warning in warnings:
+        say(f"warning: {warning}")
+    if not files:
+        return []
+    if getattr(conn, "stateless", False):
+        say("The seed files are not run over HTTPS: run them in the SQL editor, or over a database connection.")
+        return []
+    loaded, problems = seeds.load(files)
+    if problems:
+        say(f"The seed files have {len(problems)} problem(s); nothing was applied:")
+        for problem in problems:
+            say(f"  {problem.location()}: {problem.message}")
+        raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "seed-problems")
+    if not local and not args.yes:
+        names = ", ".join(f.path for f in files)
+        if args.json or not sys.stdin.isatty():
+            raise Stop(ExitCode.USAGE, f"--include-seed runs {names} on a remote database: confirm with --yes "
+                       "(nothing was applied)", "seed-needs-yes")
+        if not _consent(f"Also run the seed file(s) {names} on this database after the migrations?"):
+            say("The seed files will not run.")
+            return []
+    return loaded
+
+
 def cmd_apply(args) -> int:
     from wizard.core import compat, preflight, runner
     from wizard.core.history import read
@@ -494,17 +579,25 @@ def cmd_apply(args) -> int:
             for f in errors:
                 say(f"  {f.location()}: {f.message}")
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
+        findings += _major_version(args, conn)
         for f in findings:
             if f.severity == preflight.WARNING:
                 say(f"warning: {f.location()}: {f.message}")
+        seed_files = _seeds(args, conn)
         if not todo:
             say("Nothing to apply: the database is up to date.")
         elif not args.yes and not args.json and sys.stdin.isatty():
+            alone = [m for m in todo if m.no_transaction and m.transaction_marker is None]
             say(f"{len(todo)} migration(s) will be applied:")
             for m in todo:
-                say(f"  {m.filename}  ({len(m.statements)} statements)")
+                note = "  without a transaction" if m.no_transaction else ""
+                say(f"  {m.filename}  ({len(m.statements)} statements){note}")
+            question = "Apply them now?"
+            if alone:
+                question = (f"Apply them now, {len(alone)} of them without a transaction (their statements cannot "
+                            "run in one, see above)?")
             try:
-                answer = input("Apply them now? [y/N] ")
+                answer = input(f"{question} [y/N] ")
             except EOFError:
                 answer = ""
             if answer.strip().lower() not in ("y", "yes", "o", "oui"):
@@ -518,37 +611,53 @@ def cmd_apply(args) -> int:
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
+        seeded = []
         try:
             with _stop_on_interrupt(run):
                 finished = run.run()
+            if finished.ok and seed_files:
+                from wizard.core import seeds
+
+                seeding = seeds.SeedRunner(conn, seed_files, options, on_event=narrator)
+                with _stop_on_interrupt(seeding):
+                    seeded = seeding.run_seeds()
         except runner.LockHeld as exc:
             raise _lock_held(exc) from None
         except compat.CompatError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
+    failed = finished.failed or next((s.diagnosis for s in seeded if s.diagnosis), None)
     help_text = None
-    if finished.failed:
+    if failed:
         from wizard.core import advice
 
-        help_text = advice.for_failure(finished.failed, loaded)
+        help_text = advice.for_failure(failed, loaded)
     if help_text is not None and not args.json:
         say(f"Why: {plain(help_text.cause)}")
         for note in help_text.notes:
             say(f"Note: {plain(note)}")
         say(f"Fix: {plain(help_text.fix)}")
+    interrupted = finished.interrupted or (bool(seed_files) and finished.ok and not failed
+                                           and len(seeded) < len(seed_files))
     if args.json:
         emit_json({
-            "ok": finished.ok,
+            "ok": finished.ok and not failed and not interrupted,
             "applied": [a.to_json() for a in finished.applied],
-            "failed": ({**finished.failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
-                       if finished.failed else None),
+            "failed": ({**failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
+                       if failed else None),
             **({"advice": help_text.to_json()} if help_text else {}),
+            **({"seeds": [s.to_json() for s in seeded]} if seed_files else {}),
         })
-    if finished.interrupted:
+    if interrupted:
         return ExitCode.INTERRUPTED
-    if finished.failed:
+    if failed:
         return ExitCode.FAILED
     if finished.applied:
         say(f"Applied {len(finished.applied)} migration(s).")
+    for s in seeded:
+        if s.outcome == "applied":
+            say(f"Seed {s.path}: " + ("run again (its content changed since it last ran)." if s.rerun else "applied."))
+        else:
+            say(f"Seed {s.path}: unchanged since it ran, not run again.")
     return ExitCode.OK
 
 

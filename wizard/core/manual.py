@@ -74,17 +74,15 @@ def parts(migration: Migration, max_bytes: int = MAX_PART_BYTES, max_statements:
     are left out of the parts (each paste is a transaction of its own). A file that runs without a
     transaction is cut around each statement that cannot run in one (it must be a query of its
     own), and ends with a part that records it when its last statement is such a statement."""
-    from wizard.core.preflight import _outside_transaction as outside_transaction
-
     if migration.no_transaction:
         statements = migration.statements
-        alone = {s.index for s in statements if outside_transaction(s)}
+        alone = {s.index for s in statements if s.outside_transaction}
     else:
         statements = migration.executable_statements
         alone = set()
-    if (not alone and len(migration.text.encode("utf-8")) <= max_bytes
+    if (not alone and len(migration.source.encode("utf-8")) <= max_bytes
             and len(migration.statements) <= max_statements):
-        return [Part(migration, 1, 1, 1, len(migration.statements), migration.text)]
+        return [Part(migration, 1, 1, 1, len(migration.statements), migration.source)]
     groups: list[list] = [[]]
     size = 0
     for statement in statements:
@@ -685,7 +683,7 @@ def _file_offset(migration: Migration, part: Part, line: int, column: int | None
         if column < 1:
             return None
     offset = sum(len(text) + 1 for text in lines[: line - 1]) + max(0, (column or 1) - 1)
-    if part.sql == migration.text:
+    if part.sql == migration.source:
         return offset
     # A part is the file's statements joined anew: find the statement the offset falls in.
     spans, cursor = [], 0

@@ -43,40 +43,6 @@ def _from_problem(problem: Problem, severity: str = ERROR) -> Finding:
     return Finding(severity, problem.code, problem.file, problem.line, problem.message, problem.column)
 
 
-def _outside_transaction(statement: Statement) -> str | None:
-    """What a statement is, when PostgreSQL refuses to run it inside a transaction block."""
-    kind = statement.kind
-    if kind not in _MAYBE_OUTSIDE_TRANSACTION:
-        return None
-    node = statement.node
-    if kind == "IndexStmt" and node.get("concurrent"):
-        return "CREATE INDEX CONCURRENTLY"
-    if kind == "DropStmt" and node.get("concurrent"):
-        return "DROP INDEX CONCURRENTLY"
-    if kind == "ReindexStmt" and any(
-        p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
-    ):
-        return "REINDEX CONCURRENTLY"
-    if kind == "VacuumStmt" and node.get("is_vacuumcmd"):
-        return "VACUUM"
-    if kind == "DiscardStmt" and node.get("target") == "DISCARD_ALL":
-        return "DISCARD ALL"
-    return _NEVER_IN_TRANSACTION.get(kind)
-
-
-_NEVER_IN_TRANSACTION = {
-    "CreatedbStmt": "CREATE DATABASE",
-    "DropdbStmt": "DROP DATABASE",
-    "AlterSystemStmt": "ALTER SYSTEM",
-    "CreateTableSpaceStmt": "CREATE TABLESPACE",
-    "DropTableSpaceStmt": "DROP TABLESPACE",
-    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
-    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
-}
-# Statement kinds worth a look at their parse tree (only those are decoded from the parse cache).
-_MAYBE_OUTSIDE_TRANSACTION = {"IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "DiscardStmt", *_NEVER_IN_TRANSACTION}
-
-
 def _destructive(statement: Statement) -> str | None:
     kind = statement.kind
     if kind not in ("DropStmt", "TruncateStmt", "AlterTableStmt"):
@@ -97,18 +63,47 @@ def check_migration(migration: Migration) -> list[Finding]:
     findings = []
     name = migration.filename
     boundaries = [s for s in migration.statements if s.is_transaction_control]
+    marker = migration.transaction_marker
+    alone = marker is None and migration.only_outside_transaction
+    if marker is not None:
+        findings.append(Finding(
+            INFO, "no-transaction", name, 1,
+            f"runs without a transaction, statement by statement, as its header says ({marker})",
+        ))
+    elif alone:
+        what = [f"{s.outside_transaction or 'ALTER TYPE ... ADD VALUE'} at line {s.line}"
+                for s in migration.statements if s.kind != "VariableSetStmt"]
+        findings.append(Finding(
+            WARNING, "runs-without-transaction", name, migration.statements[0].line,
+            "the file holds only statements that run outside a transaction (" + ", ".join(what[:6])
+            + (f" and {len(what) - 6} more" if len(what) > 6 else "") + "): it runs without one, statement by "
+            "statement; a failure half-way leaves the statements before it applied",
+        ))
+    if migration.down_section is not None:
+        findings.append(Finding(
+            INFO, "dbmate-down", name, migration.line_col(migration.down_section)[0],
+            "a dbmate file: only its migrate:up section runs; the migrate:down section from here on is left out",
+        ))
+    ordinary = None
+    if not migration.no_transaction:
+        others = [s for s in migration.statements if s.outside_transaction is None
+                  and not s.is_transaction_control and s.kind != "VariableSetStmt"]
+        ordinary = next((s for s in others if s.kind != "AlterEnumStmt"), others[0] if others else None)
     for statement in migration.statements:
-        what = _outside_transaction(statement)
+        what = statement.outside_transaction
         if what and not migration.no_transaction:
+            others = (f", and the file also holds other statements ({_short(ordinary)} at line "
+                      f"{ordinary.line}), which run in the file's transaction" if ordinary is not None else "")
             findings.append(
                 Finding(
                     ERROR,
                     "needs-no-transaction",
                     name,
                     statement.line,
-                    f"{what} cannot run inside a transaction: make the file's first line "
+                    f"{what} cannot run inside a transaction{others}: move it to a file of its own (a file "
+                    "of such statements alone runs without a transaction), or make the file's first line "
                     "'-- wizard:no-transaction' (it then runs statement by statement, without the "
-                    "all-or-nothing guarantee), or move the statement to a file of its own",
+                    "all-or-nothing guarantee)",
                 )
             )
         if statement.kind == "TransactionStmt" and not statement.is_transaction_control and not migration.no_transaction:
@@ -180,6 +175,11 @@ def check_migration(migration: Migration) -> list[Finding]:
             )
         )
     return findings
+
+
+def _short(statement: Statement) -> str:
+    first = statement.text.split("\n", 1)[0].strip()
+    return first if len(first) <= 40 else first[:37] + "..."
 
 
 def check(catalog: Catalog, migrations: list[Migration] | None = None) -> list[Finding]:

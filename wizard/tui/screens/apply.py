@@ -148,6 +148,8 @@ class ApplyScreen(Step[Outcome]):
                     finished = self.runner.run()
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
+                    elif finished.ok:
+                        trouble = self._seed(conn, catalog, lambda text: emit(self.Progress(Notice(text))))
         except Exception as exc:
             trouble = Trouble.error(exc, target)
         finally:
@@ -165,6 +167,36 @@ class ApplyScreen(Step[Outcome]):
                            "The database lacks " + ", ".join(o.describe() for o in missing[:10]),
                            details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
         self.plan.target.runner(conn, catalog, lambda event: None).adopt([migration])
+        return None
+
+    def _seed(self, conn, catalog: Catalog, say) -> Trouble | None:
+        """On the local database, the seed files of supabase/config.toml after the migrations, as
+        the command line runs them; what happened is said in one line."""
+        from dataclasses import replace
+
+        from wizard.core import project, seeds
+
+        if self.plan.target.source != "local database":
+            return None
+        try:
+            found = project.find(catalog.directory)
+        except project.ConfigError as exc:
+            say(f"The seed files were not run: {exc}")
+            return None
+        files = found.seeds()[0] if found is not None else []
+        if not files:
+            return None
+        loaded, problems = seeds.load(files)
+        if problems:
+            say(f"The seed files were not run: {problems[0].location()}: {problems[0].message}")
+            return None
+        results = seeds.SeedRunner(conn, loaded).run_seeds()
+        failed = next((r for r in results if r.diagnosis is not None), None)
+        if failed is not None:
+            trouble = Trouble.failed(failed.diagnosis, catalog, self.plan.ref)
+            return replace(trouble, what=f"The seed file {failed.path} failed; it was rolled back", version=None)
+        say("Seed: " + ", ".join(f"{r.path} {'unchanged, not run again' if r.outcome == 'unchanged' else 'applied'}"
+                                 for r in results) + ".")
         return None
 
     def _failure(self, conn, catalog: Catalog, diagnosis: Diagnosis) -> Trouble:
