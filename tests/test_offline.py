@@ -116,11 +116,11 @@ def test_a_missing_auth_table_is_an_error_offline(tmp_path, folder, cli):
 
 
 def test_statement_errors_and_order_problems_are_found_offline(folder):
-    folder.write("001_index.sql", "CREATE INDEX CONCURRENTLY i ON later (id);\n")
+    folder.write("001_index.sql", "CREATE TABLE first (id int);\nCREATE INDEX CONCURRENTLY i ON later (id);\n")
     folder.write("002_later.sql", "CREATE TABLE later (id int);\nCOPY later FROM STDIN;\n")
     findings = preflight.offline(catalog.load(folder.path))
     codes = sorted((f.file, f.line, f.code) for f in preflight.blocking(findings))
-    assert codes == [("001_index.sql", 1, "needs-no-transaction"), ("001_index.sql", 1, "wrong-order"),
+    assert codes == [("001_index.sql", 2, "needs-no-transaction"), ("001_index.sql", 2, "wrong-order"),
                      ("002_later.sql", 2, "copy-from-stdin")]
 
 
