@@ -186,3 +186,22 @@ def test_a_role_the_file_takes_ends_before_the_history_write(folder, database, d
         assert list(rows(db)) == ["001"]
     finally:
         db.execute("DROP OWNED BY paste_reader; DROP ROLE paste_reader")
+
+
+def test_a_file_of_concurrent_statements_alone_pastes_them_alone(tmp_path, database, db, cli):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_t.sql").write_text("CREATE TABLE t (id int, at int);\n")
+    (folder / "002_index.sql").write_text(  # no header: every statement needs to run without a transaction
+        "CREATE INDEX CONCURRENTLY t_id ON t (id);\nCREATE INDEX CONCURRENTLY t_at ON t (at);\n")
+    result = cli("manual", "--export", tmp_path / "out", "--migrations", folder, cwd=tmp_path)
+    assert result.code == 0, result.output
+    assert "every statement of it needs that" in (tmp_path / "out" / "INDEX.md").read_text()
+    names = ["001_t.sql", "002_index.part1of3.sql", "002_index.part2of3.sql", "002_index.part3of3.sql"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.sql")) == names
+    for name in names:
+        done = paste(database, (tmp_path / "out" / name).read_text())
+        assert done.returncode == 0, (name, done.stderr)
+    assert list(rows(db)) == ["001", "002"]
+    (migration,) = [m for m in catalog.load(folder).migrations if m.version == "002"]
+    assert rows(db)["002"][1] == [s.text for s in migration.statements]

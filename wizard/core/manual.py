@@ -297,7 +297,10 @@ def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | 
         if migration.no_transaction:
             alone = [p.filename for p in pieces if p.alone]
             notes.append(
-                f"- {migration.filename} runs without a transaction (its first line says so): a failure leaves the "
+                f"- {migration.filename} runs without a transaction ("
+                + (f"its header says so: {migration.transaction_marker}" if migration.transaction_marker
+                   else "every statement of it needs that")
+                + "): a failure leaves the "
                 "parts before it applied, and the history row is written after its statements"
                 + (f"; {', '.join(alone)} cannot run in a transaction and must be pasted alone, with nothing "
                    "else in the editor, and cannot check the history first" if alone else "")
