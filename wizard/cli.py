@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 from wizard import __version__
@@ -85,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
         _common(sub, suppress=True)
         return sub
 
-    command("plan", "what would run, and pre-flight findings; writes nothing")
+    plan = command("plan", "what would run, and pre-flight findings; writes nothing")
+    plan.add_argument("--offline", action="store_true",
+                      help="connect to nothing: check the folder alone against what a fresh Supabase project has "
+                      "(also taken when no way to the database is configured)")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
@@ -114,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=Path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")
+    manual.add_argument("--despite-findings", action="store_true",
+                        help="export even when the offline pre-flight finds errors (they head INDEX.md)")
     command("check-remote", "check through the project's REST API (no database credential) that every table "
             "the migrations create exists")
     local = command("local", "the local embedded PostgreSQL")
@@ -251,6 +257,27 @@ def _target(args) -> str:
     return chosen.url
 
 
+def _no_way_in(args) -> str | None:
+    """Why no way to the database exists, when none does: a Supabase project is named (SUPABASE_URL)
+    but there is no password, connection string or access token. None when ``_target`` would find
+    a target (or start the local database)."""
+    from wizard.core import env
+
+    if args.database_url or args.local or args.https:
+        return None
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    variable = environment.supabase_url_variable()
+    if variable is None or env.candidates(environment):
+        return None
+    if environment.get("SUPABASE_ACCESS_TOKEN") and environment.supabase_ref():
+        return None
+    return (f"{variable} names a Supabase project, but there is no way to reach its database (no password, "
+            "connection string or access token)")
+
+
 def _api(args, ref: str, token: str):
     """The project's database through the Management API, probed with a harmless query."""
     from wizard.core import https
@@ -324,11 +351,19 @@ def _check_folder(loaded) -> None:
 def cmd_plan(args) -> int:
     from wizard.core import overview, preflight
 
+    if args.offline and (args.database_url or args.local or args.https):
+        raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
     loaded = _catalog(args)
-    conn = _open(args)
-    with conn:
-        report = overview.read(loaded, conn)
-        report.findings += _major_version(args, conn)
+    why = None if args.offline else _no_way_in(args)
+    if args.offline or why:
+        if why:
+            say(f"{why}: analysing the folder offline. 'migration-wizard doctor' shows what a connection needs.")
+        report = overview.offline(loaded)
+    else:
+        conn = _open(args)
+        with conn:
+            report = overview.read(loaded, conn)
+            report.findings += _major_version(args, conn)
     findings = report.findings
     errors = preflight.blocking(findings)
     found = _project(args)
@@ -336,6 +371,8 @@ def cmd_plan(args) -> int:
     if args.json:
         emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
     else:
+        if report.offline:
+            print(textwrap.fill(overview.OFFLINE_NOTE, 100))
         print(report.summary())
         if report.pending:
             print(f"{len(report.pending)} pending migration(s):")
@@ -883,7 +920,7 @@ def _probe_api(args, ref: str, token: str):
 
 
 def cmd_manual(args) -> int:
-    from wizard.core import env, manual
+    from wizard.core import env, manual, preflight
 
     loaded = _catalog(args)
     _check_folder(loaded)
@@ -891,13 +928,27 @@ def cmd_manual(args) -> int:
         ref = env.load(env_file=args.env_file).supabase_ref()
     except env.EnvFileError as exc:
         raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    # What a paste would meet, found before the first one: the folder alone, against a fresh
+    # Supabase project (the export connects to nothing).
+    findings = preflight.offline(loaded)
+    errors = preflight.blocking(findings)
+    if findings:
+        say(f"Pre-flight, offline (against a fresh Supabase project): {len(errors)} error(s), "
+            f"{len(findings) - len(errors)} other finding(s):")
+        for f in sorted(findings, key=lambda f: f.severity != preflight.ERROR):
+            say(f"  {f.severity:<7} {f.location()}: {f.message}")
+    if errors and not args.despite_findings:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: the pastes would fail at the {len(errors)} error(s) above. "
+                   "Fix the files, or export anyway with --despite-findings (the findings then head INDEX.md; "
+                   "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
-        written = manual.export(loaded, args.export, ref)
+        written = manual.export(loaded, args.export, ref, findings)
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
     index, files = written[0], written[1:]
     if args.json:
-        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref)})
+        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref),
+                   "findings": [f.to_json() for f in findings]})
     else:
         print(f"Wrote {len(files)} file(s) and {index}.")
         print(f"Run them in order in the SQL editor: {manual.sql_editor_url(ref)}")

@@ -44,6 +44,7 @@ class Overview:
     # Errors that keep a run from starting: the folder's and the statements' own. A missing
     # dependency is an error too, but a run applies the migrations before it and stops there.
     refusals: list[Finding] = field(default_factory=list)
+    offline: bool = False  # read from the folder alone, against a fresh Supabase project's baseline
 
 
     def counts(self) -> dict[str, int]:
@@ -56,6 +57,10 @@ class Overview:
     def summary(self) -> str:
         """One line: how many migrations, in which states (drifted and adopted ones were applied,
         and are said apart)."""
+        if self.offline:
+            count = len(self.catalog.migrations)
+            return (f"{count} migrations, analysed offline: the database's history is unknown, so all {count} "
+                    "count as pending.")
         counts = self.counts()
         applied = counts.get(history.APPLIED, 0) + counts.get(history.ADOPTED, 0) + counts.get(history.DRIFTED, 0)
         parts = [f"{applied} applied", f"{counts.get(history.PENDING, 0)} pending"]
@@ -69,6 +74,8 @@ class Overview:
 
     def to_json(self) -> dict:
         return {
+            **({"offline": True, "baseline": OFFLINE_BASELINE, "unknown": list(OFFLINE_UNKNOWN)}
+               if self.offline else {}),
             "migrations": [self._state_json(s) for s in self.states],
             "counts": self.counts(),
             "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in self.pending],
@@ -80,6 +87,27 @@ class Overview:
         if self.partial is not None and state.version == self.partial.state.version:
             document["objects"] = self.partial.to_json()
         return document
+
+
+OFFLINE_BASELINE = "a fresh Supabase project"
+OFFLINE_UNKNOWN = ("the migration history (which files already ran)",
+                   "objects made by hand, in the dashboard or by another tool")
+OFFLINE_NOTE = (
+    "Offline analysis: no database was asked. The folder is checked against a baseline of what a fresh "
+    "Supabase project has (the auth, storage and extensions schemas, PostgreSQL's own functions and types). "
+    "It cannot know what the real database already holds (its migration history, objects made by hand in the "
+    "dashboard): every file counts as pending, and an object made by hand shows as missing."
+)
+
+
+def offline(catalog: Catalog) -> Overview:
+    """The folder alone, without a database: every file pending, pre-flight against the baseline of
+    a fresh Supabase project (see ``preflight.offline``). Connects to nothing."""
+    states = history.states(catalog, {})
+    pending = list(catalog.migrations) if catalog.ok else []
+    findings = preflight.offline(catalog)
+    refusals = [f for f in preflight.blocking(findings) if f.code not in preflight.DEPENDENCY_CODES]
+    return Overview(catalog, states, pending, findings, offline=True, refusals=refusals)
 
 
 def history_facts(catalog: Catalog, states: list[MigrationState]) -> list[Finding]:

@@ -222,6 +222,11 @@ SELECT w.kind, w.schema, w.name, w.tbl,
 _COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
 
 
+# Codes of the dependency findings: what is missing before a statement, as far as pre-flight can see.
+DEPENDENCY_CODES = frozenset(("missing-dependency", "wrong-order", "supabase-only"))
+
+_SUPABASE_SCHEMAS = frozenset(("auth", "storage", "extensions", "realtime", "vault", "graphql", "graphql_public"))
+
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
 
 
@@ -237,10 +242,12 @@ def _dependency_key(kind: str, schema: str | None, name: str, table: str | None)
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn, compat_will_run: bool = False
+    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run: bool = False, baseline=None
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
-    migrations creates nor the database has. One finding per file and object."""
+    migrations creates nor the database has. One finding per file and object. What exists is asked
+    of the database (``conn``), or, without one, of a baseline (``wizard.core.baseline``: what a
+    fresh Supabase project has)."""
     from wizard.core.objects import Obj, effects_data
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
@@ -290,16 +297,19 @@ def dependencies(
     if not candidates:
         return []
     unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]))
-    rows = conn.execute(
-        _EXISTS_SQL,
-        {
-            "kinds": [k[0] for k in unique],
-            "schemas": [k[1] for k in unique],
-            "names": [k[2] for k in unique],
-            "tables": [k[3] for k in unique],
-        },
-    ).fetchall()
-    present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
+    if baseline is not None:
+        present = {key: baseline.has(*key) for key in unique}
+    else:
+        rows = conn.execute(
+            _EXISTS_SQL,
+            {
+                "kinds": [k[0] for k in unique],
+                "schemas": [k[1] for k in unique],
+                "names": [k[2] for k in unique],
+                "tables": [k[3] for k in unique],
+            },
+        ).fetchall()
+        present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     findings, seen = [], set()
     for lookup, migration, line, used, parent in candidates:
@@ -316,6 +326,16 @@ def dependencies(
                 ERROR, "wrong-order", migration.filename, line,
                 f"uses {described}, which {later.filename} creates later: the files are out of order "
                 f"(give {later.filename} a version before {migration.version}, or move the statement)",
+            ))
+        elif baseline is not None:
+            owned = lookup[1] in _SUPABASE_SCHEMAS or (lookup[0] == "column" and
+                                                       (lookup[3] or "").partition(".")[0] in _SUPABASE_SCHEMAS)
+            findings.append(Finding(
+                ERROR, "missing-dependency", migration.filename, line,
+                f"uses {described}, which no earlier migration creates and "
+                + ("a fresh Supabase project does not have either (is the name right?)" if owned else
+                   "a fresh Supabase project does not have (is a migration missing, or was the object made by "
+                   "hand in the dashboard? Offline, the wizard cannot see what the database holds)"),
             ))
         elif lookup[:3] == ("relation", "auth", "users") or lookup[1] in ("auth", "storage", "extensions"):
             findings.append(Finding(
@@ -405,6 +425,18 @@ class _ExtensionObjects:
         if kind in ("function", "type"):
             return (None, name) in self.names or any(name.startswith(p) for p in self.prefixes)
         return False
+
+
+def offline(catalog: Catalog) -> list[Finding]:
+    """Every finding for the folder alone, without a database: every file counts as pending, and
+    what exists before the first one is what a fresh Supabase project has (``wizard.core.baseline``).
+    The dependencies are only followed through a folder whose files all parse."""
+    from wizard.core import baseline
+
+    findings = check(catalog, catalog.migrations)
+    if catalog.ok:
+        findings += dependencies(catalog, catalog.migrations, baseline=baseline.load())
+    return findings
 
 
 # -- long locks on big tables --------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Plan:
     manual: bool = False  # run by hand in the dashboard's SQL editor
     rest: RestApi | None = None  # the project's REST API, to check what a paste created
     summary: str = ""  # how many migrations in which states, as `status` and `plan` say it
+    offline: bool = False  # no way to the database: pre-flight read the folder against a fresh Supabase project
 
     @property
     def progress_key(self) -> str:
@@ -171,16 +172,20 @@ class PathScreen(Step[Plan]):
         self.post_message(self.Checked(plan))
 
     def _unconnected(self) -> Plan | None:
-        """No way to the database: the plan of the manual path, read from the folder alone."""
+        """No way to the database: the plan of the manual path, read from the folder alone, with
+        pre-flight against what a fresh Supabase project has (``plan --offline``'s findings). A
+        dependency that is missing there may have been made by hand in the dashboard: it does not
+        keep the manual path from starting; it is shown again before the first paste."""
         from wizard.core import catalog as folders
-        from wizard.core import preflight
+        from wizard.core import overview
 
         if not self._manual():
             return None
         catalog = folders.load(self.ways.catalog.directory)
-        findings = preflight.check(catalog, catalog.migrations)
-        return Plan(catalog, None, self.ways.ref, (), tuple(catalog.migrations), tuple(findings),
-                    tuple(preflight.blocking(findings)))
+        report = overview.offline(catalog)
+        refusals = report.refusals
+        return Plan(catalog, None, self.ways.ref, tuple(report.states), tuple(report.pending),
+                    tuple(report.findings), tuple(refusals), summary=report.summary(), offline=True)
 
     def on_path_screen_checked(self, message: Checked) -> None:
         self.plan = message.plan
@@ -203,10 +208,36 @@ class PathScreen(Step[Plan]):
             text += " Nothing to apply: the database is up to date."
         if plan.refusals:
             text += f" {len(plan.refusals)} problem(s) keep the run from starting: fix them, then press r."
+        errors = [f for f in plan.findings if f.severity == "error" and f not in plan.refusals]
+        if plan.offline:
+            text += (" Pre-flight read the folder offline, against a fresh Supabase project"
+                     + (f": {len(errors)} error{'s' * (len(errors) != 1)}, where a paste would fail unless the "
+                        "object was made by hand."
+                        if errors else "."))
         summary.update(text)
+        self._mention_findings(plan)
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))
+
+    def _mention_findings(self, plan: Plan) -> None:
+        """The manual option says what pre-flight found: the manual step shows it again before the
+        first paste."""
+        errors = [f for f in plan.findings if f.severity == "error"]
+        if not self._manual() or not (errors or plan.offline):
+            return
+        where = " (offline, against a fresh Supabase project)" if plan.offline else ""
+        if errors:
+            first = errors[0].location()
+            line = (f"[$text-error]✗ pre-flight{where}: {len(errors)} error{'s' * (len(errors) != 1)}, first at "
+                    "$first[/]: "
+                    "shown again before the first paste")
+        else:
+            line = f"[$text-success]✓[/] pre-flight{where}: no error"
+            first = ""
+        option = self._option("manual", "Manual, in the dashboard's SQL editor", self._manual_needs(), True)
+        prompt = Content.assemble(option.prompt, "\n  ", Content.from_markup(line, first=first))
+        self.query_one("#paths", OptionList).replace_option_prompt("manual", prompt)
 
     def _confirmed(self, plan: Plan) -> str:
         from wizard.core import manual
