@@ -151,6 +151,10 @@ def test_a_function_body_is_checked_where_it_runs(folder, database, db, cli):
     assert located(findings, "warning") == {("001_things.sql", 8, "fails-when-called"),
                                             ("002_count.sql", 7, "fails-when-called")}
     assert all("will fail when it is called" in f["message"] for f in findings if f["severity"] == "warning")
+    applied = cli("apply", "--yes", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert "warning: 001_things.sql:8: function public.things_audit() uses table public.things_log" in applied.err
+    assert "the run will stop there" not in applied.err
 
 
 def test_a_body_is_checked_against_what_exists_when_it_is_called(folder, database, cli):
@@ -260,15 +264,128 @@ VARIED = {
 }
 
 
-def test_varied_bodies_give_no_false_findings_and_really_run(folder, database, db, cli):
-    for name, sql in VARIED.items():
+# Supabase-style bodies: SECURITY DEFINER with an empty search_path, RETURNS TABLE with bound
+# cursors and RETURN NEXT, an exception handler with its own block, EXECUTE ... INTO ... USING, a
+# variable named like a table, RLS enabled over every table by dynamic SQL, a guarded publication.
+TASKS = {
+    "001_schema.sql": """
+        CREATE TYPE public.task_status AS ENUM ('todo', 'doing', 'done');
+        CREATE TABLE public.profiles (id uuid PRIMARY KEY, full_name text, meta jsonb DEFAULT '{}'::jsonb);
+        CREATE TABLE public.tasks (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          owner uuid REFERENCES public.profiles (id),
+          status public.task_status NOT NULL DEFAULT 'todo',
+          title text NOT NULL,
+          done_at timestamptz
+        );
+
+        CREATE OR REPLACE FUNCTION public.tasks_stamp()
+        RETURNS trigger
+        LANGUAGE plpgsql
+        SECURITY DEFINER
+        SET search_path = ''
+        AS $$
+        DECLARE
+          v_count integer;
+        BEGIN
+          IF NEW.status = 'done'::public.task_status AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status) THEN
+            NEW.done_at := now();
+          END IF;
+          SELECT count(*) INTO STRICT v_count FROM public.tasks t WHERE t.owner = NEW.owner;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'unreachable';
+          END IF;
+          PERFORM pg_notify('tasks', json_build_object('id', NEW.id, 'status', NEW.status)::text);
+          RETURN NEW;
+        END;
+        $$;
+
+        CREATE TRIGGER trg_tasks_stamp BEFORE INSERT OR UPDATE ON public.tasks
+          FOR EACH ROW EXECUTE FUNCTION public.tasks_stamp();
+
+        CREATE OR REPLACE FUNCTION public.tasks_of(p_owner uuid)
+        RETURNS TABLE (task_id bigint, task_title text, n integer)
+        LANGUAGE plpgsql STABLE
+        AS $fn$
+        DECLARE
+          r record;
+          c CURSOR (o uuid) FOR SELECT * FROM public.tasks WHERE owner = o;
+          i integer := 0;
+        BEGIN
+          FOR r IN c(p_owner) LOOP
+            i := i + 1;
+            task_id := r.id;
+            task_title := r.title;
+            n := i;
+            RETURN NEXT;
+          END LOOP;
+          FOR r IN SELECT g.x FROM generate_series(1, 2) AS g(x) LOOP
+            ASSERT r.x > 0, 'positive';
+          END LOOP;
+          RETURN QUERY SELECT t.id, t.title, 0 FROM public.tasks t WHERE t.owner = p_owner AND t.status <> 'done';
+        EXCEPTION WHEN others THEN
+          DECLARE
+            msg text;
+          BEGIN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            RAISE NOTICE 'failed: %', msg;
+          END;
+        END;
+        $fn$;
+
+        CREATE OR REPLACE FUNCTION public.add_task(p_owner uuid, p_title text)
+        RETURNS bigint
+        LANGUAGE plpgsql
+        AS $$
+        DECLARE
+          v_id bigint;
+          v_n integer;
+        BEGIN
+          SELECT count(*) INTO v_n FROM public.profiles WHERE id = p_owner;
+          IF v_n = 0 THEN
+            INSERT INTO public.profiles (id) VALUES (p_owner);
+          END IF;
+          INSERT INTO public.tasks (owner, title) VALUES (p_owner, p_title) RETURNING id INTO v_id;
+          EXECUTE 'SELECT count(*) FROM public.tasks WHERE owner = $1' INTO v_n USING p_owner;
+          UPDATE public.profiles SET meta = jsonb_set(meta, '{tasks}', to_jsonb(v_n)) WHERE id = p_owner;
+          RETURN v_id;
+        END;
+        $$;
+    """,
+    "002_rls.sql": """
+        DO $$
+        DECLARE
+          t record;
+        BEGIN
+          FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+            EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', t.tablename);
+          END LOOP;
+          IF EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'supabase_realtime') THEN
+            ALTER PUBLICATION supabase_realtime ADD TABLE public.tasks;
+          END IF;
+          IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE tablename = 'tasks' AND policyname = 'own tasks') THEN
+            EXECUTE 'CREATE POLICY "own tasks" ON public.tasks USING (owner = auth.uid())';
+          END IF;
+          CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        END $$;
+        SELECT public.add_task('00000000-0000-0000-0000-000000000001', 'first');
+        SELECT * FROM public.tasks_of('00000000-0000-0000-0000-000000000001');
+        UPDATE public.tasks SET status = 'done';
+    """,
+}
+
+
+@pytest.mark.parametrize("files", [VARIED, TASKS], ids=["varied", "tasks"])
+def test_varied_bodies_give_no_false_findings_and_really_run(folder, database, db, cli, files):
+    for name, sql in files.items():
         folder.write(name, sql)
     result, findings = plan(cli, folder, database)
     assert result.code == 0, result.output
     assert located(findings) == {(str(folder.path), None, "compat")}, findings
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
-    assert db.execute("SELECT count(*) FROM public.ledger").fetchone()[0] == 2
+    if files is VARIED:
+        assert db.execute("SELECT count(*) FROM public.ledger").fetchone()[0] == 2
     checked = cli("verify", "--json", "--migrations", folder.path, "--database-url", database)
     assert checked.code == 0, checked.output
 
