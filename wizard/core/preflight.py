@@ -321,14 +321,13 @@ def dependencies(
             if function is None or key in running:
                 continue
             where, label, body, line = function
-            running = running | {key}
             creates, drops, uses, more = body
             for obj in creates:
                 state[_dependency_key(*obj)] = True
             called = f"when {label}() runs, {how} {site.filename}:{site_line}"
             consider(uses, where, line, site, called)
             if more is not None:
-                run(_runs(more, triggers), site, site_line, running)
+                run(_runs(more, triggers), site, site_line, running | {key})
             for obj in drops:
                 state[_dependency_key(*obj)] = False
 
@@ -461,9 +460,9 @@ def _supabase_owner(lookup: tuple) -> str | None:
     owner = supabase_schema(schema)
     if owner is None:
         return None
-    return (f"which {owner} provides on Supabase projects and this database lacks (plain PostgreSQL has "
-            f"no {schema} schema): apply with the compatibility step (without --no-compat) or on the local "
-            "database, or to a Supabase project")
+    return (f"which {owner} provides on Supabase projects and this database lacks (no migration is "
+            "expected to create it): apply with the compatibility step (without --no-compat) or on the "
+            "local database, or to a Supabase project")
 
 
 # -- long locks on big tables --------------------------------------------------------------------
