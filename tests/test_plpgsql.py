@@ -467,3 +467,38 @@ def test_body_lines_are_counted_from_the_body_delimiter(folder, database, cli, h
     (finding,) = [f for f in findings if f["severity"] == "error"]
     line = 1 + header.count("\n") + 3
     assert (finding["file"], finding["line"]) == ("001_f.sql", line), (finding, json.dumps(header))
+
+
+def test_an_exception_handler_hides_only_what_it_catches(folder, database, cli):
+    folder.write("001_policies.sql", """
+        DO $$ BEGIN
+          CREATE POLICY "read own" ON public.profiles FOR SELECT USING (true);
+        EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        DO $$ BEGIN
+          INSERT INTO public.optional_log VALUES (1);
+        EXCEPTION WHEN undefined_table THEN NULL; END $$;
+    """)
+    result, findings = plan(cli, folder, database)
+    (finding,) = [f for f in findings if f["severity"] == "error"]
+    assert (finding["line"], finding["code"]) == (2, "missing-dependency") and "public.profiles" in finding["message"]
+
+
+def test_types_of_other_schemas_do_not_stop_the_reading(folder, database, cli):
+    folder.write("001_app.sql", """
+        CREATE SCHEMA app;
+        CREATE TYPE app.role AS ENUM ('owner', 'member');
+        CREATE TABLE app.members (id int, role app.role);
+        CREATE FUNCTION app.promote(p_id int, p_role app.role) RETURNS app.role LANGUAGE plpgsql AS $$
+        DECLARE
+          v_old app.role;
+          declare v_row app.members;
+        BEGIN
+          SELECT m.* INTO v_row FROM app.members m WHERE id = p_id;
+          v_old := v_row.role;
+          UPDATE app.member_roles SET role = p_role WHERE id = p_id;
+          RETURN v_old;
+        END $$;
+    """)
+    result, findings = plan(cli, folder, database)
+    assert located(findings, "warning") == {("001_app.sql", 11, "fails-when-called")}, findings
+    assert "app.member_roles" in [f for f in findings if f["severity"] == "warning"][0]["message"]

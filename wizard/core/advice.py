@@ -98,7 +98,7 @@ def guide(name: str, ref: str | None = None) -> Advice | None:
 SUPABASE_SCHEMAS = {
     "auth": ("auth", "Supabase Auth"),
     "storage": ("storage", "Supabase Storage"),
-    "extensions": ("extensions", "Supabase (its schema for extensions)"),
+    "extensions": ("extensions", "Supabase's extensions schema"),
     "realtime": ("realtime", "Supabase Realtime"),
     "vault": ("vault", "Supabase Vault"),
     "graphql": ("graphql", "pg_graphql (Supabase's GraphQL API)"),

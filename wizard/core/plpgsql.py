@@ -19,10 +19,13 @@ What is read, and how far:
 Conditional code counts as if it ran: a ``CREATE TABLE`` inside ``IF NOT EXISTS (...) THEN`` creates
 the table, an ``INSERT`` in an ``ELSE`` branch uses its table. Two guards are honoured, because
 they are how careful migrations say "only if it is there": uses inside an ``IF`` whose condition
-(not a negated one) names the object in a string literal (``IF to_regclass('public.legacy') IS NOT NULL THEN ...``, a
-lookup in ``pg_tables``/``information_schema``), and uses inside a ``BEGIN ... EXCEPTION WHEN ...
-END`` block, whose failure the block catches. A body the PL/pgSQL parser refuses (it knows
-variables but not tables, so a field of a ``%ROWTYPE`` variable can stop it) is not read at all.
+(not a negated one) names the object in a string literal (``IF to_regclass('public.legacy') IS
+NOT NULL THEN ...``, a lookup in ``pg_tables``/``information_schema``), and uses inside a
+``BEGIN ... EXCEPTION WHEN ... END`` block whose handler catches a missing object (``others``,
+``undefined_table``...; not one that catches ``duplicate_object`` only, the usual companion of
+``CREATE POLICY``). The PL/pgSQL parser resolves variables and types, not tables: types of
+schemas other than public are read as public's (or as text) so that it goes on; a body it still
+refuses (an assignment to a field of a ``%ROWTYPE`` variable can stop it) is not read at all.
 """
 
 from __future__ import annotations
@@ -142,8 +145,19 @@ def read(kind: str, node: dict, text: str) -> Body | None:
 
     try:
         functions = json.loads(parser.parse_plpgsql_json(text))
-    except Exception:  # the parser refuses what it cannot resolve: the body is left unread
-        return None
+    except Exception as exc:  # the parser refuses what it cannot resolve: the body is left unread
+        if "LookupExplicitNamespace" not in str(exc):
+            return None
+        functions = None
+        for as_text in (False, True):  # types of other schemas: read as public's, else as text
+            try:
+                functions = json.loads(parser.parse_plpgsql_json(
+                    _public_types(text, found[0], found[1], option[0], as_text)))
+                break
+            except Exception:
+                continue
+        if functions is None:
+            return None
     function = next((f.get("PLpgSQL_function", {}) for f in functions
                      if f.get("PLpgSQL_function", {}).get("action")), None)
     if function is None:
@@ -152,6 +166,30 @@ def read(kind: str, node: dict, text: str) -> Body | None:
     first = text.count("\n", 0, found[1])
     _Walker(out, first, text).walk([function.get("datums", []), function.get("action")], 1, frozenset())
     return out
+
+
+_QUALIFIED = re.compile(r'(?<![\w$."])(?!pg_catalog\b|public\b)("[^"]+"|[A-Za-z_][\w$]*)(\s*\.\s*)(?=["A-Za-z_])')
+_DECLARATION = re.compile(
+    r'((?:^|;|\bdeclare)\s*(?:"[^"]+"|[A-Za-z_][\w$]*)\s+(?:constant\s+)?)'
+    r'(?!pg_catalog\b|public\b)("[^"]+"|[A-Za-z_][\w$]*)(\s*\.)', re.IGNORECASE)
+_DECLARATION_TYPE = re.compile(
+    r'((?:^|;|\bdeclare)\s*(?:"[^"]+"|[A-Za-z_][\w$]*)\s+(?:constant\s+)?)'
+    r'(?!pg_catalog\b|public\b)(?:"[^"]+"|[A-Za-z_][\w$]*)\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*)', re.IGNORECASE)
+_SECTION = re.compile(r"\bdeclare\b(.*?)\bbegin\b", re.IGNORECASE | re.DOTALL)
+
+
+def _public_types(text: str, quote: int, start: int, body: str, as_text: bool = False) -> str:
+    """The statement with the types of its header and of its declarations moved to public (or, for
+    declarations, made text): the PL/pgSQL parser resolves only pg_catalog's and public's types.
+    Lines and queries stay as they are."""
+    header = _QUALIFIED.sub(r"public\2", text[:quote])
+    declared = _DECLARATION_TYPE if as_text else _DECLARATION
+    replacement = r"\1text" if as_text else r"\1public\3"
+
+    def declarations(match: re.Match) -> str:
+        return match.group(0).replace(match.group(1), declared.sub(replacement, match.group(1)))
+
+    return header + text[quote:start] + _SECTION.sub(declarations, body) + text[start + len(body):]
 
 
 class _Walker:
@@ -177,7 +215,7 @@ class _Walker:
 
     def statement(self, key: str, value: dict, lineno: int, guarded: frozenset) -> None:
         lineno = value.get("lineno") or lineno
-        if key == "PLpgSQL_stmt_block" and value.get("exceptions"):
+        if key == "PLpgSQL_stmt_block" and _catches_missing(value.get("exceptions")):
             self.walk(value.get("body"), lineno, guarded | {"*"})
             self.walk(value.get("exceptions"), lineno, guarded)
             return
@@ -263,6 +301,25 @@ def _align(text: str, skip: int, source: str, line: int, wanted: int) -> int | N
         else:
             j += 1
     return j
+
+
+# Conditions of an EXCEPTION handler that catch a missing object (condition names and SQLSTATEs).
+_MISSING = {"others", "undefined_table", "undefined_function", "undefined_object", "undefined_column",
+            "invalid_schema_name", "syntax_error_or_access_rule_violation",
+            "42P01", "42883", "42704", "42703", "3F000", "42000"}
+
+
+def _catches_missing(exceptions: dict | None) -> bool:
+    """Whether a block's handlers catch the failure of a statement using a missing object (a
+    handler for duplicate_object only, the usual companion of CREATE POLICY or CREATE TYPE, does
+    not)."""
+    if not exceptions:
+        return False
+    for handler in exceptions.get("PLpgSQL_exception_block", {}).get("exc_list", []):
+        for condition in handler.get("PLpgSQL_exception", {}).get("conditions", []):
+            if condition.get("PLpgSQL_condition", {}).get("condname", "").lower() in {c.lower() for c in _MISSING}:
+                return True
+    return False
 
 
 def _names_in_conditions(node: dict) -> frozenset:
