@@ -502,3 +502,25 @@ def test_types_of_other_schemas_do_not_stop_the_reading(folder, database, cli):
     result, findings = plan(cli, folder, database)
     assert located(findings, "warning") == {("001_app.sql", 11, "fails-when-called")}, findings
     assert "app.member_roles" in [f for f in findings if f["severity"] == "warning"][0]["message"]
+
+
+def test_verify_expects_what_a_called_function_creates_not_what_an_uncalled_one_would(folder, database, cli):
+    folder.write("001_setup.sql", """
+        CREATE FUNCTION public.make_archive() RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+          CREATE TABLE IF NOT EXISTS public.archive (id int);
+        END $$;
+        CREATE FUNCTION public.make_scratch() RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+          CREATE TABLE IF NOT EXISTS public.scratch (id int);
+        END $$;
+        SELECT public.make_archive();
+        INSERT INTO public.archive VALUES (1);
+    """)
+    result, findings = plan(cli, folder, database)
+    assert located(findings, "error") == set(), findings  # archive exists once make_archive() ran
+    assert cli("apply", "--migrations", folder.path, "--database-url", database).code == 0
+    checked = cli("verify", "--json", "--migrations", folder.path, "--database-url", database)
+    assert checked.code == 0, checked.output
+    names = {c["name"]: c["detail"] for c in checked.json()["checks"]}
+    assert names["tables created by the migrations"] == "all 1 present"
