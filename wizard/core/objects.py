@@ -370,31 +370,33 @@ def final_objects(migrations: list[Migration]) -> list[tuple[Obj, Migration, Sta
     statement calls it, never where the function is only created."""
     alive: dict[tuple, tuple[Obj, Migration, Statement]] = {}
     bodies: dict[tuple, Effects] = {}
-
-    def run(result: Effects, migration: Migration, statement: Statement, running: frozenset) -> None:
-        for obj in result.drops:
-            obj = normalize(obj)
-            alive.pop(_key(obj), None)
-            if obj.kind == "table":
-                qualified = obj.qualified
-                for k in [k for k, v in alive.items() if v[0].table == qualified]:
-                    del alive[k]
-        for obj in result.creates:
-            if obj.schema == TEMP_SCHEMA:
-                continue  # gone with the session that made it
-            obj = normalize(obj)
-            alive[_key(obj)] = (obj, migration, statement)
-        for (schema, name), body in result.bodies:
-            bodies[(schema or DEFAULT_SCHEMA, name)] = body
-        for call in result.calls:
-            key = (call.obj.schema or DEFAULT_SCHEMA, call.obj.name)
-            if key in bodies and key not in running:
-                run(bodies[key], migration, statement, running | {key})
-
     for migration in migrations:
         for statement in migration.statements:
-            run(effects(statement), migration, statement, frozenset())
+            _leave(effects(statement), migration, statement, alive, bodies, frozenset())
     return list(alive.values())
+
+
+def _leave(result: Effects, migration: Migration, statement: Statement, alive: dict, bodies: dict,
+           running: frozenset) -> None:
+    """What one statement (or a function it calls) leaves behind, into ``alive``."""
+    for obj in result.drops:
+        obj = normalize(obj)
+        alive.pop(_key(obj), None)
+        if obj.kind == "table":
+            qualified = obj.qualified
+            for k in [k for k, v in alive.items() if v[0].table == qualified]:
+                del alive[k]
+    for obj in result.creates:
+        if obj.schema == TEMP_SCHEMA:
+            continue  # gone with the session that made it
+        obj = normalize(obj)
+        alive[_key(obj)] = (obj, migration, statement)
+    for (schema, name), body in result.bodies:
+        bodies[(schema or DEFAULT_SCHEMA, name)] = body
+    for call in result.calls:
+        key = (call.obj.schema or DEFAULT_SCHEMA, call.obj.name)
+        if key in bodies and key not in running:
+            _leave(bodies[key], migration, statement, alive, bodies, running | {key})
 
 
 def _key(obj: Obj) -> tuple:

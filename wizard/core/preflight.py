@@ -285,86 +285,35 @@ def dependencies(
             if applied and data[3] is not None:
                 _learn(data, migration, statement.line, bodies, triggers)
 
-    state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
-    candidates: list[tuple] = []
-
-    def consider(uses: tuple, where: Migration, default_line: int, site: Migration, called: str | None) -> None:
-        for kind, schema, name, table, offset in uses:
-            key = _dependency_key(kind, schema, name, table)
-            lookup = key
-            if key[0] == "relation" and schema is None:
-                lookup = ("relation", None, name, None)  # the server resolves it by search_path
-                if state.get(("relation", "pg_temp", name, None)):
-                    continue  # a temporary table made earlier in the session
-            if state.get(key) or (kind == "function" and state.get(("function", "public", name, None))):
-                continue
-            if kind == "type" and state.get(("type", "public", name, None)):
-                continue
-            if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
-                continue
-            parent = None
-            if kind == "column":
-                parent_schema, _, parent_table = table.rpartition(".")
-                parent = ("relation", parent_schema or "public", parent_table, None)
-                if state.get(parent) is not None and not state.get(parent):
-                    continue  # the table itself was dropped: its use is reported, not its columns
-                if state.get(parent):
-                    parent = None
-            line = where.line_at_byte(offset) if offset else default_line
-            candidates.append((lookup, where, line, (kind, schema, name, table), parent, site, called))
-
-    def run(functions: list, site: Migration, site_line: int, running: frozenset) -> None:
-        """What calling these functions does, at a statement of ``site``."""
-        for schema, name, how in functions:
-            key = (schema or "public", name)
-            function = bodies.get(key)
-            if function is None or key in running:
-                continue
-            where, label, body, line = function
-            creates, drops, uses, more = body
-            for obj in creates:
-                state[_dependency_key(*obj)] = True
-            called = f"when {label}() runs, {how} {site.filename}:{site_line}"
-            consider(uses, where, line, site, called)
-            if more is not None:
-                run(_runs(more, triggers), site, site_line, running | {key})
-            for obj in drops:
-                state[_dependency_key(*obj)] = False
-
+    walk = _Walk(bodies, triggers, compat_will_run)
+    state, candidates = walk.state, walk.candidates
     for migration in pending:
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
             for obj in creates:
                 state[_dependency_key(*obj)] = True
-            consider(uses, migration, statement.line, migration, None)
+            walk.consider(uses, migration, statement.line, migration, None)
             if more is not None:
                 for function in _learn((creates, drops, uses, more), migration, statement.line, bodies, triggers):
                     defined.append(bodies[function])
-                run(_runs(more, triggers), migration, statement.line, frozenset())
+                walk.run(_runs(more, triggers), migration, statement.line, frozenset())
             for obj in drops:
                 state[_dependency_key(*obj)] = False
                 if obj[0] == "trigger" and obj[3]:
                     triggers.get(obj[3] if "." in obj[3] else f"public.{obj[3]}", {}).pop(obj[2], None)
 
     # Bodies of the pending files: what nothing creates (and the database lacks) fails when called.
-    created_anywhere = set(created_by)
-    for _, _, body, _ in bodies.values():
-        created_anywhere.update(_dependency_key(*obj) for obj in body[0])
-    # An unqualified name may resolve elsewhere than public (a function's own search_path): any
-    # schema's object of that name will do.
-    names_anywhere = {(k[0], k[2]) for k in created_anywhere}
+    in_bodies = {_dependency_key(*obj) for _, _, body, _ in bodies.values() for obj in body[0]} if defined else ()
     unresolved = []
     for where, label, body, _ in defined:
         for kind, schema, name, table, offset in body[2]:
             key = _dependency_key(kind, schema, name, table)
-            if kind == "column" or key in created_anywhere:
+            if kind == "column" or key in created_by or key in in_bodies:
                 continue  # a column's table is what matters
-            if (schema is None or kind in ("function", "type")) and (key[0], name) in names_anywhere:
-                continue
             if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
                 continue
             lookup = ("relation", None, name, None) if key[0] == "relation" and schema is None else key
-            unresolved.append((lookup, where, where.line_at_byte(offset), (kind, schema, name, table), label))
+            unresolved.append((lookup, where, offset, (kind, schema, name, table), label))
 
     if not candidates and not unresolved:
         return []
@@ -408,10 +357,17 @@ def dependencies(
                 f"uses {described}{when}, which no earlier migration creates and the database does not have "
                 "(is a migration missing, or was the object made by hand elsewhere?)",
             ))
-    for lookup, migration, line, used, label in unresolved:
-        if present.get(lookup) or (migration.filename, used) in seen:
+    # An unqualified name may resolve elsewhere than public (a function's own search_path): any
+    # schema's object of that name in the folder will do.
+    unresolved = [u for u in unresolved if not present.get(u[0]) and (u[1].filename, u[3]) not in seen]
+    names = {(k[0], k[2]) for k in (*created_by, *in_bodies)} if unresolved else set()
+    for lookup, migration, offset, used, label in unresolved:
+        kind, schema, name, _ = used
+        if (migration.filename, used) in seen or (
+                (schema is None or kind in ("function", "type")) and (lookup[0], name) in names):
             continue
         seen.add((migration.filename, used))
+        line = migration.line_at_byte(offset)
         described = Obj(*used).describe()
         owner = _supabase_owner(lookup)
         why = owner if owner is not None else "which no migration creates and the database does not have"
@@ -420,6 +376,61 @@ def dependencies(
             f"function {label}() uses {described}, {why}: the function will fail when it is called",
         ))
     return findings
+
+
+class _Walk:
+    """The state of the walk over the pending statements: what exists so far, and the uses that
+    nothing before them created (a class, not closures: the wizard runs without the cyclic garbage
+    collector, and a recursive closure would keep all of it alive)."""
+
+    def __init__(self, bodies: dict, triggers: dict, compat_will_run: bool):
+        self.bodies, self.triggers, self.compat_will_run = bodies, triggers, compat_will_run
+        self.state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
+        self.candidates: list[tuple] = []
+
+    def consider(self, uses: tuple, where: Migration, default_line: int, site: Migration, called: str | None) -> None:
+        state = self.state
+        for kind, schema, name, table, offset in uses:
+            key = _dependency_key(kind, schema, name, table)
+            lookup = key
+            if key[0] == "relation" and schema is None:
+                lookup = ("relation", None, name, None)  # the server resolves it by search_path
+                if state.get(("relation", "pg_temp", name, None)):
+                    continue  # a temporary table made earlier in the session
+            if state.get(key) or (kind == "function" and state.get(("function", "public", name, None))):
+                continue
+            if kind == "type" and state.get(("type", "public", name, None)):
+                continue
+            if self.compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+                continue
+            parent = None
+            if kind == "column":
+                parent_schema, _, parent_table = table.rpartition(".")
+                parent = ("relation", parent_schema or "public", parent_table, None)
+                if state.get(parent) is not None and not state.get(parent):
+                    continue  # the table itself was dropped: its use is reported, not its columns
+                if state.get(parent):
+                    parent = None
+            line = where.line_at_byte(offset) if offset else default_line
+            self.candidates.append((lookup, where, line, (kind, schema, name, table), parent, site, called))
+
+    def run(self, functions: list, site: Migration, site_line: int, running: frozenset) -> None:
+        """What calling these functions does, at a statement of ``site``."""
+        for schema, name, how in functions:
+            key = (schema or "public", name)
+            function = self.bodies.get(key)
+            if function is None or key in running:
+                continue
+            where, label, body, line = function
+            creates, drops, uses, more = body
+            for obj in creates:
+                self.state[_dependency_key(*obj)] = True
+            called = f"when {label}() runs, {how} {site.filename}:{site_line}"
+            self.consider(uses, where, line, site, called)
+            if more is not None:
+                self.run(_runs(more, self.triggers), site, site_line, running | {key})
+            for obj in drops:
+                self.state[_dependency_key(*obj)] = False
 
 
 def _learn(data: tuple, migration: Migration, line: int, bodies: dict, triggers: dict) -> list[tuple]:
