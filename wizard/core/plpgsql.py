@@ -146,7 +146,7 @@ def read(kind: str, node: dict, text: str) -> Body | None:
     try:
         functions = json.loads(parser.parse_plpgsql_json(text))
     except Exception as exc:  # the parser refuses what it cannot resolve: the body is left unread
-        if "LookupExplicitNamespace" not in str(exc):
+        if "LookupExplicitNamespace" not in str(exc) or not text.startswith("$", found[0]):
             return None
         functions = None
         for as_text in (False, True):  # types of other schemas: read as public's, else as text
