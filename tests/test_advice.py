@@ -171,3 +171,117 @@ def test_network_unreachable(folder, cli):
     if kind != "network-unreachable":
         pytest.skip(f"this machine has an IPv6 route ({kind})")
     assert "pooler" in result.json()["error"]["message"]
+
+
+# Objects Supabase's services own: (set-up, the migration, its failing line, SQLSTATE, advice entry).
+SUPABASE_OWNED = [
+    ("CREATE SCHEMA auth",
+     "CREATE TABLE profiles (id uuid PRIMARY KEY);\nINSERT INTO profiles SELECT id FROM auth.users;", 2,
+     "42P01", "supabase.auth"),
+    (None, "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));", 1, "3F000", "supabase.auth"),
+    (None, "INSERT INTO storage.buckets (id, name) VALUES ('avatars', 'avatars');", 1, "42P01", "supabase.storage"),
+    (None, "CREATE TABLE notes (id uuid DEFAULT extensions.uuid_generate_v4());", 1, "3F000", "supabase.extensions"),
+    (None, "CREATE TABLE notes (id int);\nALTER PUBLICATION supabase_realtime ADD TABLE notes;", 2,
+     "42704", "supabase.realtime"),
+    (None, "SELECT cron.schedule('nightly', '0 3 * * *', 'SELECT 1');", 1, "3F000", "supabase.cron"),
+    (None, "SELECT net.http_post('https://example.com');", 1, "3F000", "supabase.net"),
+    ("CREATE SCHEMA vault", "SELECT vault.create_secret('s3cr3t', 'api');", 1, "42883", "supabase.vault"),
+    (None, "CREATE TABLE notes (id int);\nGRANT SELECT ON notes TO supabase_auth_admin;", 2, "42704", "supabase.roles"),
+]
+
+
+@pytest.mark.parametrize("setup, sql, line, sqlstate, key", SUPABASE_OWNED, ids=[f"{s[3]}-{s[4]}" for s in SUPABASE_OWNED])
+def test_objects_supabase_owns_get_their_owner_advice(folder, database, db, cli, setup, sql, line, sqlstate, key):
+    if setup:
+        db.execute(setup)
+    folder.write("001_uses_supabase.sql", sql)
+    result = cli("apply", "--json", "--no-compat", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 1, result.output
+    assert_clean(result)
+    report = result.json()
+    assert (report["failed"]["sqlstate"], report["failed"]["line"]) == (sqlstate, line), report["failed"]
+    found = report["advice"]
+    assert found["key"] == key, found
+    assert "{" not in found["cause"] + found["fix"], found
+    assert "Supabase" in found["cause"] and found["actions"]
+    assert not any("a migration is missing" in n for n in found["notes"]), found["notes"]
+    assert history(db) == []
+
+
+def test_a_missing_auth_users_is_not_blamed_on_the_folder(folder, database, db, cli):
+    db.execute("CREATE SCHEMA auth")
+    folder.write("001_users.sql", "CREATE TABLE public.users (id uuid PRIMARY KEY);")
+    folder.write("002_profiles.sql", "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));")
+    result = cli("apply", "--no-compat", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 1
+    assert_clean(result)
+    assert "Supabase Auth" in result.err and "--no-compat" in result.err, result.err
+    assert "No migration in the folder creates users" not in result.err
+    assert "001_users.sql creates users" not in result.err  # public.users is another table
+    report = cli("apply", "--json", "--no-compat", "--migrations", folder.path, "--database-url", database).json()
+    assert report["advice"]["key"] == "supabase.auth" and report["advice"]["notes"] == []
+
+
+def test_a_storage_table_owned_by_its_service_gets_its_own_advice(folder, server, database, db, cli):
+    db.execute(compat.script())
+    with server.connect() as admin:
+        for role in ("supabase_storage_admin", "wizard_project_owner"):
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
+        admin.execute("CREATE ROLE supabase_storage_admin NOLOGIN")
+        admin.execute("CREATE ROLE wizard_project_owner LOGIN PASSWORD 'owner-pass'")
+        admin.execute(f'GRANT CREATE ON DATABASE "{db.info.dbname}" TO wizard_project_owner')
+    db.execute("CREATE SCHEMA storage AUTHORIZATION supabase_storage_admin")
+    db.execute("CREATE TABLE storage.objects (id uuid PRIMARY KEY, bucket_id text, name text, owner uuid)")
+    db.execute("ALTER TABLE storage.objects OWNER TO supabase_storage_admin")
+    db.execute("GRANT USAGE ON SCHEMA storage TO wizard_project_owner")
+    db.execute("GRANT ALL ON storage.objects TO wizard_project_owner")
+    try:
+        url = with_database(server.admin_url, db.info.dbname)
+        owner = f"postgresql://wizard_project_owner:owner-pass@{url.split('@', 1)[1]}"
+        folder.write("001_storage.sql", "-- files\nALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;")
+        result = cli("apply", "--json", "--migrations", folder.path, "--database-url", owner)
+        text = cli("apply", "--migrations", folder.path, "--database-url", owner)
+    finally:
+        db.execute("DROP SCHEMA IF EXISTS supabase_migrations CASCADE")
+        db.execute("DROP SCHEMA storage CASCADE")
+        with server.connect() as admin:
+            admin.execute(f'REVOKE ALL ON DATABASE "{db.info.dbname}" FROM wizard_project_owner')
+            admin.execute("DROP ROLE wizard_project_owner")
+            admin.execute("DROP ROLE supabase_storage_admin")
+    assert result.code == 1, result.output
+    report = result.json()
+    assert report["failed"]["sqlstate"] == "42501" and report["failed"]["line"] == 2
+    assert "must be owner of table objects" in report["failed"]["message"]
+    found = report["advice"]
+    assert found["key"] == "supabase.storage-owner"
+    assert "supabase_storage_admin" in found["cause"] and "CREATE POLICY" in found["fix"]
+    assert "supabase_storage_admin" in text.err and "CREATE POLICY" in text.err, text.err
+
+
+@pytest.mark.parametrize("sqlstate, message, key", [
+    ("42P01", 'relation "storage.objects" does not exist', "supabase.storage"),
+    ("42883", "function graphql.resolve(text) does not exist", "supabase.graphql"),
+    ("3F000", 'schema "graphql_public" does not exist', "supabase.graphql"),
+    ("3F000", 'schema "supabase_functions" does not exist', "supabase.supabase_functions"),
+    ("3F000", 'schema "realtime" does not exist', "supabase.realtime"),
+    ("42501", "must be owner of relation buckets", "supabase.storage-owner"),
+    ("42501", "permission denied for schema auth", "supabase.permission"),
+    ("42P01", 'relation "users" does not exist', "sqlstate.42P01"),
+    ("42P01", 'relation "app.users" does not exist', "sqlstate.42P01"),
+    ("42704", 'role "app_reader" does not exist', "sqlstate.42704"),
+])
+def test_the_owner_is_read_from_the_server_message(sqlstate, message, key):
+    from wizard.core.diagnosis import Diagnosis
+
+    found = advice.for_failure(Diagnosis("001", "x", "001_x.sql", sqlstate, message, line=1))
+    assert found.key == key or (key == "sqlstate.42704" and found.key.startswith("sqlstate.")), found
+    assert "{" not in found.cause + found.fix
+
+
+def test_every_supabase_schema_has_an_entry():
+    for schema, (key, _) in advice.SUPABASE_SCHEMAS.items():
+        found = advice.entry("supabase", key, object=f"{schema}.x", schema=schema)
+        assert found and found.title and found.cause and found.fix and found.actions, schema
+    for key in advice.keys("supabase"):
+        found = advice.entry("supabase", key, object="x", schema="auth", message="m")
+        assert "{" not in found.cause + found.fix, key

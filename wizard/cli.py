@@ -573,7 +573,10 @@ def cmd_apply(args) -> int:
         if not errors and todo:
             supabase, _, _ = compat.missing(conn)
             for f in preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase and not args.no_compat):
-                say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
+                if f.severity == preflight.ERROR:
+                    say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
+                else:
+                    findings.append(f)  # a function that will fail when called: shown with the warnings
             findings += preflight.big_table_locks(todo, conn)
         if errors:
             say(f"Pre-flight found {len(errors)} problem(s); nothing was applied:")

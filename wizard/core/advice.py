@@ -8,6 +8,7 @@ which migration creates a missing table.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -92,8 +93,66 @@ def guide(name: str, ref: str | None = None) -> Advice | None:
     return entry("guide", name, ref=ref)
 
 
+# Schemas that Supabase's services create and own on every project (or with an extension they
+# ship), and who provides them.
+SUPABASE_SCHEMAS = {
+    "auth": ("auth", "Supabase Auth"),
+    "storage": ("storage", "Supabase Storage"),
+    "extensions": ("extensions", "Supabase's extensions schema"),
+    "realtime": ("realtime", "Supabase Realtime"),
+    "vault": ("vault", "Supabase Vault"),
+    "graphql": ("graphql", "pg_graphql (Supabase's GraphQL API)"),
+    "graphql_public": ("graphql", "pg_graphql (Supabase's GraphQL API)"),
+    "net": ("net", "pg_net (Supabase's HTTP extension)"),
+    "cron": ("cron", "pg_cron (Supabase's job scheduler)"),
+    "supabase_functions": ("supabase_functions", "Supabase's database webhooks"),
+}
+SUPABASE_ROLES = {
+    "anon", "authenticated", "service_role", "authenticator", "supabase_admin", "supabase_auth_admin",
+    "supabase_storage_admin", "supabase_realtime_admin", "supabase_replication_admin", "supabase_read_only_user",
+    "dashboard_user", "pgbouncer", "supabase_functions_admin", "pgsodium_keyholder",
+}
+_MISSING = ("42P01", "42883", "3F000", "42704")
+# Tables of the storage schema, as a server names them in "must be owner of table objects".
+_STORAGE_OWNED = re.compile(
+    r"must be owner of (?:table|relation|index|sequence) (objects|buckets|migrations|s3_multipart_uploads\w*|buckets_\w+)\b")
+_PERMISSION = re.compile(r"permission denied for (?:schema|table|relation|function|sequence|view) (?:(\w+)\.)?(\w+)")
+
+
+def supabase_schema(schema: str | None) -> str | None:
+    """Who provides a schema that Supabase manages (None for any other schema)."""
+    found = SUPABASE_SCHEMAS.get(schema or "")
+    return found[1] if found else None
+
+
+def _supabase_key(sqlstate: str | None, obj: str | None, message: str) -> tuple[str, str | None] | None:
+    """The [supabase.*] entry for a failure about an object Supabase owns, and its schema."""
+    if sqlstate in _MISSING and obj:
+        if message.startswith("schema "):
+            schema = obj
+        elif message.startswith("publication "):
+            return ("realtime", "realtime") if obj == "supabase_realtime" else None
+        elif message.startswith("role "):
+            return ("roles", None) if obj in SUPABASE_ROLES else None
+        else:
+            schema = obj.split("(")[0].rpartition(".")[0].strip('"')
+        found = SUPABASE_SCHEMAS.get(schema)
+        return (found[0], schema) if found else None
+    if sqlstate == "42501":
+        if _STORAGE_OWNED.search(message) or ("must be owner" in message and "storage." in message):
+            return ("storage-owner", "storage")
+        match = _PERMISSION.search(message)
+        if match:
+            schema = match.group(2) if message.startswith("permission denied for schema") else match.group(1)
+            if schema in SUPABASE_SCHEMAS:
+                return ("permission", schema)
+    return None
+
+
 def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> Advice:
-    """Advice for a failed migration, with what is known of this failure."""
+    """Advice for a failed migration, with what is known of this failure. A failure about an object
+    that one of Supabase's services owns (``auth.users``, ``storage.objects``...) gets that
+    service's entry: no migration of the folder is expected to create it."""
     obj = named_object(diagnosis.message)
     values = {
         "object": obj or "the object",
@@ -103,7 +162,12 @@ def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> A
         "line": diagnosis.line,
         "ref": ref,
     }
-    found = entry("sqlstate", diagnosis.sqlstate or "", **values)
+    owned = _supabase_key(diagnosis.sqlstate, obj, diagnosis.message)
+    found = None
+    if owned is not None:
+        found = entry("supabase", owned[0], schema=owned[1], **values)
+    if found is None:
+        found = entry("sqlstate", diagnosis.sqlstate or "", **values)
     if found is None:
         found = Advice(
             key=f"sqlstate.{diagnosis.sqlstate}",
@@ -116,20 +180,55 @@ def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> A
     notes = []
     if catalog is not None and obj and diagnosis.sqlstate in ("42P01", "42883", "42704"):
         notes += _who_creates(obj, diagnosis, catalog)
-    if diagnosis.sqlstate == "42883" and obj and obj.startswith("auth."):
-        notes.append("auth.* functions are Supabase's: on a plain PostgreSQL, apply without --no-compat "
-                     "so that the wizard creates them first.")
+        if not notes and owned is None:
+            bare = obj.split("(")[0].split(".")[-1]
+            notes.append(f"No migration in the folder creates {bare}: a migration is missing, or the object "
+                         "was made by hand (in the dashboard) on another database.")
+    if catalog is not None and diagnosis.context:
+        notes += _inside_function(diagnosis, catalog)
     return Advice(found.key, found.title, found.cause, found.fix, found.actions, notes)
 
 
-def _who_creates(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
-    from wizard.core.objects import effects
+def _inside_function(diagnosis: Diagnosis, catalog) -> list[str]:
+    """Where, in the folder, is the line of a PL/pgSQL function the error happened in, when the
+    failing statement called it (or fired it as a trigger)."""
+    from wizard.core.diagnosis import body_file_line, called_functions
+    from wizard.core.plpgsql import language
 
-    bare = name.split("(")[0].split(".")[-1]
+    called = called_functions(diagnosis.context)
+    if not called:
+        return []
+    name, line = called[0]
+    schema, _, bare = name.rpartition(".")
+    found = None
+    for migration in catalog.migrations:
+        if migration.version > diagnosis.version:
+            break
+        for statement in migration.statements:
+            if statement.kind != "CreateFunctionStmt" or language(statement.kind, statement.node) != "plpgsql":
+                continue
+            names = [n.get("String", {}).get("sval") for n in statement.node.get("funcname", [])]
+            if names[-1:] == [bare] and (not schema or len(names) < 2 or names[-2] == schema):
+                found = (migration, statement)
+    if found is None:
+        return []
+    migration, statement = found
+    if migration.version == diagnosis.version and statement.index == diagnosis.statement_index:
+        return []
+    file_line = body_file_line(statement, line)
+    return [f"The error happened inside {name}() (line {line} of its body: {migration.filename}:{file_line}), "
+            "which the failing statement called or fired as a trigger."]
+
+
+def _who_creates(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
+    from wizard.core.objects import effects, normalize
+
+    schema, _, bare = name.split("(")[0].replace('"', "").rpartition(".")
     for migration in catalog.migrations:
         for statement in migration.statements:
             for obj in effects(statement).creates:
-                if obj.name == bare and obj.kind in ("table", "view", "function", "type", "sequence"):
+                if obj.name == bare and obj.kind in ("table", "view", "function", "type", "sequence") and (
+                        not schema or normalize(obj).schema == schema):
                     if migration.version == diagnosis.version:
                         return [f"{bare} is created later in this same file ({migration.filename}:"
                                 f"{statement.line}): move that statement before line {diagnosis.line}."]
@@ -138,5 +237,4 @@ def _who_creates(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
                                 "the files are out of order."]
                     return [f"{migration.filename} creates {bare}: it is recorded as applied, yet the object is "
                             "gone (dropped by hand?) or was created in another schema."]
-    return [f"No migration in the folder creates {bare}: a migration is missing, or the object was made by "
-            "hand (in the dashboard) on another database."]
+    return []

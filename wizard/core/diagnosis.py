@@ -12,7 +12,7 @@ from wizard.core.catalog import Migration, Statement, location
 _FIELD = pq.DiagnosticField
 _OBJECT = (
     re.compile(r'relation "([^"]+)" (?:does not exist|already exists)'),
-    re.compile(r'(?:policy|trigger|constraint|type|role|schema|index) "([^"]+)"'),
+    re.compile(r'(?:policy|trigger|constraint|type|role|schema|index|publication) "([^"]+)"'),
     re.compile(r"function ([\w.]+\([^)]*\)) does not exist"),
     re.compile(r'column "([^"]+)"'),
 )
@@ -119,12 +119,38 @@ def _line_inside_do_block(statement: Statement, context: str | None) -> int | No
     """An error in a DO block or a PL/pgSQL function names a line of the body: make it a file line."""
     if not context or statement.kind not in ("DoStmt", "CreateFunctionStmt"):
         return None
-    match = _PLPGSQL_LINE.search(context)
-    quote = _DOLLAR_QUOTE.search(statement.text)
-    if not match or not quote:
+    matches = list(_PLPGSQL_LINE.finditer(context))
+    if statement.kind == "DoStmt":  # the block's own line, not that of a function it called
+        matches = [m for m in matches if "inline_code_block" in m.group(0)]
+    if not matches:
         return None
-    quote_line = statement.line + statement.text.count("\n", 0, quote.start())
-    return quote_line + int(match.group(1) or match.group(2)) - 1
+    match = matches[0]
+    return body_file_line(statement, int(match.group(1) or match.group(2)))
+
+
+_CALLED = re.compile(r"PL/pgSQL function ([\w.\"]+)\([^)]*\) line (\d+)")
+
+
+def called_functions(context: str | None) -> list[tuple[str, int]]:
+    """The PL/pgSQL functions an error happened in, innermost first, as (name, body line); DO
+    blocks are left out."""
+    return [(m.group(1).replace('"', ""), int(m.group(2))) for m in _CALLED.finditer(context or "")
+            if m.group(1) != "inline_code_block"]
+
+
+def body_file_line(statement: Statement, body_line: int) -> int | None:
+    """The file line of a line of a DO block's or function's body (PL/pgSQL counts the body's lines
+    from the line of its opening delimiter, which may follow other dollar-quoted strings)."""
+    from wizard.core import plpgsql
+
+    option = plpgsql.body_option(statement.kind, statement.node)
+    first = plpgsql.body_line(statement.text, option[0]) if option else None
+    if first is None:
+        quote = _DOLLAR_QUOTE.search(statement.text)
+        if not quote:
+            return None
+        first = statement.text.count("\n", 0, quote.start())
+    return statement.line + first + body_line - 1
 
 
 def excerpt(diagnosis: Diagnosis, around: int = 2) -> list[tuple[int, str]]:

@@ -2,8 +2,14 @@
 
 Pre-flight uses it to find a statement that needs a table, column, function or type that nothing
 before it creates; verification uses it to know every object the migrations should have left in
-the database. Only what can be known from the SQL text is covered: bodies of functions and DO
-blocks are strings, and stay opaque.
+the database. Only what can be known from the SQL text is covered.
+
+DO blocks and ``LANGUAGE plpgsql`` function bodies are read with PL/pgSQL's parser (see
+``plpgsql``): a DO block runs when its statement does, so what the SQL inside it creates, drops and
+uses counts as the statement's own, at the line inside the block; a function body runs only when
+the function is called, so what it does is kept apart (``Effects.bodies``), for pre-flight to check
+where a pending migration calls the function (or fires it as a trigger). Bodies of other languages
+stay opaque.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 from wizard.core.catalog import Migration, Statement
 
 DEFAULT_SCHEMA = "public"
+TEMP_SCHEMA = "pg_temp"  # where a temporary table is: unqualified uses find it first
 
 # Type names the parser accepts that are not rows of pg_type.
 _PSEUDO_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
@@ -58,6 +65,13 @@ class Effects:
     creates: list[Obj] = field(default_factory=list)
     drops: list[Obj] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+    # What a PL/pgSQL function does when called: ((schema, name), Effects) of each function the
+    # statement creates with a body that was read.
+    bodies: list[tuple[tuple[str | None, str], Effects]] = field(default_factory=list)
+    writes: list[tuple[str, int]] = field(default_factory=list)  # (schema.table, trigger event bit)
+    calls: list[Use] = field(default_factory=list)  # functions the statement runs (not only names)
+    unchecked: list[int] = field(default_factory=list)  # byte offsets of dynamic SQL not read
+    trigger: tuple | None = None  # a CREATE TRIGGER's (schema.table, function schema, name, events)
 
 
 def _names(items: list) -> list[str]:
@@ -88,8 +102,81 @@ def effects(statement: Statement) -> Effects:
     return cached
 
 
+# Trigger event bits, as CREATE TRIGGER's parse tree has them (TRIGGER_TYPE_INSERT...).
+INSERT, DELETE, UPDATE, TRUNCATE = 4, 8, 16, 32
+_WRITES = {"InsertStmt": INSERT, "UpdateStmt": UPDATE, "DeleteStmt": DELETE, "MergeStmt": INSERT | UPDATE | DELETE}
+# Statements that run the functions they name (a policy, view, default or trigger only refers to them).
+_CALLING = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt", "CreateTableAsStmt"}
+
+
 def _effects(statement: Statement) -> Effects:
-    kind, node = statement.kind, statement.node
+    out = _node_effects(statement.kind, statement.node)
+    if statement.kind in ("DoStmt", "CreateFunctionStmt"):
+        _read_body(statement, out)
+    return out
+
+
+def _read_body(statement: Statement, out: Effects) -> None:
+    """Add what a DO block does (or keep what a PL/pgSQL function does when called)."""
+    from wizard.core import plpgsql
+
+    kind, node, text = statement.kind, statement.node, statement.text
+    body = plpgsql.read(kind, node, text)
+    if body is None:
+        return
+    anchor = plpgsql.body_option(kind, node)[1]  # bytes in the file, of the opening delimiter
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def offset(line: int) -> int:
+        """A byte offset of the file on a 0-based line of the statement's text (0: unknown)."""
+        if anchor is None or anchor < 0:
+            return 0
+        start = max(starts[min(line, len(starts) - 1)], body.quote)
+        return anchor + len(text[body.quote:start].encode("utf-8"))
+
+    found = Effects()
+    for inner in body.statements:
+        got = _node_effects(inner.kind, inner.node)
+        unknown = _unknown if inner.dynamic else _never
+        found.creates += [o for o in got.creates if not unknown(o)]
+        found.drops += [o for o in got.drops if not unknown(o)]
+        if "*" not in inner.guarded:
+            found.uses += [Use(u.obj, offset(inner.line_at(u.offset))) for u in got.uses
+                           if not unknown(u.obj) and not _guarded(u.obj, inner.guarded)]
+        found.calls += [Use(u.obj, offset(inner.line_at(u.offset))) for u in got.calls if not unknown(u.obj)]
+        found.writes += [w for w in got.writes if plpgsql.MARKER not in w[0]]
+    found.unchecked = [offset(line) for line in body.dynamic]
+    if kind == "DoStmt":
+        out.creates += found.creates
+        out.drops += found.drops
+        out.uses += found.uses
+        out.uses.sort(key=lambda use: use.offset)
+        out.calls += found.calls
+        out.writes += found.writes
+    else:
+        out.bodies.append((_split(_names(node["funcname"])), found))
+    out.unchecked += found.unchecked
+
+
+def _never(obj: Obj) -> bool:
+    return False
+
+
+def _unknown(obj: Obj) -> bool:
+    """Whether an object read from dynamic SQL is named by a placeholder (not known)."""
+    from wizard.core.plpgsql import MARKER
+
+    return any(MARKER in (part or "") for part in (obj.schema, obj.name, obj.table))
+
+
+def _guarded(obj: Obj, guarded: frozenset) -> bool:
+    if not guarded:
+        return False
+    table = (obj.table or "").rsplit(".", 1)[-1]
+    return obj.name in guarded or obj.qualified in guarded or (obj.kind == "column" and table in guarded)
+
+
+def _node_effects(kind: str, node: dict) -> Effects:
     out = Effects()
     targets: set[int] = set()  # ids of RangeVar dicts that the statement creates, not uses
     ctes: set[str] = set()
@@ -98,6 +185,8 @@ def _effects(statement: Statement) -> Effects:
         rel = node["relation"]
         targets.add(id(rel))
         table = _relation(rel)
+        if rel.get("relpersistence") == "t":  # a temporary table: gone at the end of the session
+            table = Obj("table", TEMP_SCHEMA, rel["relname"])
         out.creates.append(table)
         for element in node.get("tableElts", []):
             column = element.get("ColumnDef")
@@ -109,7 +198,10 @@ def _effects(statement: Statement) -> Effects:
     elif kind == "CreateTableAsStmt":
         rel = node["into"]["rel"]
         targets.add(id(rel))
-        out.creates.append(_relation(rel, "view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"))
+        created = _relation(rel, "view" if node.get("objtype") == "OBJECT_MATVIEW" else "table")
+        if rel.get("relpersistence") == "t":
+            created = Obj("table", TEMP_SCHEMA, rel["relname"])
+        out.creates.append(created)
     elif kind == "CreateSeqStmt":
         targets.add(id(node["sequence"]))
         out.creates.append(_relation(node["sequence"], "sequence"))
@@ -125,6 +217,7 @@ def _effects(statement: Statement) -> Effects:
         out.creates.append(Obj("trigger", rel.get("schemaname"), node["trigname"], _qualified_table(rel)))
         schema, name = _split(_names(node["funcname"]))
         out.uses.append(Use(Obj("function", schema, name), rel.get("location", 0)))
+        out.trigger = (_qualified_table(rel), schema, name, node.get("events", 0))
     elif kind == "CreatePolicyStmt":
         rel = node["table"]
         out.creates.append(Obj("policy", rel.get("schemaname"), node["policy_name"], _qualified_table(rel)))
@@ -184,10 +277,16 @@ def _effects(statement: Statement) -> Effects:
         for item in functions:
             schema, name = _split(_names(item["funcname"]))
             out.uses.append(Use(Obj("function", schema, name), item.get("location", 0)))
+            if kind in _CALLING and all(c.obj != out.uses[-1].obj for c in out.calls):
+                out.calls.append(out.uses[-1])
         for item in types:
             schema, name = _split(_names(item["names"]))
             if name not in _PSEUDO_TYPES and not (schema is None and name in ("trigger", "void", "record")):
                 out.uses.append(Use(Obj("type", schema, name), item.get("location", 0)))
+    if kind in _WRITES and node.get("relation"):
+        out.writes.append((_qualified_table(node["relation"]), _WRITES[kind]))
+    elif kind == "TruncateStmt":
+        out.writes += [(_qualified_table(r["RangeVar"]), TRUNCATE) for r in node.get("relations", []) if "RangeVar" in r]
     if kind == "CreateStmt":
         for element in node.get("tableElts", []):
             for constraint in _constraints(element):
@@ -266,22 +365,38 @@ def normalize(obj: Obj) -> Obj:
 
 def final_objects(migrations: list[Migration]) -> list[tuple[Obj, Migration, Statement]]:
     """Every object the migrations leave behind, in creation order, with the statement that
-    (last) created it: what a database with all of them applied should contain."""
+    (last) created it: what a database with all of them applied should contain. What a DO block
+    creates counts (conditional or not); what a PL/pgSQL function creates counts where a later
+    statement calls it, never where the function is only created."""
     alive: dict[tuple, tuple[Obj, Migration, Statement]] = {}
+    bodies: dict[tuple, Effects] = {}
     for migration in migrations:
         for statement in migration.statements:
-            result = effects(statement)
-            for obj in result.drops:
-                obj = normalize(obj)
-                alive.pop(_key(obj), None)
-                if obj.kind == "table":
-                    qualified = obj.qualified
-                    for k in [k for k, v in alive.items() if v[0].table == qualified]:
-                        del alive[k]
-            for obj in result.creates:
-                obj = normalize(obj)
-                alive[_key(obj)] = (obj, migration, statement)
+            _leave(effects(statement), migration, statement, alive, bodies, frozenset())
     return list(alive.values())
+
+
+def _leave(result: Effects, migration: Migration, statement: Statement, alive: dict, bodies: dict,
+           running: frozenset) -> None:
+    """What one statement (or a function it calls) leaves behind, into ``alive``."""
+    for obj in result.drops:
+        obj = normalize(obj)
+        alive.pop(_key(obj), None)
+        if obj.kind == "table":
+            qualified = obj.qualified
+            for k in [k for k, v in alive.items() if v[0].table == qualified]:
+                del alive[k]
+    for obj in result.creates:
+        if obj.schema == TEMP_SCHEMA:
+            continue  # gone with the session that made it
+        obj = normalize(obj)
+        alive[_key(obj)] = (obj, migration, statement)
+    for (schema, name), body in result.bodies:
+        bodies[(schema or DEFAULT_SCHEMA, name)] = body
+    for call in result.calls:
+        key = (call.obj.schema or DEFAULT_SCHEMA, call.obj.name)
+        if key in bodies and key not in running:
+            _leave(bodies[key], migration, statement, alive, bodies, running | {key})
 
 
 def _key(obj: Obj) -> tuple:
@@ -290,21 +405,40 @@ def _key(obj: Obj) -> tuple:
 
 
 def to_data(found: Effects) -> tuple:
-    """Effects as plain tuples (for the parse cache)."""
+    """Effects as plain tuples (for the parse cache): (creates, drops, uses, more), where more is
+    None, or (bodies, writes, calls, unchecked, trigger) when any of them is known."""
+    more = None
+    if found.bodies or found.writes or found.calls or found.unchecked or found.trigger:
+        more = (
+            tuple((function, to_data(body)) for function, body in found.bodies),
+            tuple(found.writes),
+            tuple((u.obj.schema, u.obj.name, u.offset) for u in found.calls),
+            tuple(found.unchecked),
+            found.trigger,
+        )
     return (
         tuple((o.kind, o.schema, o.name, o.table) for o in found.creates),
         tuple((o.kind, o.schema, o.name, o.table) for o in found.drops),
         tuple((u.obj.kind, u.obj.schema, u.obj.name, u.obj.table, u.offset) for u in found.uses),
+        more,
     )
 
 
 def from_data(data: tuple) -> Effects:
-    creates, drops, uses = data
-    return Effects(
+    creates, drops, uses, more = data
+    found = Effects(
         [Obj(*o) for o in creates],
         [Obj(*o) for o in drops],
         [Use(Obj(k, s, n, t), offset) for k, s, n, t, offset in uses],
     )
+    if more is not None:
+        bodies, writes, calls, unchecked, trigger = more
+        found.bodies = [(tuple(function), from_data(body)) for function, body in bodies]
+        found.writes = [tuple(w) for w in writes]
+        found.calls = [Use(Obj("function", s, n), offset) for s, n, offset in calls]
+        found.unchecked = list(unchecked)
+        found.trigger = trigger
+    return found
 
 
 def remember(statement: Statement, found: Effects) -> None:
@@ -312,7 +446,7 @@ def remember(statement: Statement, found: Effects) -> None:
 
 
 def effects_data(statement: Statement) -> tuple:
-    """What ``to_data`` makes of a statement's effects: (creates, drops, uses) as plain tuples,
+    """What ``to_data`` makes of a statement's effects: (creates, drops, uses, more) as plain tuples,
     (kind, schema, name, table) for an object and (kind, schema, name, table, offset) for a use.
     Read as is from the parse cache, without making objects of them."""
     data = statement.__dict__.get("_effects_data")

@@ -23,11 +23,11 @@ from wizard import __version__
 def _stamp() -> str:
     """What identifies the code whose answers are cached, without importing it (the cache is there
     to spare the parser's import too): the size and time of the parser's module file and of the
-    modules that split statements and work out their effects."""
+    modules that split statements and work out their effects (PL/pgSQL bodies included)."""
     spec = importlib.util.find_spec("pglast")
     here = Path(__file__).parent
     parts = []
-    for path in (getattr(spec, "origin", None), here / "catalog.py", here / "objects.py"):
+    for path in (getattr(spec, "origin", None), here / "catalog.py", here / "objects.py", here / "plpgsql.py"):
         try:
             info = os.stat(path)
         except (TypeError, OSError):
@@ -36,7 +36,7 @@ def _stamp() -> str:
     return hashlib.sha1("-".join(parts).encode()).hexdigest()[:16]
 
 
-_FORMAT = f"v3-{__version__}-{_stamp()}"
+_FORMAT = f"v4-{__version__}-{_stamp()}"
 
 
 def directory() -> Path | None:

@@ -142,6 +142,8 @@ def check_migration(migration: Migration) -> list[Finding]:
                     "remove the statement",
                 )
             )
+        if statement.kind in ("DoStmt", "CreateFunctionStmt"):
+            findings += _unchecked(migration, statement)
         destructive = _destructive(statement)
         if destructive:
             findings.append(
@@ -180,6 +182,22 @@ def check_migration(migration: Migration) -> list[Finding]:
 def _short(statement: Statement) -> str:
     first = statement.text.split("\n", 1)[0].strip()
     return first if len(first) <= 40 else first[:37] + "..."
+
+
+def _unchecked(migration: Migration, statement: Statement) -> list[Finding]:
+    """Dynamic SQL of a DO block or PL/pgSQL function that pre-flight could not read."""
+    from wizard.core.objects import effects_data
+
+    more = effects_data(statement)[3]
+    if more is None or not more[3]:
+        return []
+    lines = sorted({migration.line_at_byte(offset) if offset else statement.line for offset in more[3]})
+    return [
+        Finding(INFO, "dynamic-sql", migration.filename, line,
+                f"not checked: dynamic SQL at {migration.filename}:{line} (EXECUTE of a string built "
+                "at run time): pre-flight cannot tell what it creates or uses")
+        for line in lines
+    ]
 
 
 def check(catalog: Catalog, migrations: list[Migration] | None = None) -> list[Finding]:
@@ -247,56 +265,71 @@ def dependencies(
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
     of the database (``conn``), or, without one, of a baseline (``wizard.core.baseline``: what a
-    fresh Supabase project has)."""
+    fresh Supabase project has).
+
+    What a DO block runs counts as its statement's own (see ``objects``). A PL/pgSQL function's
+    body runs when it is called, not when it is created: its uses are checked where a pending
+    statement (or DO block) calls it, where a function it calls does, or where a statement
+    inserts, updates, deletes or truncates rows of a table with a trigger that runs it; they are
+    reported at the body's line, with the line of the call. Uses of a body that nothing in the
+    folder creates and the database does not have are a warning at the body's line, called or not:
+    the function will fail when it is."""
     from wizard.core.objects import Obj, effects_data
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
     created_by: dict[tuple, Migration] = {}  # every creation in the folder, for "created later"
+    bodies: dict[tuple, tuple] = {}  # function -> (migration, name, body effects, line), last one read
+    defined: list[tuple] = []  # the bodies the pending migrations define
+    triggers: dict[str, dict[str, tuple]] = {}  # table -> trigger -> (function, events)
+    waiting = set(map(id, pending))
     for migration in catalog.migrations:
+        applied = id(migration) not in waiting
         for statement in migration.statements:
-            for obj in effects_data(statement)[0]:
+            data = effects_data(statement)
+            for obj in data[0]:
                 created_by.setdefault(_dependency_key(*obj), migration)
+            if applied and data[3] is not None:
+                _learn(data, migration, statement.line, bodies, triggers)
 
-    state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
-    from_extensions = _ExtensionObjects()  # what the pending CREATE EXTENSIONs so far provide
-    candidates: list[tuple[tuple, Migration, int, tuple, tuple | None]] = []
+    walk = _Walk(bodies, triggers, compat_will_run)
+    state, candidates = walk.state, walk.candidates
     for migration in pending:
         for statement in migration.statements:
-            creates, drops, uses = effects_data(statement)
+            creates, drops, uses, more = effects_data(statement)
             for obj in creates:
                 state[_dependency_key(*obj)] = True
             if statement.kind == "CreateExtensionStmt":
-                from_extensions.add(statement.node)
-            for kind, schema, name, table, offset in uses:
-                if from_extensions.provides(kind, schema, name):
-                    continue
-                key = _dependency_key(kind, schema, name, table)
-                lookup = key
-                if key[0] == "relation" and schema is None:
-                    lookup = ("relation", None, name, None)  # the server resolves it by search_path
-                if state.get(key) or (kind == "function" and state.get(("function", "public", name, None))):
-                    continue
-                if kind == "type" and state.get(("type", "public", name, None)):
-                    continue
-                if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
-                    continue
-                parent = None
-                if kind == "column":
-                    parent_schema, _, parent_table = table.rpartition(".")
-                    parent = ("relation", parent_schema or "public", parent_table, None)
-                    if state.get(parent) is not None and not state.get(parent):
-                        continue  # the table itself was dropped: its use is reported, not its columns
-                    if state.get(parent):
-                        parent = None
-                line = migration.line_at_byte(offset) if offset else statement.line
-                candidates.append((lookup, migration, line, (kind, schema, name, table), parent))
+                walk.from_extensions.add(statement.node)
+            walk.consider(uses, migration, statement.line, migration, None)
+            if more is not None:
+                for function in _learn((creates, drops, uses, more), migration, statement.line, bodies, triggers):
+                    defined.append(bodies[function])
+                walk.run(_runs(more, triggers), migration, statement.line, frozenset())
             for obj in drops:
                 state[_dependency_key(*obj)] = False
+                if obj[0] == "trigger" and obj[3]:
+                    triggers.get(obj[3] if "." in obj[3] else f"public.{obj[3]}", {}).pop(obj[2], None)
 
-    if not candidates:
+    # Bodies of the pending files: what nothing creates (and the database lacks) fails when called.
+    in_bodies = {_dependency_key(*obj) for _, _, body, _ in bodies.values() for obj in body[0]} if defined else ()
+    unresolved = []
+    for where, label, body, _ in defined:
+        for kind, schema, name, table, offset in body[2]:
+            key = _dependency_key(kind, schema, name, table)
+            if kind == "column" or key in created_by or key in in_bodies:
+                continue  # a column's table is what matters
+            if walk.from_extensions.provides(kind, schema, name):
+                continue
+            if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+                continue
+            lookup = ("relation", None, name, None) if key[0] == "relation" and schema is None else key
+            unresolved.append((lookup, where, offset, (kind, schema, name, table), label))
+
+    if not candidates and not unresolved:
         return []
-    unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]))
+    unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]
+                                + [u[0] for u in unresolved]))
     if baseline is not None:
         present = {key: baseline.has(*key) for key in unique}
     else:
@@ -312,43 +345,60 @@ def dependencies(
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     findings, seen = [], set()
-    for lookup, migration, line, used, parent in candidates:
+    for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
         if parent is not None and not present.get(parent):
             continue  # the column's table is missing: that is the finding
         seen.add((migration.filename, used))
         described = Obj(*used).describe()
+        when = f" ({called})" if called else ""
         key = lookup if lookup[1] is not None or lookup[0] != "relation" else ("relation", "public", lookup[2], None)
         later = created_by.get(key)
-        if later is not None and later.filename > migration.filename:
+        owner = _supabase_owner(lookup)
+        if later is not None and later.filename > site.filename:
             findings.append(Finding(
                 ERROR, "wrong-order", migration.filename, line,
-                f"uses {described}, which {later.filename} creates later: the files are out of order "
-                f"(give {later.filename} a version before {migration.version}, or move the statement)",
+                f"uses {described}{when}, which {later.filename} creates later: the files are out of order "
+                f"(give {later.filename} a version before {site.version}, or move the statement)",
             ))
         elif baseline is not None:
             owned = lookup[1] in _SUPABASE_SCHEMAS or (lookup[0] == "column" and
                                                        (lookup[3] or "").partition(".")[0] in _SUPABASE_SCHEMAS)
             findings.append(Finding(
                 ERROR, "missing-dependency", migration.filename, line,
-                f"uses {described}, which no earlier migration creates and "
+                f"uses {described}{when}, which no earlier migration creates and "
                 + ("a fresh Supabase project does not have either (is the name right?)" if owned else
                    "a fresh Supabase project does not have (is a migration missing, or was the object made by "
                    "hand in the dashboard? Offline, the wizard cannot see what the database holds)"),
             ))
-        elif lookup[:3] == ("relation", "auth", "users") or lookup[1] in ("auth", "storage", "extensions"):
-            findings.append(Finding(
-                ERROR, "supabase-only", migration.filename, line,
-                f"uses {described}, which exists on Supabase but not on this database "
-                "(plain PostgreSQL has no auth, storage or extensions schemas of Supabase's)",
-            ))
+        elif owner is not None:
+            findings.append(Finding(ERROR, "supabase-only", migration.filename, line,
+                                    f"uses {described}{when}, {owner}"))
         else:
             findings.append(Finding(
                 ERROR, "missing-dependency", migration.filename, line,
-                f"uses {described}, which no earlier migration creates and the database does not have "
+                f"uses {described}{when}, which no earlier migration creates and the database does not have "
                 "(is a migration missing, or was the object made by hand elsewhere?)",
             ))
+    # An unqualified name may resolve elsewhere than public (a function's own search_path): any
+    # schema's object of that name in the folder will do.
+    unresolved = [u for u in unresolved if not present.get(u[0]) and (u[1].filename, u[3]) not in seen]
+    names = {(k[0], k[2]) for k in (*created_by, *in_bodies)} if unresolved else set()
+    for lookup, migration, offset, used, label in unresolved:
+        kind, schema, name, _ = used
+        if (migration.filename, used) in seen or (
+                (schema is None or kind in ("function", "type")) and (lookup[0], name) in names):
+            continue
+        seen.add((migration.filename, used))
+        line = migration.line_at_byte(offset)
+        described = Obj(*used).describe()
+        owner = _supabase_owner(lookup)
+        why = owner if owner is not None else "which no migration creates and the database does not have"
+        findings.append(Finding(
+            WARNING, "fails-when-called", migration.filename, line,
+            f"function {label}() uses {described}, {why}: the function will fail when it is called",
+        ))
     return findings
 
 
@@ -437,6 +487,107 @@ def offline(catalog: Catalog) -> list[Finding]:
     if catalog.ok:
         findings += dependencies(catalog, catalog.migrations, baseline=baseline.load())
     return findings
+
+
+class _Walk:
+    """The state of the walk over the pending statements: what exists so far, and the uses that
+    nothing before them created (a class, not closures: the wizard runs without the cyclic garbage
+    collector, and a recursive closure would keep all of it alive)."""
+
+    def __init__(self, bodies: dict, triggers: dict, compat_will_run: bool):
+        self.bodies, self.triggers, self.compat_will_run = bodies, triggers, compat_will_run
+        self.state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
+        self.candidates: list[tuple] = []
+        self.from_extensions = _ExtensionObjects()  # what the pending CREATE EXTENSIONs so far provide
+
+    def consider(self, uses: tuple, where: Migration, default_line: int, site: Migration, called: str | None) -> None:
+        state = self.state
+        for kind, schema, name, table, offset in uses:
+            if self.from_extensions.provides(kind, schema, name):
+                continue
+            key = _dependency_key(kind, schema, name, table)
+            lookup = key
+            if key[0] == "relation" and schema is None:
+                lookup = ("relation", None, name, None)  # the server resolves it by search_path
+                if state.get(("relation", "pg_temp", name, None)):
+                    continue  # a temporary table made earlier in the session
+            if state.get(key) or (kind == "function" and state.get(("function", "public", name, None))):
+                continue
+            if kind == "type" and state.get(("type", "public", name, None)):
+                continue
+            if self.compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+                continue
+            parent = None
+            if kind == "column":
+                parent_schema, _, parent_table = table.rpartition(".")
+                parent = ("relation", parent_schema or "public", parent_table, None)
+                if state.get(parent) is not None and not state.get(parent):
+                    continue  # the table itself was dropped: its use is reported, not its columns
+                if state.get(parent):
+                    parent = None
+            line = where.line_at_byte(offset) if offset else default_line
+            self.candidates.append((lookup, where, line, (kind, schema, name, table), parent, site, called))
+
+    def run(self, functions: list, site: Migration, site_line: int, running: frozenset) -> None:
+        """What calling these functions does, at a statement of ``site``."""
+        for schema, name, how in functions:
+            key = (schema or "public", name)
+            function = self.bodies.get(key)
+            if function is None or key in running:
+                continue
+            where, label, body, line = function
+            creates, drops, uses, more = body
+            for obj in creates:
+                self.state[_dependency_key(*obj)] = True
+            called = f"when {label}() runs, {how} {site.filename}:{site_line}"
+            self.consider(uses, where, line, site, called)
+            if more is not None:
+                self.run(_runs(more, self.triggers), site, site_line, running | {key})
+            for obj in drops:
+                self.state[_dependency_key(*obj)] = False
+
+
+def _learn(data: tuple, migration: Migration, line: int, bodies: dict, triggers: dict) -> list[tuple]:
+    """Remember the function bodies and the triggers a statement creates; the functions."""
+    more = data[3]
+    functions = []
+    for (schema, name), body in more[0]:
+        functions.append((schema or "public", name))
+        bodies[functions[-1]] = (migration, f"{schema}.{name}" if schema else name, body, line)
+    trigger = more[4]
+    if trigger is not None:
+        table, schema, name, events = trigger
+        created = next((o for o in data[0] if o[0] == "trigger"), None)
+        if created is not None:
+            triggers.setdefault(table, {})[created[2]] = ((schema, name), events)
+    return functions
+
+
+def _runs(more: tuple, triggers: dict) -> list:
+    """The functions a statement runs: those it calls, and the triggers its writes fire."""
+    functions = [(schema, name, "called at") for schema, name, _ in more[2]]
+    for table, event in more[1]:
+        for (schema, name), events in triggers.get(table, {}).values():
+            if events & event:
+                functions.append((schema, name, f"a trigger on {table} fired by"))
+    return functions
+
+
+def _supabase_owner(lookup: tuple) -> str | None:
+    """For an object of a schema Supabase manages, what to say of it (else None)."""
+    schema = lookup[1]
+    if lookup[0] == "schema":
+        schema = lookup[2]
+    elif lookup[0] == "column":
+        schema = (lookup[3] or "").partition(".")[0]
+    from wizard.core.advice import supabase_schema
+
+    owner = supabase_schema(schema)
+    if owner is None:
+        return None
+    return (f"which {owner} provides on Supabase projects and this database lacks (no migration is "
+            "expected to create it): apply with the compatibility step (without --no-compat) or on the "
+            "local database, or to a Supabase project")
 
 
 # -- long locks on big tables --------------------------------------------------------------------
