@@ -308,14 +308,14 @@ def cmd_plan(args) -> int:
         records = history.read(conn)
         todo = runner.pending(loaded, records) if loaded.ok else []
         findings = preflight.check(loaded, todo)
-        supabase, roles, functions = compat.missing(conn)
-        findings += preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase)
+        shape = compat.inspect(conn)
+        findings += preflight.dependencies(loaded, todo, conn, compat_will_run=shape)
         findings += preflight.big_table_locks(todo, conn)
-    if not supabase and (roles or functions):
+    if shape.will_run:
         findings.append(
             preflight.Finding(
                 preflight.INFO, "compat", str(loaded.directory), None,
-                "plain PostgreSQL: apply will first create Supabase's " + ", ".join(roles + functions),
+                "plain PostgreSQL: apply will first make it Supabase-shaped: " + shape.summary(),
             )
         )
     errors = preflight.blocking(findings)
@@ -487,8 +487,8 @@ def cmd_apply(args) -> int:
         findings = preflight.check(loaded, todo)
         errors = preflight.blocking(findings)
         if not errors and todo:
-            supabase, _, _ = compat.missing(conn)
-            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase and not args.no_compat):
+            shape = compat.inspect(conn) if not args.no_compat else None
+            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=shape):
                 say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
             findings += preflight.big_table_locks(todo, conn)
         if errors:
@@ -769,7 +769,7 @@ def cmd_doctor(args) -> int:
                     print(f"          {advice_for(result)['fix']}")
                 continue
             if result.ok:
-                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will add auth.uid())" \
+                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will make it Supabase-shaped)" \
                     if result.compat_needed else "PostgreSQL"
                 print(f"  ok      {candidate.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
             else:

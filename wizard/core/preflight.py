@@ -219,9 +219,6 @@ SELECT w.kind, w.schema, w.name, w.tbl,
   FROM wanted w
 """
 
-_COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
-
-
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
 
 
@@ -236,12 +233,27 @@ def _dependency_key(kind: str, schema: str | None, name: str, table: str | None)
     return (kind, schema, name, table)
 
 
+def _compat_provides(compat_will_run) -> frozenset:
+    """What the Supabase compatibility step gives the migrations, as dependency keys: everything its
+    SQL creates (compat.manifest). ``compat_will_run`` is the step's state on the database
+    (compat.inspect), or True when not known."""
+    if not compat_will_run or getattr(compat_will_run, "supabase", False):
+        return frozenset()
+    from wizard.core import compat
+
+    return frozenset(_dependency_key(*obj) for obj in compat.manifest().provides)
+
+
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn, compat_will_run: bool = False
+    catalog: Catalog, pending: list[Migration], conn, compat_will_run=False
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
-    migrations creates nor the database has. One finding per file and object."""
+    migrations creates nor the database has. One finding per file and object. ``compat_will_run``:
+    the compatibility step's state on this database (compat.inspect; True when not known, False or
+    None when it will not run): what it creates counts as there."""
     from wizard.core.objects import Obj, effects_data
+
+    provided = _compat_provides(compat_will_run)
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
@@ -267,7 +279,7 @@ def dependencies(
                     continue
                 if kind == "type" and state.get(("type", "public", name, None)):
                     continue
-                if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+                if state.get(key) is None and key in provided:
                     continue
                 parent = None
                 if kind == "column":
@@ -296,10 +308,20 @@ def dependencies(
     ).fetchall()
     present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
+    extension_functions = None  # what the compatibility step's extensions hold, when a use needs it
     findings, seen = [], set()
     for lookup, migration, line, used, parent in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
+        if used[0] == "function" and used[1] in (None, "extensions") and provided and getattr(
+            compat_will_run, "extensions", None
+        ):
+            if extension_functions is None:
+                from wizard.core import compat
+
+                extension_functions = compat.extension_functions(conn, compat_will_run.extensions)
+            if used[2] in extension_functions:
+                continue  # the step installs the extension that has it, into a schema on the search_path
         if parent is not None and not present.get(parent):
             continue  # the column's table is missing: that is the finding
         seen.add((migration.filename, used))

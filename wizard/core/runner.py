@@ -130,7 +130,7 @@ class Runner:
             if self.options.compat:
                 created = compat.ensure(self.conn)
                 if created:
-                    self._emit(Notice("Supabase compatibility step: created " + ", ".join(created)))
+                    self._emit(Notice("Supabase compatibility step: created " + compat.summary(created)))
             history.ensure(self.conn)
             todo = pending(self.catalog, history.read(self.conn))
             if only is not None:

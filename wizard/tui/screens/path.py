@@ -165,16 +165,16 @@ class PathScreen(Step[Plan]):
                 pending = runner.pending(catalog, records) if catalog.ok else []
                 findings = preflight.check(catalog, pending)
                 refusals = preflight.blocking(findings)
-                supabase, roles, functions = compat.missing(conn)
-                findings += preflight.dependencies(catalog, pending, conn, compat_will_run=not supabase)
+                shape = compat.inspect(conn)
+                findings += preflight.dependencies(catalog, pending, conn, compat_will_run=shape)
                 findings += preflight.big_table_locks(pending, conn)
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
-        if not supabase and (roles or functions) and pending:
+        if shape.will_run and pending:
             findings.append(preflight.Finding(
                 preflight.INFO, "compat", str(catalog.directory), None,
-                "plain PostgreSQL: the run will first create Supabase's " + ", ".join(roles + functions)))
+                "plain PostgreSQL: the run will first make it Supabase-shaped: " + shape.summary()))
         plan = Plan(catalog, target, self.ways.ref, tuple(history.states(catalog, records)), tuple(pending),
                     tuple(findings), tuple(refusals))
         self.post_message(self.Checked(plan))
