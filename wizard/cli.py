@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=float,
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
-                       help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
+                       help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
     command("status", "every migration with its state: applied, pending, drifted or missing")
     command("verify", "check that the database holds what the migrations create, and the checks file passes")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "

@@ -28,33 +28,46 @@ import psycopg
 ROLE_MARK = "Made by migration-wizard"  # how the step's comment on its administrative roles begins
 
 SUPABASE = f"""
-EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')
-         AND NOT starts_with(coalesce(shobj_description(oid, 'pg_authid'), ''), '{ROLE_MARK}'))
+EXISTS (SELECT 1 FROM pg_roles r
+          LEFT JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
+         WHERE r.rolname IN ('supabase_admin', 'supabase_auth_admin')
+           AND NOT starts_with(coalesce(d.description, ''), '{ROLE_MARK}'))
 """
 
-# Read from the catalogs directly: they need no privilege on the schemas, to_regclass and
-# to_regprocedure do.
+_MARKED = """
+EXISTS (SELECT 1 FROM pg_namespace n
+          JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0
+         WHERE n.nspname = 'auth' AND d.description = %(mark)s)
+"""
+
+# Every run asks this first: a Supabase project, or a database with the mark of the step as it is
+# now, needs nothing more (the step runs in one transaction).
+_QUICK = f"SELECT {SUPABASE}, {_MARKED}"
+
+# Then, when the step will run: what it will create. Read from the catalogs directly: they need no
+# privilege on the schemas, to_regclass and to_regprocedure do.
 _STATE = f"""
-WITH wanted AS (SELECT * FROM unnest(%(kinds)s::text[], %(schemas)s::text[], %(names)s::text[]) AS w(kind, schema, name))
-SELECT {SUPABASE} AS supabase,
-       coalesce((SELECT obj_description(n.oid, 'pg_namespace') = %(mark)s FROM pg_namespace n WHERE n.nspname = 'auth'),
-                false) AS marked,
-       ARRAY(SELECT w.kind || ' ' || coalesce(w.schema || '.', '') || w.name FROM wanted w WHERE NOT CASE w.kind
-         WHEN 'role' THEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = w.name)
-         WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = w.name)
-         WHEN 'table' THEN EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                                    WHERE n.nspname = w.schema AND c.relname = w.name)
-         WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                                       WHERE n.nspname = w.schema AND p.proname = w.name)
-         WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-                                   WHERE n.nspname = w.schema AND t.typname = w.name)
-         WHEN 'publication' THEN EXISTS (SELECT 1 FROM pg_publication WHERE pubname = w.name)
-         WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = w.name)
-                               OR NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = w.name)
-       END) AS missing,
-       ARRAY(SELECT w.name FROM wanted w WHERE w.kind = 'extension'
-                AND (EXISTS (SELECT 1 FROM pg_extension WHERE extname = w.name)
-                     OR EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = w.name))) AS extensions
+WITH wanted AS (SELECT * FROM unnest(%(kinds)s::text[], %(schemas)s::text[], %(names)s::text[]) AS w(kind, schema, name)),
+     -- read (a directory scan) only for an extension that is not installed
+     available AS MATERIALIZED (SELECT name FROM pg_available_extensions)
+SELECT ARRAY(
+         SELECT w.kind || ' ' || coalesce(w.schema || '.', '') || w.name FROM wanted w WHERE NOT CASE w.kind
+           WHEN 'role' THEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = w.name)
+           WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = w.name)
+           WHEN 'table' THEN EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                      WHERE n.nspname = w.schema AND c.relname = w.name)
+           WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                                         WHERE n.nspname = w.schema AND p.proname = w.name)
+           WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                                     WHERE n.nspname = w.schema AND t.typname = w.name)
+           WHEN 'publication' THEN EXISTS (SELECT 1 FROM pg_publication WHERE pubname = w.name)
+           WHEN 'extension' THEN CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = w.name) THEN true
+                                      ELSE NOT EXISTS (SELECT 1 FROM available a WHERE a.name = w.name) END
+         END) AS missing,
+       ARRAY(
+         SELECT w.name FROM wanted w WHERE w.kind = 'extension'
+            AND CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = w.name) THEN true
+                     ELSE EXISTS (SELECT 1 FROM available a WHERE a.name = w.name) END) AS extensions
 """
 
 
@@ -74,14 +87,17 @@ class State:
     supabase: bool  # a Supabase project: the step never runs
     missing: list[str] = field(default_factory=list)  # "kind [schema.]name" of every object the step would create
     marked: bool = True  # the database carries the mark of the step as it is now
-    extensions: list[str] = field(default_factory=list)  # the step's extensions this server has (installed or available)
+    extensions: list[str] = field(default_factory=list)  # when it will run: the step's extensions this server has
 
     @property
     def will_run(self) -> bool:
         return not self.supabase and bool(self.missing or not self.marked)
 
     def summary(self) -> str:
-        return summary(self.missing) if self.missing else "Supabase's marks and grants"
+        return summary(self.missing) if self.missing else _GRANTS
+
+
+_GRANTS = "Supabase's grants and marks"  # what a run makes when every object was there already
 
 
 def script() -> str:
@@ -168,18 +184,17 @@ def _plpgsql_queries(tree) -> list[str]:
 
 
 def inspect(conn: psycopg.Connection) -> State:
-    """What the step would create on this database (one query)."""
+    """What the step would create on this database: one small query when it has nothing to do."""
     wanted = manifest()
-    row = conn.execute(_STATE, {
+    supabase, marked = conn.execute(_QUICK, {"mark": wanted.mark}).fetchone()
+    if supabase or marked:
+        return State(bool(supabase))
+    missing, extensions = conn.execute(_STATE, {
         "kinds": [o[0] for o in wanted.objects],
         "schemas": [o[1] for o in wanted.objects],
         "names": [o[2] for o in wanted.objects],
-        "mark": wanted.mark,
     }).fetchone()
-    supabase, marked, missing, extensions = row
-    if supabase:
-        return State(True, [], True, list(extensions))
-    return State(False, list(missing), bool(marked), list(extensions))
+    return State(False, list(missing), False, list(extensions))
 
 
 _MEMBERS = """
@@ -211,27 +226,34 @@ def extension_functions(conn: psycopg.Connection, names: list[str]) -> set[str]:
 
 def summary(created: list[str]) -> str:
     """What the step created, in one line: "auth.users, auth.identities, ..., auth.uid()/role()/jwt()/
-    email(), extensions uuid-ossp/pgcrypto, publication supabase_realtime, roles anon/...". Schemas
-    and types are named only when nothing in them is."""
+    email(), storage.buckets, ..., extensions uuid-ossp/pgcrypto, publication supabase_realtime,
+    roles anon/...". Schemas and types are named only when nothing in them is."""
     by_kind: dict[str, list[str]] = {}
     for item in created:
         kind, _, name = item.partition(" ")
         by_kind.setdefault(kind, []).append(name)
-    shown = {n.partition(".")[0] for n in by_kind.get("table", []) + by_kind.get("function", [])}
-    parts = list(by_kind.get("table", []))
+    in_schema: dict[str, list[str]] = {}  # tables, then functions grouped, schema by schema
     functions: dict[str, list[str]] = {}
+    for name in by_kind.get("table", []):
+        in_schema.setdefault(name.partition(".")[0], []).append(name)
     for name in by_kind.get("function", []):
         schema, _, function = name.rpartition(".")
+        in_schema.setdefault(schema, [])
         functions.setdefault(schema, []).append(function + "()")
-    parts += [f"{schema}.{'/'.join(names)}" if schema else "/".join(names) for schema, names in functions.items()]
+    parts = []
+    for schema, names in in_schema.items():
+        parts += names
+        if schema in functions:
+            parts.append(f"{schema}.{'/'.join(functions[schema])}" if schema else "/".join(functions[schema]))
+    shown = set(in_schema) | ({"extensions"} if by_kind.get("extension") else set())
     types = [n for n in by_kind.get("type", []) if n.partition(".")[0] not in shown]
     schemas = [n for n in by_kind.get("schema", []) if n not in shown]
-    for kind, label, names in (("extension", "extensions", by_kind.get("extension")),
-                               ("publication", "publication", by_kind.get("publication")),
-                               ("role", "roles", by_kind.get("role")),
-                               ("type", "types", types), ("schema", "schemas", schemas)):
+    for label, names in (("extensions", by_kind.get("extension")), ("publication", by_kind.get("publication")),
+                         ("roles", by_kind.get("role")), ("types", types), ("schemas", schemas)):
         if names:
             parts.append(f"{label} {'/'.join(names)}")
+    known = {"table", "function", "extension", "publication", "role", "type", "schema"}
+    parts += [item for item in created if item.partition(" ")[0] not in known]
     return ", ".join(parts)
 
 
@@ -250,7 +272,7 @@ def ensure(conn: psycopg.Connection) -> list[str]:
             f"and this user may not ({exc.diag.message_primary}). Run wizard/core/compat.sql once as a superuser, "
             "or pass --no-compat if the migrations use nothing of Supabase's."
         ) from None
-    return state.missing or ["grants"]
+    return state.missing or [_GRANTS]
 
 
 class CompatError(Exception):

@@ -61,20 +61,24 @@ BEGIN
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
   END IF;
 
-  -- The mark that tells this server apart from a Supabase project.
+  -- The mark that tells this server apart from a Supabase project. A run on another database
+  -- may write the same meanwhile (a unique violation, or "tuple concurrently updated").
   IF coalesce(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'supabase_admin'), 'pg_authid'), '')
        NOT LIKE 'Made by migration-wizard%' THEN
-    COMMENT ON ROLE supabase_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    BEGIN COMMENT ON ROLE supabase_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
   END IF;
   IF coalesce(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'supabase_auth_admin'), 'pg_authid'), '')
        NOT LIKE 'Made by migration-wizard%' THEN
-    COMMENT ON ROLE supabase_auth_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    BEGIN COMMENT ON ROLE supabase_auth_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
   END IF;
 
   IF NOT pg_has_role('authenticator', 'anon', 'MEMBER')
      OR NOT pg_has_role('authenticator', 'authenticated', 'MEMBER')
      OR NOT pg_has_role('authenticator', 'service_role', 'MEMBER') THEN
-    GRANT anon, authenticated, service_role TO authenticator;
+    BEGIN GRANT anon, authenticated, service_role TO authenticator;
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
   END IF;
 END
 $roles$;

@@ -237,8 +237,8 @@ def _compat_provides(compat_will_run) -> frozenset:
     """What the Supabase compatibility step gives the migrations, as dependency keys: everything its
     SQL creates (compat.manifest). ``compat_will_run`` is the step's state on the database
     (compat.inspect), or True when not known."""
-    if not compat_will_run or getattr(compat_will_run, "supabase", False):
-        return frozenset()
+    if not compat_will_run or not getattr(compat_will_run, "will_run", True):
+        return frozenset()  # it will not run: what it made is in the database, or nothing is
     from wizard.core import compat
 
     return frozenset(_dependency_key(*obj) for obj in compat.manifest().provides)

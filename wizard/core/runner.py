@@ -78,7 +78,7 @@ class RunOptions:
     lock_timeout: float = 10.0  # seconds to wait for another run's lock
     statement_timeout: float | None = None  # seconds; the server's statement_timeout per statement
     table_lock_timeout: float | None = None  # seconds; the server's lock_timeout per statement
-    compat: bool = True  # create Supabase's auth functions and roles on a plain PostgreSQL
+    compat: bool = True  # make a plain PostgreSQL Supabase-shaped first (compat.sql)
     method: str = "automated"
 
 
