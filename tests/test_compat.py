@@ -93,6 +93,7 @@ def test_the_canonical_supabase_folder_applies_on_plain_postgresql(plain_databas
     findings = plan.json()["findings"]
     assert [f["code"] for f in findings] == ["compat"], findings
     assert "auth.users" in findings[0]["message"] and "publication supabase_realtime" in findings[0]["message"]
+    assert {"table auth.users", "table storage.objects", "publication supabase_realtime"} <= set(plan.json()["compat"])
 
     applied = cli("apply", "--yes", "--database-url", plain_database, cwd=project)
     assert applied.code == 0, applied.out + applied.err
@@ -110,7 +111,8 @@ def test_the_canonical_supabase_folder_applies_on_plain_postgresql(plain_databas
     assert rows == {v: (v, v) for v in versions}
 
     again = cli("apply", "--json", "--database-url", plain_database, cwd=project)
-    assert again.code == 0 and again.json()["applied"] == []
+    assert again.code == 0 and again.json()["applied"] == [] and again.json()["compat"] == []
+    assert cli("plan", "--json", "--database-url", plain_database, cwd=project).json()["compat"] == []
     assert "compatibility step" not in again.err
 
     with psycopg.connect(plain_database, autocommit=True) as conn:
@@ -270,3 +272,13 @@ def test_what_the_step_provides_is_read_from_its_sql():
         assert (column, "storage.objects") in columns
     assert found.mark.startswith("Supabase-shaped, made by migration-wizard")
     assert compat.manifest() == found  # and the cached answer is the same
+
+
+def test_apply_json_says_what_the_step_created(folder, database, cli):
+    folder.write("001_notes.sql", "CREATE TABLE notes (id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE);")
+    first = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert first.code == 0, first.err
+    assert {"table auth.users", "function auth.uid", "publication supabase_realtime"} <= set(first.json()["compat"])
+    folder.write("002_more.sql", "CREATE TABLE more (id int);")
+    second = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert [a["version"] for a in second.json()["applied"]] == ["002"] and second.json()["compat"] == []

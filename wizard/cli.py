@@ -323,6 +323,7 @@ def cmd_plan(args) -> int:
         emit_json({
             "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
             "findings": [f.to_json() for f in findings],
+            "compat": shape.missing if shape.will_run else [],
         })
     else:
         if todo:
@@ -543,6 +544,7 @@ def cmd_apply(args) -> int:
             "applied": [a.to_json() for a in finished.applied],
             "failed": finished.failed.to_json() if finished.failed else None,
             **({"advice": help_text.to_json()} if help_text else {}),
+            "compat": getattr(run, "compat_created", []),
         })
     if finished.interrupted:
         return ExitCode.INTERRUPTED

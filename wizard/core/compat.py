@@ -114,7 +114,11 @@ def manifest() -> Manifest:
     from wizard.core import parsecache
 
     text = script()
-    code = resources.files("wizard.core").joinpath("compat.py").read_bytes()
+    try:
+        code = resources.files("wizard.core").joinpath("compat.py").read_bytes()
+    except OSError:  # an install without sources: the wizard's version tells the code apart
+        from wizard import __version__ as code
+        code = code.encode()
     key = "compat-" + hashlib.sha256(text.encode("utf-8") + b"\0" + code).hexdigest()
     cached = parsecache.load(key)
     if cached is not None:

@@ -114,6 +114,7 @@ class Runner:
         self._emit = on_event or (lambda event: None)
         self._settings = ""
         self._cancelled = False
+        self.compat_created: list[str] = []  # what the compatibility step made in this run ("kind name")
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Runner:
             return self._finish(RunFinished([], interrupted=True))
         try:
             if self.options.compat:
-                created = compat.ensure(self.conn)
+                created = self.compat_created = compat.ensure(self.conn)
                 if created:
                     self._emit(Notice("Supabase compatibility step: created " + compat.summary(created)))
             history.ensure(self.conn)
