@@ -254,6 +254,7 @@ def dependencies(
     from wizard.core.objects import Obj, effects_data
 
     provided = _compat_provides(compat_will_run)
+    shaping = bool(compat_will_run) and not getattr(compat_will_run, "supabase", False)  # the step runs, or ran
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
@@ -338,7 +339,11 @@ def dependencies(
             findings.append(Finding(
                 ERROR, "supabase-only", migration.filename, line,
                 f"uses {described}, which exists on Supabase but not on this database "
-                "(plain PostgreSQL has no auth, storage or extensions schemas of Supabase's)",
+                + ("(the server has no extension that provides it, for the compatibility step to install)"
+                   if shaping and lookup[1] == "extensions" else
+                   "(the compatibility step makes Supabase's main auth and storage tables, not this)" if shaping else
+                   "(plain PostgreSQL has no auth, storage or extensions schemas of Supabase's: "
+                   "apply without --no-compat to have them made)"),
             ))
         else:
             findings.append(Finding(
