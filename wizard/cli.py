@@ -323,7 +323,7 @@ def cmd_plan(args) -> int:
         emit_json({
             "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
             "findings": [f.to_json() for f in findings],
-            "compat": shape.missing if shape.will_run else [],
+            **({"compat": shape.missing} if shape.will_run and shape.missing else {}),
         })
     else:
         if todo:
@@ -544,7 +544,7 @@ def cmd_apply(args) -> int:
             "applied": [a.to_json() for a in finished.applied],
             "failed": finished.failed.to_json() if finished.failed else None,
             **({"advice": help_text.to_json()} if help_text else {}),
-            "compat": getattr(run, "compat_created", []),
+            **({"compat": run.compat_created} if getattr(run, "compat_created", None) else {}),
         })
     if finished.interrupted:
         return ExitCode.INTERRUPTED

@@ -42,7 +42,7 @@ EXISTS (SELECT 1 FROM pg_namespace n
 
 # Every run asks this first: a Supabase project, or a database with the mark of the step as it is
 # now, needs nothing more (the step runs in one transaction).
-_QUICK = f"SELECT {SUPABASE}, {_MARKED}"
+_QUICK = f"SELECT {SUPABASE} AS supabase, {_MARKED} AS marked"
 
 # Then, when the step will run: what it will create. Read from the catalogs directly: they need no
 # privilege on the schemas, to_regclass and to_regprocedure do.
