@@ -282,3 +282,46 @@ def test_apply_json_says_what_the_step_created(folder, database, cli):
     folder.write("002_more.sql", "CREATE TABLE more (id int);")
     second = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert [a["version"] for a in second.json()["applied"]] == ["002"] and "compat" not in second.json()
+
+
+def test_runs_on_several_databases_of_a_new_server_at_once(tmp_path):
+    """Roles belong to the server: four databases shaped at the same moment each end complete, none
+    fails on a role another run created meanwhile."""
+    import threading
+    from pathlib import Path
+
+    if not os.path.exists(os.path.join(DEBIAN_15, "initdb")):
+        pytest.skip("no PostgreSQL 15 binaries on this machine: no server without the roles to try on")
+    local = LocalServer(tmp_path / "pg15-race", Path(DEBIAN_15))
+    url = local.start()
+    try:
+        names = [f"race_{i}" for i in range(4)]
+        with psycopg.connect(url, autocommit=True) as admin:
+            assert admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'anon'").fetchone() == (0,)
+            for name in names:
+                admin.execute(f'CREATE DATABASE "{name}"')
+        start, errors, created = threading.Barrier(len(names)), [], {}
+
+        def shape(name):
+            try:
+                with psycopg.connect(with_database(url, name), autocommit=True) as conn:
+                    compat.manifest()
+                    start.wait()
+                    created[name] = compat.ensure(conn)
+                    assert not compat.inspect(conn).will_run
+            except Exception as exc:  # reported below, with the others
+                errors.append(f"{name}: {exc!r}")
+
+        threads = [threading.Thread(target=shape, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert all("table auth.users" in made for made in created.values())
+        with psycopg.connect(url, autocommit=True) as admin:
+            assert admin.execute(
+                "SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'authenticator', "
+                "'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user')").fetchone() == (8,)
+    finally:
+        local.stop()
