@@ -39,6 +39,7 @@ def test_each_sqlstate_gets_its_advice(folder, database, db, cli, sqlstate, setu
     assert report["failed"]["sqlstate"] == sqlstate, report["failed"]
     assert report["failed"]["line"] == line, report["failed"]
     assert report["advice"]["key"] == f"sqlstate.{sqlstate}"
+    assert report["failed"]["advice"] == report["advice"]  # inside the failure, as the contract asks, and beside it
     assert report["advice"]["actions"] and report["advice"]["fix"]
     assert "{" not in report["advice"]["cause"], report["advice"]["cause"]
     assert history(db) == []

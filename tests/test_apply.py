@@ -155,7 +155,8 @@ def test_a_file_s_commit_does_not_split_the_wizard_transaction(folder, db):
 
 def test_no_transaction_header_runs_statements_one_by_one(folder, database, db, cli):
     folder.write("001_table.sql", "CREATE TABLE big (id int, v text);")
-    folder.write("002_index.sql", "CREATE INDEX CONCURRENTLY big_v_idx ON big (v);")
+    # beside an ordinary statement, CONCURRENTLY needs the header (alone, it would run without one)
+    folder.write("002_index.sql", "CREATE INDEX CONCURRENTLY big_v_idx ON big (v);\nCOMMENT ON TABLE big IS 'big';")
     plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
     assert plan.code == 2
     (finding,) = [f for f in plan.json()["findings"] if f["severity"] == "error"]
@@ -164,7 +165,8 @@ def test_no_transaction_header_runs_statements_one_by_one(folder, database, db, 
     assert refused.code == 2 and "no-transaction" in refused.err
     assert history(db) == []
 
-    folder.write("002_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY big_v_idx ON big (v);")
+    folder.write("002_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY big_v_idx ON big (v);\n"
+                 "COMMENT ON TABLE big IS 'big';")
     result = cli("apply", "--yes", "--migrations", folder.path, "--database-url", database)
     assert result.code == 0, result.err
     assert history(db) == ["001", "002"]

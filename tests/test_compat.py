@@ -325,3 +325,19 @@ def test_runs_on_several_databases_of_a_new_server_at_once(tmp_path):
                 "'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user')").fetchone() == (8,)
     finally:
         local.stop()
+
+
+def test_the_step_makes_nothing_a_fresh_supabase_project_lacks():
+    """Two descriptions of Supabase written apart agree: every table, column, function, type and
+    schema the step makes is in pre-flight's baseline of a fresh Supabase project, and so are its
+    roles, extensions and publication."""
+    from wizard.core import baseline, preflight
+
+    known = baseline.load()
+    made = compat.manifest()
+    outside = [p for p in made.provides if p[0] in ("schema", "table", "column", "function", "type")
+               and not known.has(*preflight._dependency_key(*p))]
+    assert outside == []
+    assert {o[2] for o in made.objects if o[0] == "role"} <= set(baseline.ROLES)
+    assert {o[2] for o in made.objects if o[0] == "extension"} <= set(baseline.EXTENSIONS)
+    assert {o[2] for o in made.objects if o[0] == "publication"} <= set(baseline.PUBLICATIONS)

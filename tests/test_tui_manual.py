@@ -106,11 +106,17 @@ async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase
             version = f"{number:03d}"
             assert current(app) == version
             sql = await copy(pilot)
-            assert sql == (MIGRATIONS / app.screen.current.filename).read_text()
+            text = (MIGRATIONS / app.screen.current.filename).read_text()
+            assert text.split("\n", 1)[1] in sql  # the file, each line where it is, and the lines recording it
             assert ".migration-wizard/paste/" + app.screen.current.filename in shown(app)
             assert run_in_editor(supabase, sql) is None
-            if version == "001":
-                assert run_in_editor(supabase, sql) is None  # pasted twice: the migrations run again
+            if version == "001":  # pasted twice: the second stops before anything runs, and says so
+                error = run_in_editor(supabase, sql)
+                assert "001_create_schema.sql is already applied" in error
+                app.post_message(events.Paste(error))
+                await settle(pilot)
+                await press(pilot, "enter")
+                assert "The history already holds 001_create_schema.sql" in shown(app)
             await press(pilot, "enter")
             # every one confirmed by a check: 002 by its new columns, 007 by its seeded rows
             assert current(app) != version, shown(app)
@@ -130,7 +136,9 @@ async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase
     progress = json.loads((project / ".migration-wizard" / "manual-progress.json").read_text())
     (kept,) = progress["targets"].values()  # kept under this project only
     assert len(kept["confirmed"]) == 17
-    assert history(supabase) == []  # no connection: nothing recorded in the database itself
+    # no connection, yet each paste recorded itself: the history is the Supabase CLI's, as after a push
+    assert history(supabase) == [f"{i:03d}" for i in range(1, 18)]
+    assert set(methods(supabase).values()) == {"manual"}
 
 
 async def test_a_part_left_out_is_found_and_not_confirmed(project, rest, supabase):
@@ -291,9 +299,8 @@ async def test_already_there_is_adopted_from_troubleshoot_with_a_connection(tmp_
         await settle(pilot)
         await press(pilot, "enter", "enter", "down", "enter")
         assert isinstance(app.screen, ManualScreen)
-        sql = await copy(pilot)
-        assert run_in_editor(supabase, sql) is None
-        error = run_in_editor(supabase, sql)  # run twice: this file is not written to run again
+        supabase.execute(app.screen.current.text)  # made by hand before, and not recorded
+        error = run_in_editor(supabase, await copy(pilot))  # this file is not written to run again
         assert "42P07" in error
         app.post_message(events.Paste(error))
         await settle(pilot)
@@ -334,3 +341,28 @@ async def test_a_refused_key_is_troubleshot_and_the_person_may_still_confirm(tmp
         assert current(app) == "001" and keys(app)["y"] == "Confirm"
         await press(pilot, "y")
         assert current(app) == "002" and "✓ 001_create_schema.sql confirmed (by you)" in shown(app)
+
+
+async def test_offline_findings_show_before_the_first_paste(tmp_path, folder, rest):
+    """No way to the database: the Path step checks the folder against a fresh Supabase project,
+    the manual option says what it found, and the manual step shows it above the first migration."""
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n")
+    folder.write("002_b.sql", "-- b\nINSERT INTO a VALUES (1);\nINSERT INTO nowhere VALUES (1);\n")
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL={rest.url}\nSUPABASE_ANON_KEY={ANON}\n")
+    app = wizard_app(tmp_path, folder.path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "m")
+        assert isinstance(app.screen, PathScreen)
+        await settle(pilot)
+        text = shown(app)
+        assert "Pre-flight read the folder offline, against a fresh Supabase project: 1 error," in text
+        assert "002_b.sql:3: uses table nowhere" in text or "002_b.sql:3  uses table nowhere" in text
+        option = str(app.screen.query_one("#paths").get_option("manual").prompt)
+        assert "pre-flight (offline, against a fresh Supabase project): 1 error, first at 002_b.sql:3" in option
+        assert keys(app)["enter"] == "Start by hand"  # shown, not a refusal: the table may exist, made by hand
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ManualScreen) and current(app) == "001"
+        preflight = str(app.screen.query_one("#preflight").render())
+        assert "✗ Pre-flight found 1 error (offline, against a fresh Supabase project)" in preflight
+        assert "002_b.sql:3" in preflight and "uses table nowhere" in preflight

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 from wizard import __version__
@@ -53,7 +54,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
                        help="where the local database lives (default: a per-user data directory)")
     group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
-                       help="the migration folder (default: ./migrations, else ./supabase/migrations)")
+                       help="the migration folder (default: ./migrations, else ./supabase/migrations; "
+                       "./supabase/migrations first when ./supabase/config.toml exists)")
     group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
@@ -84,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
         _common(sub, suppress=True)
         return sub
 
-    command("plan", "what would run, and pre-flight findings; writes nothing")
+    plan = command("plan", "what would run, and pre-flight findings; writes nothing")
+    plan.add_argument("--offline", action="store_true",
+                      help="connect to nothing: check the folder alone against what a fresh Supabase project has "
+                      "(also taken when no way to the database is configured)")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
@@ -95,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
+    apply.add_argument("--include-seed", action="store_true",
+                       help="on a remote database, also run the seed files of supabase/config.toml (after "
+                       "confirmation, or with --yes); the local database always gets them")
     command("status", "every migration with its state: applied, pending, drifted or missing")
     command("verify", "check that the database holds what the migrations create, and the checks file passes")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
@@ -110,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=Path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")
+    manual.add_argument("--despite-findings", action="store_true",
+                        help="export even when the offline pre-flight finds errors (they head INDEX.md)")
     command("check-remote", "check through the project's REST API (no database credential) that every table "
             "the migrations create exists")
     local = command("local", "the local embedded PostgreSQL")
@@ -143,10 +153,27 @@ def emit_json(document: dict) -> None:
 # -- shared steps ------------------------------------------------------------------------------
 
 
+def _project(args):
+    """supabase/config.toml beside the migration folder (or in ./supabase), read once; None when
+    there is none. A malformed file stops the command (exit 2), before anything runs."""
+    if "project" not in vars(args):
+        from wizard.core import project
+
+        try:
+            args.project = project.find(args.migrations)
+        except project.ConfigError as exc:
+            raise Stop(ExitCode.USAGE, f"{exc}; fix the file, then run again", "config") from None
+    return args.project
+
+
 def _catalog(args):
     from wizard.core import catalog
 
+    found = _project(args)
     directory = args.migrations or catalog.default_directory()
+    if args.migrations is None and found is not None and found.migrations.is_dir() and directory != found.migrations:
+        say(f"Using {found.migrations} (beside {found.config}), not {directory}.")
+        directory = found.migrations
     try:
         loaded = catalog.load(directory)
     except catalog.FolderNotFound:
@@ -171,6 +198,7 @@ def _start_local(args) -> str:
     except LocalError as exc:
         raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
     say(f"Local database: {url} (data in {server.directory})")
+    args.local_target = True  # the wizard's own server: the one with stand-in extensions
     return url
 
 
@@ -227,6 +255,27 @@ def _target(args) -> str:
         say("warning: this is the transaction pooler (port 6543): it keeps no session, so the run lock and session "
             "settings do not hold. For migrations use the session pooler (the same host, port 5432) or the direct host.")
     return chosen.url
+
+
+def _no_way_in(args) -> str | None:
+    """Why no way to the database exists, when none does: a Supabase project is named (SUPABASE_URL)
+    but there is no password, connection string or access token. None when ``_target`` would find
+    a target (or start the local database)."""
+    from wizard.core import env
+
+    if args.database_url or args.local or args.https:
+        return None
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    variable = environment.supabase_url_variable()
+    if variable is None or env.candidates(environment):
+        return None
+    if environment.get("SUPABASE_ACCESS_TOKEN") and environment.supabase_ref():
+        return None
+    return (f"{variable} names a Supabase project, but there is no way to reach its database (no password, "
+            "connection string or access token)")
 
 
 def _api(args, ref: str, token: str):
@@ -300,35 +349,34 @@ def _check_folder(loaded) -> None:
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import compat, history, preflight, runner
+    from wizard.core import overview, preflight
 
+    if args.offline and (args.database_url or args.local or args.https):
+        raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
     loaded = _catalog(args)
-    conn = _open(args)
-    with conn:
-        records = history.read(conn)
-        todo = runner.pending(loaded, records) if loaded.ok else []
-        findings = preflight.check(loaded, todo)
-        shape = compat.inspect(conn)
-        findings += preflight.dependencies(loaded, todo, conn, compat_will_run=shape)
-        findings += preflight.big_table_locks(todo, conn)
-    if shape.will_run:
-        findings.append(
-            preflight.Finding(
-                preflight.INFO, "compat", str(loaded.directory), None,
-                "plain PostgreSQL: apply will first make it Supabase-shaped: " + shape.summary(),
-            )
-        )
-    errors = preflight.blocking(findings)
-    if args.json:
-        emit_json({
-            "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in todo],
-            "findings": [f.to_json() for f in findings],
-            **({"compat": shape.missing} if shape.will_run and shape.missing else {}),
-        })
+    why = None if args.offline else _no_way_in(args)
+    if args.offline or why:
+        if why:
+            say(f"{why}: analysing the folder offline. 'migration-wizard doctor' shows what a connection needs.")
+        report = overview.offline(loaded)
     else:
-        if todo:
-            print(f"{len(todo)} pending migration(s):")
-            for m in todo:
+        conn = _open(args)
+        with conn:
+            report = overview.read(loaded, conn)
+            report.findings += _major_version(args, conn)
+    findings = report.findings
+    errors = preflight.blocking(findings)
+    found = _project(args)
+    seed_files = found.seeds()[0] if found is not None else []
+    if args.json:
+        emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
+    else:
+        if report.offline:
+            print(textwrap.fill(overview.OFFLINE_NOTE, 100))
+        print(report.summary())
+        if report.pending:
+            print(f"{len(report.pending)} pending migration(s):")
+            for m in report.pending:
                 print(f"  {m.filename}  ({len(m.statements)} statements)")
         else:
             print("Nothing to apply: the database is up to date." if loaded.ok else "Nothing can be applied.")
@@ -336,60 +384,50 @@ def cmd_plan(args) -> int:
             print("Pre-flight:")
             for f in findings:
                 print(f"  {f.severity:<7} {f.location()}: {f.message}")
+        if seed_files:
+            print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
+                  "unless unchanged since they last ran: " + ", ".join(f.path for f in seed_files))
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
     return ExitCode.USAGE if errors else ExitCode.OK
 
 
+def _major_version(args, conn) -> list:
+    """A warning when the server's major version is not the one supabase/config.toml names."""
+    from wizard.core import preflight, project
+
+    found = _project(args)
+    info = getattr(conn, "info", None)
+    warning = project.major_version_warning(found, getattr(info, "server_version", None)) if found else None
+    if warning is None:
+        return []
+    return [preflight.Finding(preflight.WARNING, "major-version", project.shown(found.config),
+                              found.major_version_line, warning)]
+
+
 def cmd_status(args) -> int:
-    from wizard.core import history, verify
+    from wizard.core import overview
 
     loaded = _catalog(args)
     conn = _open(args)
     with conn:
-        records = history.read(conn)
-        states = history.states(loaded, records)
-        first_pending = next((s for s in states if s.state == "pending"), None)
-        partial = None
-        if first_pending is not None and loaded.ok:
-            present, missing = verify.migration_presence(conn, loaded.by_version()[first_pending.version])
-            if present:
-                partial = (first_pending, present, missing)
+        report = overview.read(loaded, conn, checks=False)
     problems = [p.to_json() for p in loaded.problems]
     if args.json:
-        documents = [s.to_json() for s in states]
-        if partial:
-            state, present, missing = partial
-            for document in documents:
-                if document["version"] == state.version:
-                    document["objects"] = {"present": [o.describe() for o in present],
-                                           "missing": [o.describe() for o in missing]}
-        emit_json({"migrations": documents, **({"problems": problems} if problems else {})})
+        document = report.to_json()
+        emit_json({"migrations": document["migrations"], "counts": document["counts"],
+                   "findings": document["findings"], **({"problems": problems} if problems else {})})
     else:
-        width = max((len(s.version) + len(s.name) + 1 for s in states), default=10)
-        for s in states:
+        width = max((len(s.version) + len(s.name) + 1 for s in report.states), default=10)
+        for s in report.states:
             when = f"  {s.record.applied_at:%Y-%m-%d %H:%M}" if s.record and s.record.applied_at else ""
             print(f"  {(s.version + '_' + s.name):<{width}}  {s.state}{when}")
-        counts = {}
-        for s in states:
-            counts[s.state] = counts.get(s.state, 0) + 1
-        print(", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations")
-        for s in states:
-            if s.state == "drifted":
-                say(f"{s.file} changed after it was applied: the database does not have the new content.")
-            elif s.state == "missing":
-                say(f"version {s.version} is recorded in the database but has no file in {loaded.directory}.")
-        for problem in loaded.problems:
-            say(f"problem: {problem.location()}: {problem.message}")
-        if partial:
-            state, present, missing = partial
-            if missing:
-                say(f"{state.version}_{state.name} is pending, but part of it is already in the database (a run "
-                    f"by hand that stopped half-way?): it has {', '.join(o.describe() for o in present[:8])}; "
-                    f"it lacks {', '.join(o.describe() for o in missing[:8])}.")
+        print(report.summary() if report.states else "no migrations")
+        for f in report.findings:
+            if f.code in overview.HISTORY_FACTS:
+                say(f"{f.severity}: {f.location()} {f.message}")
             else:
-                say(f"{state.version}_{state.name} is pending, but everything it creates is already in the "
-                    f"database: 'migration-wizard adopt {state.version}' records it as applied.")
+                say(f"problem: {f.location()}: {f.message}")
     return ExitCode.USAGE if problems else ExitCode.OK
 
 
@@ -401,6 +439,7 @@ class _Narrator:
         self.live = sys.stderr.isatty() and not quiet
         self.width = width
         self.current = ""
+        self.label = ""
         self.transactional = True
 
     def __call__(self, event) -> None:
@@ -409,7 +448,9 @@ class _Narrator:
         if isinstance(event, events.Notice):
             self._line(event.message)
         elif isinstance(event, events.MigrationStarted):
-            self.current = f"{event.version}_{event.name}".ljust(self.width)
+            label = f"seed {event.name}" if event.version == "seed" else f"{event.version}_{event.name}"
+            self.current = label.ljust(self.width)
+            self.label = label
             self.transactional = event.transactional
             if self.live:
                 sys.stderr.write(f"\r\033[K  {self.current}  0/{event.statements}")
@@ -444,7 +485,8 @@ class _Narrator:
                 for text_line in (d.statement or "").splitlines()[:12]:
                     self._line(f"    {text_line}")
             if self.transactional:
-                self._line(f"Nothing of {event.version}_{event.name} was kept: the migration was rolled back.")
+                what = "the seed file" if event.version == "seed" else "the migration"
+                self._line(f"Nothing of {self.label.removeprefix('seed ')} was kept: {what} was rolled back.")
             self._line("")
 
     def _line(self, text: str) -> None:
@@ -476,6 +518,46 @@ def _stop_on_interrupt(run):
         signal.signal(signal.SIGINT, previous)
 
 
+def _seeds(args, conn):
+    """The seed files this run applies after the migrations (parsed), or []: on the local database
+    always, on another only with --include-seed and a yes. Decided before anything runs."""
+    from wizard.core import seeds
+
+    found = _project(args)
+    local = getattr(args, "local_target", False)
+    if found is None or not (local or args.include_seed):
+        if args.include_seed:
+            say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
+        return []
+    if not found.seed_enabled:
+        if args.include_seed:
+            say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
+        return []
+    files, warnings = found.seeds()
+    for warning in warnings:
+        say(f"warning: {warning}")
+    if not files:
+        return []
+    if getattr(conn, "stateless", False):
+        say("The seed files are not run over HTTPS: run them in the SQL editor, or over a database connection.")
+        return []
+    loaded, problems = seeds.load(files)
+    if problems:
+        say(f"The seed files have {len(problems)} problem(s); nothing was applied:")
+        for problem in problems:
+            say(f"  {problem.location()}: {problem.message}")
+        raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "seed-problems")
+    if not local and not args.yes:
+        names = ", ".join(f.path for f in files)
+        if args.json or not sys.stdin.isatty():
+            raise Stop(ExitCode.USAGE, f"--include-seed runs {names} on a remote database: confirm with --yes "
+                       "(nothing was applied)", "seed-needs-yes")
+        if not _consent(f"Also run the seed file(s) {names} on this database after the migrations?"):
+            say("The seed files will not run.")
+            return []
+    return loaded
+
+
 def cmd_apply(args) -> int:
     from wizard.core import compat, preflight, runner
     from wizard.core.history import read
@@ -486,6 +568,7 @@ def cmd_apply(args) -> int:
     with conn:
         todo = runner.pending(loaded, read(conn))
         findings = preflight.check(loaded, todo)
+        findings += preflight.missing_extensions(todo, conn)
         errors = preflight.blocking(findings)
         if not errors and todo:
             shape = compat.inspect(conn) if not args.no_compat else None
@@ -497,17 +580,25 @@ def cmd_apply(args) -> int:
             for f in errors:
                 say(f"  {f.location()}: {f.message}")
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
+        findings += _major_version(args, conn)
         for f in findings:
             if f.severity == preflight.WARNING:
                 say(f"warning: {f.location()}: {f.message}")
+        seed_files = _seeds(args, conn)
         if not todo:
             say("Nothing to apply: the database is up to date.")
         elif not args.yes and not args.json and sys.stdin.isatty():
+            alone = [m for m in todo if m.no_transaction and m.transaction_marker is None]
             say(f"{len(todo)} migration(s) will be applied:")
             for m in todo:
-                say(f"  {m.filename}  ({len(m.statements)} statements)")
+                note = "  without a transaction" if m.no_transaction else ""
+                say(f"  {m.filename}  ({len(m.statements)} statements){note}")
+            question = "Apply them now?"
+            if alone:
+                question = (f"Apply them now, {len(alone)} of them without a transaction (their statements cannot "
+                            "run in one, see above)?")
             try:
-                answer = input("Apply them now? [y/N] ")
+                answer = input(f"{question} [y/N] ")
             except EOFError:
                 answer = ""
             if answer.strip().lower() not in ("y", "yes", "o", "oui"):
@@ -521,37 +612,64 @@ def cmd_apply(args) -> int:
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
+        seeded = []
         try:
             with _stop_on_interrupt(run):
                 finished = run.run()
+            if finished.ok and seed_files:
+                from wizard.core import seeds
+
+                seeding = seeds.SeedRunner(conn, seed_files, options, on_event=narrator)
+                with _stop_on_interrupt(seeding):
+                    seeded = seeding.run_seeds()
         except runner.LockHeld as exc:
             raise _lock_held(exc) from None
         except compat.CompatError as exc:
             raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
+        used_standins = []
+        if getattr(args, "local_target", False) and not finished.interrupted:
+            from wizard.core import standins
+
+            used_standins = standins.installed(conn)
+    failed = finished.failed or next((s.diagnosis for s in seeded if s.diagnosis), None)
     help_text = None
-    if finished.failed:
+    if failed:
         from wizard.core import advice
 
-        help_text = advice.for_failure(finished.failed, loaded)
+        help_text = advice.for_failure(failed, loaded)
     if help_text is not None and not args.json:
         say(f"Why: {plain(help_text.cause)}")
         for note in help_text.notes:
             say(f"Note: {plain(note)}")
         say(f"Fix: {plain(help_text.fix)}")
+    interrupted = finished.interrupted or (bool(seed_files) and finished.ok and not failed
+                                           and len(seeded) < len(seed_files))
     if args.json:
         emit_json({
-            "ok": finished.ok,
+            "ok": finished.ok and not failed and not interrupted,
             "applied": [a.to_json() for a in finished.applied],
-            "failed": finished.failed.to_json() if finished.failed else None,
+            "failed": ({**failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
+                       if failed else None),
             **({"advice": help_text.to_json()} if help_text else {}),
+            **({"seeds": [s.to_json() for s in seeded]} if seed_files else {}),
+            **({"standins": used_standins} if used_standins else {}),
             **({"compat": run.compat_created} if getattr(run, "compat_created", None) else {}),
         })
-    if finished.interrupted:
+    elif used_standins:
+        from wizard.core import standins
+
+        say(standins.describe(used_standins))
+    if interrupted:
         return ExitCode.INTERRUPTED
-    if finished.failed:
+    if failed:
         return ExitCode.FAILED
     if finished.applied:
         say(f"Applied {len(finished.applied)} migration(s).")
+    for s in seeded:
+        if s.outcome == "applied":
+            say(f"Seed {s.path}: " + ("run again (its content changed since it last ran)." if s.rerun else "applied."))
+        else:
+            say(f"Seed {s.path}: unchanged since it ran, not run again.")
     return ExitCode.OK
 
 
@@ -803,7 +921,7 @@ def _probe_api(args, ref: str, token: str):
 
 
 def cmd_manual(args) -> int:
-    from wizard.core import env, manual
+    from wizard.core import env, manual, preflight
 
     loaded = _catalog(args)
     _check_folder(loaded)
@@ -811,13 +929,27 @@ def cmd_manual(args) -> int:
         ref = env.load(env_file=args.env_file).supabase_ref()
     except env.EnvFileError as exc:
         raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    # What a paste would meet, found before the first one: the folder alone, against a fresh
+    # Supabase project (the export connects to nothing).
+    findings = preflight.offline(loaded)
+    errors = preflight.blocking(findings)
+    if findings:
+        say(f"Pre-flight, offline (against a fresh Supabase project): {len(errors)} error(s), "
+            f"{len(findings) - len(errors)} other finding(s):")
+        for f in sorted(findings, key=lambda f: f.severity != preflight.ERROR):
+            say(f"  {f.severity:<7} {f.location()}: {f.message}")
+    if errors and not args.despite_findings:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: the pastes would fail at the {len(errors)} error(s) above. "
+                   "Fix the files, or export anyway with --despite-findings (the findings then head INDEX.md; "
+                   "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
-        written = manual.export(loaded, args.export, ref)
+        written = manual.export(loaded, args.export, ref, findings)
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
     index, files = written[0], written[1:]
     if args.json:
-        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref)})
+        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref),
+                   "findings": [f.to_json() for f in findings]})
     else:
         print(f"Wrote {len(files)} file(s) and {index}.")
         print(f"Run them in order in the SQL editor: {manual.sql_editor_url(ref)}")

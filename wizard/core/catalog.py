@@ -16,16 +16,35 @@ import hashlib
 import json
 import marshal
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 
 MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
 NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
+# Other tools' ways of saying "no transaction" in a file:
+# Atlas: a directive line in the comment block that opens the file.
+_ATLAS_TXMODE = re.compile(r"^--\s*atlas:txmode\s+(\S+)", re.IGNORECASE)
+# dbmate: a file of two sections, "-- migrate:up [options]" and "-- migrate:down [options]"; only the up
+# section is the migration; "transaction:false" among the up line's options runs it without a transaction.
+_HEADER_COMMENTS = re.compile(r"(?:[ \t]*--[^\n]*(?:\n|\Z))*")
+_DBMATE_UP = re.compile(r"^--\s*migrate:up(?:[ \t]+(.*))?$", re.MULTILINE)
+_DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
 CHECKS_FILE = "checks.toml"
 _BOUNDARIES = {"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT"}
 _META_COMMAND = re.compile(r"^[ \t]*(\\[a-zA-Z!?]+)", re.MULTILINE)
+
+
+def _dbmate_up(text: str) -> re.Match | None:
+    """The ``-- migrate:up`` line of a dbmate file: only blank lines and comments come before it."""
+    if "migrate:up" not in text:
+        return None
+    up = _DBMATE_UP.search(text)
+    if up is None:
+        return None
+    before = text[: up.start()].split("\n")
+    return up if all(not line.strip() or line.lstrip().startswith("--") for line in before) else None
 
 
 def location(file: str, line: int | None = None, column: int | None = None) -> str:
@@ -60,6 +79,42 @@ class Statement:
     def is_transaction_control(self) -> bool:
         """BEGIN, START TRANSACTION, COMMIT or END: the file's own transaction boundaries."""
         return self.kind == "TransactionStmt" and self.node.get("kind") in _BOUNDARIES
+
+    @property
+    def outside_transaction(self) -> str | None:
+        """What the statement is, when PostgreSQL refuses to run it inside a transaction block."""
+        kind = self.kind
+        if kind not in _MAYBE_OUTSIDE_TRANSACTION:
+            return None
+        node = self.node
+        if kind == "IndexStmt" and node.get("concurrent"):
+            return "CREATE INDEX CONCURRENTLY"
+        if kind == "DropStmt" and node.get("concurrent"):
+            return "DROP INDEX CONCURRENTLY"
+        if kind == "ReindexStmt" and any(
+            p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
+        ):
+            return "REINDEX CONCURRENTLY"
+        if kind == "VacuumStmt" and node.get("is_vacuumcmd"):
+            return "VACUUM"
+        if kind == "DiscardStmt" and node.get("target") == "DISCARD_ALL":
+            return "DISCARD ALL"
+        return _NEVER_IN_TRANSACTION.get(kind)
+
+
+_NEVER_IN_TRANSACTION = {
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
+}
+# Statement kinds worth a look at their parse tree (only those are decoded from the parse cache).
+_MAYBE_OUTSIDE_TRANSACTION = {"IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "DiscardStmt", *_NEVER_IN_TRANSACTION}
+# What a file may consist of to run without a transaction and without a header saying so.
+_ALONE_OUTSIDE_TRANSACTION = {"CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY", "REINDEX CONCURRENTLY", "VACUUM"}
 
 
 @dataclass(frozen=True)
@@ -99,10 +154,66 @@ class Migration:
     def filename(self) -> str:
         return self.path.name
 
+    @cached_property
+    def down_section(self) -> int | None:
+        """Where a dbmate file's ``-- migrate:down`` section starts (a character offset): what
+        follows undoes the migration and never runs. None for any other file."""
+        up = _dbmate_up(self.text)
+        if up is None:
+            return None
+        down = _DBMATE_DOWN.search(self.text, up.end())
+        return down.start() if down else None
+
+    @property
+    def source(self) -> str:
+        """The SQL that is the migration: the whole file, or a dbmate file's up section."""
+        down = self.down_section
+        return self.text if down is None else self.text[:down]
+
+    @cached_property
+    def transaction_marker(self) -> str | None:
+        """The header that opts the file out of a transaction, as written: the wizard's own first
+        line, Atlas's ``-- atlas:txmode none`` in the opening comment block, or dbmate's
+        ``-- migrate:up transaction:false``."""
+        text = self.text
+        first = text[: text.find("\n")] if "\n" in text[:200] else text[:200]
+        first = first.strip()
+        if first.lower().replace(" ", "") == NO_TRANSACTION_HEADER.replace(" ", ""):
+            return first
+        if "atlas:" in text[:4096]:
+            for line in _HEADER_COMMENTS.match(text).group(0).split("\n"):
+                atlas = _ATLAS_TXMODE.match(line.strip())
+                if atlas:
+                    return line.strip() if atlas.group(1).lower() == "none" else None
+        up = _dbmate_up(self.text)
+        if up is not None:
+            options = dict(o.split(":", 1) for o in (up.group(1) or "").split() if o.count(":") == 1)
+            if options.get("transaction", "").lower() == "false":
+                return up.group(0).strip()
+        return None
+
     @property
     def no_transaction(self) -> bool:
-        first_line = self.text.split("\n", 1)[0].strip().lower()
-        return first_line.replace(" ", "") == NO_TRANSACTION_HEADER.replace(" ", "")
+        """Whether the file runs without a transaction: its header says so, or every statement it
+        runs is one that cannot run in a transaction (CREATE INDEX CONCURRENTLY and the like)."""
+        return self.transaction_marker is not None or self.only_outside_transaction
+
+    @cached_property
+    def only_outside_transaction(self) -> bool:
+        """Every statement is one that cannot run in a transaction (CREATE/DROP INDEX CONCURRENTLY,
+        REINDEX CONCURRENTLY, VACUUM) or adds an enum value that nothing in the file uses; SET
+        statements may go with them. Such a file needs no header: it runs without a transaction."""
+        found = False
+        for statement in self.statements:
+            if statement.kind == "VariableSetStmt":
+                continue
+            if statement.outside_transaction in _ALONE_OUTSIDE_TRANSACTION or (
+                statement.kind == "AlterEnumStmt" and statement.node.get("newVal")
+            ):
+                found = True
+                continue
+            return False
+        return found
 
     @cached_property
     def executable_statements(self) -> list[Statement]:
@@ -123,8 +234,9 @@ class Migration:
     @cached_property
     def body_for_transaction(self) -> str:
         """The file's text with its own transaction control blanked out, character for character,
-        so that server error positions still point at the right place in the file."""
-        text = self.text
+        so that server error positions still point at the right place in the file (a dbmate file:
+        its up section)."""
+        text = self.source
         blanked = [s for s in self.statements if s.is_transaction_control]
         if not blanked:
             return text
@@ -221,27 +333,10 @@ def load(directory: Path) -> Catalog:
             continue
         seen[version] = path.name
         widths.add(len(version))
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem("unreadable", path.name, f"cannot read the file: {exc.strerror}"))
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            problems.append(
-                Problem("not-utf8", path.name, "the file is not UTF-8 text (save it as UTF-8)", line=line)
-            )
-            continue
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
-        file_problems = [] if _from_cache(migration, cache) else _parse_and_cache(migration)
+        migration, file_problems = load_file(path, version, name, cache)
         problems.extend(file_problems)
-        if not file_problems and not migration.statements:
-            problems.append(Problem("empty", path.name, "the file holds no SQL statement"))
-        migrations.append(migration)
+        if migration is not None:
+            migrations.append(migration)
 
     warnings = []
     if len(widths) > 1:
@@ -254,6 +349,30 @@ def load(directory: Path) -> Catalog:
             )
         )
     return Catalog(directory, migrations, problems, ignored, warnings)
+
+
+def load_file(path: Path, version: str, name: str, cache: Path | None = None,
+              label: str | None = None) -> tuple[Migration | None, list[Problem]]:
+    """Read and parse one file of SQL (a migration, or a seed file read the same way); the
+    problems found are named after ``label`` (default: the file's name)."""
+    label = label or path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem("unreadable", label, f"cannot read the file: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [Problem("not-utf8", label, "the file is not UTF-8 text (save it as UTF-8)", line=line)]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
+    problems = [] if _from_cache(migration, cache) else _parse_and_cache(migration)
+    problems = [replace(p, file=label) for p in problems] if label != path.name else problems
+    if not problems and not migration.statements:
+        problems.append(Problem("empty", label, "the file holds no SQL statement"))
+    return migration, problems
 
 
 def _from_cache(migration: Migration, folder: Path | None) -> bool:
@@ -287,7 +406,7 @@ def _parse_and_cache(migration: Migration) -> list[Problem]:
 
 
 def _parse(migration: Migration) -> list[Problem]:
-    text = migration.text
+    text = migration.source  # a dbmate file's down section is never read: it never runs
     if not text.strip():
         return []
     from pglast import parser as pg_parser  # only when a file is not in the parse cache
@@ -342,12 +461,12 @@ def _parse_problems(migration: Migration, exc: Exception) -> list[Problem]:
             line=migration.text.count("\n", 0, m.start()) + 1,
             column=m.start(1) - migration.text.rfind("\n", 0, m.start()),
         )
-        for m in _META_COMMAND.finditer(migration.text)
+        for m in _META_COMMAND.finditer(migration.source)
     ]
     if meta:
         return meta
     if position is None:
-        position = len(migration.text.rstrip())
+        position = len(migration.source.rstrip())
     line, column = migration.line_col(position)
     return [Problem("syntax", migration.filename, f"the SQL does not parse: {message}", line=line, column=column)]
 

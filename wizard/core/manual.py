@@ -1,8 +1,10 @@
 """The manual path: the dashboard's SQL editor, one migration at a time, checked and recorded.
 
 For users with neither a database password nor an access token. The engine's part: the SQL to
-paste (split at statement boundaries when a file is too large for one paste), the export of every
-migration to files, the check of what a paste created without any database credential (through
+paste (split at statement boundaries when a file is too large for one paste), each paste one query
+that runs the file and records it in the migration history in the same transaction, and stops
+before anything runs when the history already holds it (see ``paste``); the export of every
+migration to files, with pre-flight's findings in its index, the check of what a paste created without any database credential (through
 the project's REST API, PostgREST, with the anon or service key), the reading of an error the
 dashboard showed, the record of a migration applied by hand, and the progress kept between runs.
 """
@@ -35,12 +37,15 @@ PROGRESS_FILE = Path(".migration-wizard") / "manual-progress.json"
 
 @dataclass(frozen=True)
 class Part:
+    """One paste of a migration: the whole file, or some of its statements."""
+
     migration: Migration
     number: int  # 1-based
     count: int
     first_statement: int  # 1-based, inclusive
-    last_statement: int
-    sql: str
+    last_statement: int  # first_statement - 1 for a part that only records the migration
+    sql: str  # the statements as the person reads them (a whole file: its own text)
+    alone: bool = False  # a statement that cannot run in a transaction: it must be a query of its own
 
     @property
     def label(self) -> str:
@@ -53,35 +58,208 @@ class Part:
         stem = self.migration.filename.removesuffix(".sql")
         return f"{stem}.sql" if self.count == 1 else f"{stem}.part{self.number}of{self.count}.sql"
 
+    @property
+    def records(self) -> bool:
+        """The last part records the migration in the history."""
+        return self.number == self.count
+
+    @property
+    def paste(self) -> str:
+        """What the person pastes into the SQL editor: see ``paste``."""
+        return paste(self)
+
 
 def parts(migration: Migration, max_bytes: int = MAX_PART_BYTES, max_statements: int = MAX_PART_STATEMENTS) -> list[Part]:
-    """The migration as one paste, or as several cut between statements."""
-    if len(migration.text.encode("utf-8")) <= max_bytes and len(migration.statements) <= max_statements:
-        return [Part(migration, 1, 1, 1, len(migration.statements), migration.text)]
+    """The migration as one paste, or as several cut between statements. A file's own BEGIN/COMMIT
+    are left out of the parts (each paste is a transaction of its own). A file that runs without a
+    transaction is cut around each statement that cannot run in one (it must be a query of its
+    own), and ends with a part that records it when its last statement is such a statement."""
+    if migration.no_transaction:
+        statements = migration.statements
+        alone = {s.index for s in statements if s.outside_transaction}
+    else:
+        statements = migration.executable_statements
+        alone = set()
+    if (not alone and len(migration.source.encode("utf-8")) <= max_bytes
+            and len(migration.statements) <= max_statements):
+        return [Part(migration, 1, 1, 1, len(migration.statements), migration.source)]
     groups: list[list] = [[]]
     size = 0
-    for statement in migration.statements:
+    for statement in statements:
         length = len(statement.text.encode("utf-8")) + 2
-        if groups[-1] and (size + length > max_bytes or len(groups[-1]) >= max_statements):
+        single = statement.index in alone
+        if groups[-1] and (single or size + length > max_bytes or len(groups[-1]) >= max_statements):
             groups.append([])
             size = 0
         groups[-1].append(statement)
         size += length
+        if single:
+            groups.append([])
+            size = 0
+    if not groups[-1]:
+        groups.pop()
+    if not groups or groups[-1][-1].index in alone:
+        groups.append([])  # the record, in a query of its own
     header = migration.text.split("\n", 1)[0] if migration.text.startswith("--") else f"-- {migration.filename}"
-    return [
-        Part(migration, i, len(groups), group[0].index, group[-1].index,
-             f"{header}\n-- part {i} of {len(groups)}: statements {group[0].index} to {group[-1].index}\n\n"
-             + ";\n\n".join(s.text for s in group) + ";\n")
-        for i, group in enumerate(groups, start=1)
-    ]
+    made = []
+    for i, group in enumerate(groups, start=1):
+        count = len(groups)
+        if not group:
+            last = statements[-1].index if statements else 0
+            made.append(Part(migration, i, count, last + 1, last,
+                             f"{header}\n-- part {i} of {count}: records {migration.filename} in the migration "
+                             "history (its statements ran in the parts before)\n"))
+            continue
+        if group[0].index in alone:
+            made.append(Part(migration, i, count, group[0].index, group[0].index,
+                             f"{header}\n-- part {i} of {count}: statement {group[0].index}, alone: it cannot run "
+                             f"in a transaction, so nothing else may share its query\n\n{group[0].text};\n",
+                             alone=True))
+            continue
+        made.append(Part(migration, i, count, group[0].index, group[-1].index,
+                         f"{header}\n-- part {i} of {count}: statements {group[0].index} to {group[-1].index}\n\n"
+                         + ";\n\n".join(s.text for s in group) + ";\n"))
+    return made
+
+
+# -- the paste: the migration and its history rows, in one query ---------------------------------
+
+ALREADY_APPLIED = "is already applied"
+_MESSAGE_PREFIX = "migration-wizard: "
+
+
+def _tag(*texts: str) -> str:
+    """A dollar-quote tag that occurs in none of the texts."""
+    number = 0
+    while True:
+        tag = "mw" if number == 0 else f"mw{number}"
+        if not any(f"${tag}$" in text for text in texts):
+            return tag
+        number += 1
+
+
+def _literal(value: str) -> str:
+    from psycopg import sql
+
+    return sql.Literal(value).as_string(None)
+
+
+def _guard(migration: Migration, tag: str) -> str:
+    """One line: stop before anything runs when another run holds the wizard's lock (held to the end
+    of the paste's transaction), or when the history already holds the version."""
+    from wizard.core import history
+    from wizard.core.runner import LOCK_KEY
+
+    name = "".join(c if c.isprintable() else "?" for c in migration.filename)
+    busy = _literal(f"{_MESSAGE_PREFIX}another migration run is applying migrations to this database; "
+                    "nothing was run")
+    applied = _literal(f"{_MESSAGE_PREFIX}{name} {ALREADY_APPLIED} (version {migration.version} is in "
+                       f"{history.TABLE}); nothing was run")
+    hint = _literal("The history says this migration ran before. To run it again all the same, delete its row "
+                    f"from {history.TABLE} first.")
+    return (f"DO ${tag}$ BEGIN IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN RAISE EXCEPTION USING MESSAGE = "
+            f"{busy}, HINT = 'Run this again when it has finished.'; END IF; "
+            f"IF to_regclass('{history.TABLE}') IS NOT NULL THEN IF EXISTS (SELECT FROM {history.TABLE} "
+            f"WHERE version = {_literal(migration.version)}) THEN RAISE EXCEPTION USING MESSAGE = {applied}, "
+            f"HINT = {hint}; END IF; END IF; END ${tag}$;")
+
+
+def _ensure_history(tag: str) -> str:
+    """The history tables, created as the Supabase CLI creates them, only where they are missing
+    (so a paste takes no lock on them when they are there)."""
+    from wizard.core import history
+
+    cli = "\n    ".join(f"EXECUTE {_literal(ddl)};" for ddl in history.CLI_DDL if not ddl.startswith("SET "))
+    return (f"DO ${tag}$ BEGIN\n"
+            f"  IF to_regclass('{history.TABLE}') IS NULL OR (SELECT count(*) FROM pg_catalog.pg_attribute\n"
+            f"      WHERE attrelid = to_regclass('{history.TABLE}') AND attname IN ('statements', 'name')\n"
+            "        AND NOT attisdropped) < 2 THEN\n"
+            f"    {cli}\n"
+            "  END IF;\n"
+            f"  IF to_regclass('{history.META_TABLE}') IS NULL THEN\n"
+            f"    EXECUTE {_literal(history.META_DDL.strip())};\n"
+            f"    EXECUTE {_literal(history.COMMENT)};\n"
+            "  END IF;\n"
+            f"END ${tag}$;")
+
+
+def paste(part: Part) -> str:
+    """A part as one query for the SQL editor (which sends the whole text as one query): it runs
+    the statements and, on the last part, records the migration in the Supabase CLI's history and
+    the wizard's table, with the statements and checksum an automated run records, all in one
+    transaction, creating the history tables where they are missing. It first stops, before
+    anything runs, when the history already holds the version or another run holds the lock.
+
+    The transaction is the one PostgreSQL gives a query string of several statements: all of it,
+    or nothing, and after an error the session is as before (no transaction left open and aborted,
+    as an explicit BEGIN would leave it). Only a file that uses savepoints, which need an explicit
+    transaction block, gets BEGIN and COMMIT around it.
+
+    What comes before the file's text stays on its first line: the editor's "LINE n" is the line
+    of ``part.sql``. A file without a transaction still runs each part as one query (all or
+    nothing); a statement that cannot run in a transaction is pasted alone, as it is."""
+    from wizard.core import history
+
+    if part.alone:
+        return part.sql
+    migration = part.migration
+    transaction = not migration.no_transaction
+    body = migration.body_for_transaction if part.count == 1 and transaction else part.sql
+    tag = _tag(body, migration.filename)
+    explicit = _explicit(part)
+    head = ("BEGIN; " if explicit else "") + _guard(migration, tag) + " "
+    tail = [""]
+    if part.records:
+        statements = migration.executable_statements if transaction else migration.statements
+        tail += [
+            f"-- migration-wizard: what follows records {migration.filename} in {history.TABLE} (the Supabase",
+            "-- CLI's history) and in the wizard's own table" + (", in the same transaction." if transaction else
+                                                                  " (this file runs without a transaction)."),
+        ]
+        if migration.changes_session:  # the file's settings (and role) end before the history write
+            tail.append("RESET ALL; RESET ROLE;")
+        tail.append(_ensure_history(tag))
+        tail.append(history.record_sql(migration, [s.text for s in statements], "manual") + ";")
+    if explicit:
+        tail.append("COMMIT;")
+    return head + body + "\n;\n" + "\n".join(tail).lstrip("\n") + "\n"
+
+
+_SAVEPOINTS = {"TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO"}
+
+
+def _explicit(part: Part) -> bool:
+    """Whether the paste needs an explicit transaction block: its statements use savepoints."""
+    if part.migration.no_transaction:
+        return False
+    return any(s.kind == "TransactionStmt" and s.node.get("kind") in _SAVEPOINTS
+               for s in part.migration.statements[part.first_statement - 1 : part.last_statement])
+
+
+def paste_offset(part: Part) -> int:
+    """How many characters of the paste's first line come before the part's own text."""
+    if part.alone:
+        return 0
+    transaction = not part.migration.no_transaction
+    body = part.migration.body_for_transaction if part.count == 1 and transaction else part.sql
+    return len(("BEGIN; " if _explicit(part) else "") + _guard(part.migration, _tag(body, part.migration.filename)) + " ")
+
+
+def already_applied(text: str) -> bool:
+    """Whether an error the editor showed is a paste's own stop: the history holds the version."""
+    return _MESSAGE_PREFIX in text and ALREADY_APPLIED in text
 
 
 def sql_editor_url(ref: str | None) -> str:
     return f"https://supabase.com/dashboard/project/{ref or '_'}/sql/new"
 
 
-def export(catalog: Catalog, directory: Path, ref: str | None) -> list[Path]:
-    """One file per migration (or part), and an index with the order and the dashboard URL."""
+RECORDS_ITSELF = "each part records itself in the migration history when it runs"
+
+
+def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | None = None) -> list[Path]:
+    """One file per migration (or part), each the query to paste (see ``paste``), and an index with
+    the order, the dashboard URL and the pre-flight findings the person should read first."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     lines = [
@@ -89,20 +267,65 @@ def export(catalog: Catalog, directory: Path, ref: str | None) -> list[Path]:
         "",
         f"Open the SQL editor: {sql_editor_url(ref)}",
         "Paste each file in turn, run it, and check it succeeded before the next one.",
+        "",
+        f"{RECORDS_ITSELF.capitalize()}: one paste runs the migration and writes its row in",
+        "supabase_migrations.schema_migrations (the Supabase CLI's history, so `supabase migration list`",
+        "shows it applied and a later automated run skips it) and in the wizard's own table, in the same",
+        "transaction: all of it, or nothing. A file whose version the history already holds stops before",
+        "anything runs (\"already applied\") and changes nothing. A migration cut into parts is recorded by",
+        "its last part; every part checks the history first.",
         "Afterwards `migration-wizard check-remote` checks that every table exists.",
         "",
     ]
+    if findings:
+        lines += _findings_section(findings)
+    elif findings is not None:
+        lines += ["Pre-flight (offline, against a fresh Supabase project): nothing to report.", ""]
+    notes = []
     for migration in catalog.migrations:
-        for part in parts(migration):
+        pieces = parts(migration)
+        for part in pieces:
             path = directory / part.filename
-            path.write_text(part.sql, encoding="utf-8")
+            text = part.paste
+            path.write_text(text, encoding="utf-8")
             written.append(path)
             statements = part.last_statement - part.first_statement + 1
-            lines.append(f"{len(written)}. {part.filename}  ({statements} statements, "
-                         f"{len(part.sql.encode('utf-8')):,} bytes)")
+            what = (f"{statements} statement{'s' * (statements != 1)}" if statements
+                    else "records the migration")
+            lines.append(f"{len(written)}. {part.filename}  ({what}, {len(text.encode('utf-8')):,} bytes"
+                         + (", alone: paste it by itself)" if part.alone else ")"))
+        if migration.no_transaction:
+            alone = [p.filename for p in pieces if p.alone]
+            notes.append(
+                f"- {migration.filename} runs without a transaction ("
+                + (f"its header says so: {migration.transaction_marker}" if migration.transaction_marker
+                   else "every statement of it needs that")
+                + "): a failure leaves the "
+                "parts before it applied, and the history row is written after its statements"
+                + (f"; {', '.join(alone)} cannot run in a transaction and must be pasted alone, with nothing "
+                   "else in the editor, and cannot check the history first" if alone else "")
+                + ".")
+    if notes:
+        lines += ["", "## Without a transaction", "", *notes]
     index = directory / "INDEX.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [index, *written]
+
+
+def _findings_section(findings: list) -> list[str]:
+    """The pre-flight findings, errors first, as INDEX.md shows them before the first paste."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    errors = sum(1 for f in findings if f.severity == "error")
+    head = (f"## Read this first: pre-flight found {errors} error(s)" if errors
+            else "## Pre-flight findings (no errors)")
+    lines = [head, "", "Offline, against a fresh Supabase project: what the database already holds (objects made",
+             "by hand in the dashboard) is unseen.", ""]
+    if errors:
+        lines += ["A paste with an error fails in the SQL editor (and, since each paste is one transaction,",
+                  "changes nothing). Fix the files, then export again.", ""]
+    for finding in sorted(findings, key=lambda f: order.get(f.severity, 3)):
+        lines.append(f"- {finding.severity.upper()} {finding.location()}: {finding.message}")
+    return lines + [""]
 
 
 # -- the REST check: no database credential needed ----------------------------------------------
@@ -458,8 +681,12 @@ def _file_offset(migration: Migration, part: Part, line: int, column: int | None
     lines = part.sql.split("\n")
     if not 1 <= line <= len(lines):
         return None
+    if line == 1 and column:  # the paste's first line begins with its guard (see ``paste``)
+        column -= paste_offset(part)
+        if column < 1:
+            return None
     offset = sum(len(text) + 1 for text in lines[: line - 1]) + max(0, (column or 1) - 1)
-    if part.sql == migration.text:
+    if part.sql == migration.source:
         return offset
     # A part is the file's statements joined anew: find the statement the offset falls in.
     spans, cursor = [], 0

@@ -43,40 +43,6 @@ def _from_problem(problem: Problem, severity: str = ERROR) -> Finding:
     return Finding(severity, problem.code, problem.file, problem.line, problem.message, problem.column)
 
 
-def _outside_transaction(statement: Statement) -> str | None:
-    """What a statement is, when PostgreSQL refuses to run it inside a transaction block."""
-    kind = statement.kind
-    if kind not in _MAYBE_OUTSIDE_TRANSACTION:
-        return None
-    node = statement.node
-    if kind == "IndexStmt" and node.get("concurrent"):
-        return "CREATE INDEX CONCURRENTLY"
-    if kind == "DropStmt" and node.get("concurrent"):
-        return "DROP INDEX CONCURRENTLY"
-    if kind == "ReindexStmt" and any(
-        p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
-    ):
-        return "REINDEX CONCURRENTLY"
-    if kind == "VacuumStmt" and node.get("is_vacuumcmd"):
-        return "VACUUM"
-    if kind == "DiscardStmt" and node.get("target") == "DISCARD_ALL":
-        return "DISCARD ALL"
-    return _NEVER_IN_TRANSACTION.get(kind)
-
-
-_NEVER_IN_TRANSACTION = {
-    "CreatedbStmt": "CREATE DATABASE",
-    "DropdbStmt": "DROP DATABASE",
-    "AlterSystemStmt": "ALTER SYSTEM",
-    "CreateTableSpaceStmt": "CREATE TABLESPACE",
-    "DropTableSpaceStmt": "DROP TABLESPACE",
-    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
-    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
-}
-# Statement kinds worth a look at their parse tree (only those are decoded from the parse cache).
-_MAYBE_OUTSIDE_TRANSACTION = {"IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "DiscardStmt", *_NEVER_IN_TRANSACTION}
-
-
 def _destructive(statement: Statement) -> str | None:
     kind = statement.kind
     if kind not in ("DropStmt", "TruncateStmt", "AlterTableStmt"):
@@ -97,18 +63,47 @@ def check_migration(migration: Migration) -> list[Finding]:
     findings = []
     name = migration.filename
     boundaries = [s for s in migration.statements if s.is_transaction_control]
+    marker = migration.transaction_marker
+    alone = marker is None and migration.only_outside_transaction
+    if marker is not None:
+        findings.append(Finding(
+            INFO, "no-transaction", name, 1,
+            f"runs without a transaction, statement by statement, as its header says ({marker})",
+        ))
+    elif alone:
+        what = [f"{s.outside_transaction or 'ALTER TYPE ... ADD VALUE'} at line {s.line}"
+                for s in migration.statements if s.kind != "VariableSetStmt"]
+        findings.append(Finding(
+            WARNING, "runs-without-transaction", name, migration.statements[0].line,
+            "the file holds only statements that run outside a transaction (" + ", ".join(what[:6])
+            + (f" and {len(what) - 6} more" if len(what) > 6 else "") + "): it runs without one, statement by "
+            "statement; a failure half-way leaves the statements before it applied",
+        ))
+    if migration.down_section is not None:
+        findings.append(Finding(
+            INFO, "dbmate-down", name, migration.line_col(migration.down_section)[0],
+            "a dbmate file: only its migrate:up section runs; the migrate:down section from here on is left out",
+        ))
+    ordinary = None
+    if not migration.no_transaction:
+        others = [s for s in migration.statements if s.outside_transaction is None
+                  and not s.is_transaction_control and s.kind != "VariableSetStmt"]
+        ordinary = next((s for s in others if s.kind != "AlterEnumStmt"), others[0] if others else None)
     for statement in migration.statements:
-        what = _outside_transaction(statement)
+        what = statement.outside_transaction
         if what and not migration.no_transaction:
+            others = (f", and the file also holds other statements ({_short(ordinary)} at line "
+                      f"{ordinary.line}), which run in the file's transaction" if ordinary is not None else "")
             findings.append(
                 Finding(
                     ERROR,
                     "needs-no-transaction",
                     name,
                     statement.line,
-                    f"{what} cannot run inside a transaction: make the file's first line "
+                    f"{what} cannot run inside a transaction{others}: move it to a file of its own (a file "
+                    "of such statements alone runs without a transaction), or make the file's first line "
                     "'-- wizard:no-transaction' (it then runs statement by statement, without the "
-                    "all-or-nothing guarantee), or move the statement to a file of its own",
+                    "all-or-nothing guarantee)",
                 )
             )
         if statement.kind == "TransactionStmt" and not statement.is_transaction_control and not migration.no_transaction:
@@ -182,6 +177,11 @@ def check_migration(migration: Migration) -> list[Finding]:
     return findings
 
 
+def _short(statement: Statement) -> str:
+    first = statement.text.split("\n", 1)[0].strip()
+    return first if len(first) <= 40 else first[:37] + "..."
+
+
 def check(catalog: Catalog, migrations: list[Migration] | None = None) -> list[Finding]:
     """Every finding for the folder: its problems first, then each (pending) migration's."""
     findings = [_from_problem(p) for p in catalog.problems]
@@ -219,6 +219,11 @@ SELECT w.kind, w.schema, w.name, w.tbl,
   FROM wanted w
 """
 
+# Codes of the dependency findings: what is missing before a statement, as far as pre-flight can see.
+DEPENDENCY_CODES = frozenset(("missing-dependency", "wrong-order", "supabase-only"))
+
+_SUPABASE_SCHEMAS = frozenset(("auth", "storage", "extensions", "realtime", "vault", "graphql", "graphql_public"))
+
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
 
 
@@ -245,12 +250,14 @@ def _compat_provides(compat_will_run) -> frozenset:
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn, compat_will_run=False
+    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
-    migrations creates nor the database has. One finding per file and object. ``compat_will_run``:
-    the compatibility step's state on this database (compat.inspect; True when not known, False or
-    None when it will not run): what it creates counts as there."""
+    migrations creates nor the database has. One finding per file and object. What exists is asked
+    of the database (``conn``), or, without one, of a baseline (``wizard.core.baseline``: what a
+    fresh Supabase project has). ``compat_will_run``: the compatibility step's state on this
+    database (compat.inspect; True when not known, False or None when it will not run): what it
+    creates counts as there."""
     from wizard.core.objects import Obj, effects_data
 
     provided = _compat_provides(compat_will_run)
@@ -265,13 +272,18 @@ def dependencies(
                 created_by.setdefault(_dependency_key(*obj), migration)
 
     state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
+    from_extensions = _ExtensionObjects()  # what the pending CREATE EXTENSIONs so far provide
     candidates: list[tuple[tuple, Migration, int, tuple, tuple | None]] = []
     for migration in pending:
         for statement in migration.statements:
             creates, drops, uses = effects_data(statement)
             for obj in creates:
                 state[_dependency_key(*obj)] = True
+            if statement.kind == "CreateExtensionStmt":
+                from_extensions.add(statement.node)
             for kind, schema, name, table, offset in uses:
+                if from_extensions.provides(kind, schema, name):
+                    continue
                 key = _dependency_key(kind, schema, name, table)
                 lookup = key
                 if key[0] == "relation" and schema is None:
@@ -298,16 +310,19 @@ def dependencies(
     if not candidates:
         return []
     unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]))
-    rows = conn.execute(
-        _EXISTS_SQL,
-        {
-            "kinds": [k[0] for k in unique],
-            "schemas": [k[1] for k in unique],
-            "names": [k[2] for k in unique],
-            "tables": [k[3] for k in unique],
-        },
-    ).fetchall()
-    present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
+    if baseline is not None:
+        present = {key: baseline.has(*key) for key in unique}
+    else:
+        rows = conn.execute(
+            _EXISTS_SQL,
+            {
+                "kinds": [k[0] for k in unique],
+                "schemas": [k[1] for k in unique],
+                "names": [k[2] for k in unique],
+                "tables": [k[3] for k in unique],
+            },
+        ).fetchall()
+        present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     extension_functions = None  # what the compatibility step's extensions hold, when a use needs it
     findings, seen = [], set()
@@ -335,6 +350,16 @@ def dependencies(
                 f"uses {described}, which {later.filename} creates later: the files are out of order "
                 f"(give {later.filename} a version before {migration.version}, or move the statement)",
             ))
+        elif baseline is not None:
+            owned = lookup[1] in _SUPABASE_SCHEMAS or (lookup[0] == "column" and
+                                                       (lookup[3] or "").partition(".")[0] in _SUPABASE_SCHEMAS)
+            findings.append(Finding(
+                ERROR, "missing-dependency", migration.filename, line,
+                f"uses {described}, which no earlier migration creates and "
+                + ("a fresh Supabase project does not have either (is the name right?)" if owned else
+                   "a fresh Supabase project does not have (is a migration missing, or was the object made by "
+                   "hand in the dashboard? Offline, the wizard cannot see what the database holds)"),
+            ))
         elif lookup[:3] == ("relation", "auth", "users") or lookup[1] in ("auth", "storage", "extensions"):
             findings.append(Finding(
                 ERROR, "supabase-only", migration.filename, line,
@@ -351,6 +376,93 @@ def dependencies(
                 f"uses {described}, which no earlier migration creates and the database does not have "
                 "(is a migration missing, or was the object made by hand elsewhere?)",
             ))
+    return findings
+
+
+# What well-known extensions create: the schemas of their own, and the names of their functions and
+# types (in the schema they are installed into). A use of one of them after the migration's CREATE
+# EXTENSION is no missing dependency; the extension's availability is checked on its own
+# (missing_extensions).
+_EXTENSION_SCHEMAS = {
+    "pg_cron": ("cron",), "pg_net": ("net",), "supabase_vault": ("vault",), "pgsodium": ("pgsodium",),
+    "pg_graphql": ("graphql", "graphql_public"), "pgmq": ("pgmq",),
+}
+_FIXED_SCHEMA = {"supabase_vault": "vault", "pgsodium": "pgsodium", "pgmq": "pgmq"}
+_EXTENSION_NAMES = {
+    "uuid-ossp": ("uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v3", "uuid_generate_v4",
+                  "uuid_generate_v5", "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500"),
+    "pgcrypto": ("digest", "hmac", "crypt", "gen_salt", "gen_random_bytes", "gen_random_uuid", "pgp_sym_encrypt",
+                 "pgp_sym_decrypt", "pgp_sym_encrypt_bytea", "pgp_sym_decrypt_bytea", "pgp_pub_encrypt",
+                 "pgp_pub_decrypt", "pgp_pub_encrypt_bytea", "pgp_pub_decrypt_bytea", "pgp_key_id", "armor",
+                 "dearmor", "pgp_armor_headers", "encrypt", "decrypt", "encrypt_iv", "decrypt_iv"),
+    "http": ("http", "http_get", "http_post", "http_put", "http_patch", "http_delete", "http_head",
+             "http_header", "urlencode", "http_set_curlopt", "http_reset_curlopt", "http_list_curlopt",
+             "http_method", "http_response", "http_request", "content_type"),
+    "pg_trgm": ("similarity", "word_similarity", "strict_word_similarity", "show_trgm", "show_limit", "set_limit"),
+    "vector": ("vector", "halfvec", "sparsevec", "cosine_distance", "l2_distance", "l1_distance",
+               "inner_product", "vector_dims", "vector_norm", "l2_normalize"),
+    "citext": ("citext",),
+    "hstore": ("hstore", "akeys", "avals", "skeys", "svals", "each", "exist", "defined", "delete", "slice"),
+    "ltree": ("ltree", "lquery", "ltxtquery", "nlevel", "subltree", "subpath", "index", "text2ltree",
+              "ltree2text", "lca"),
+    "moddatetime": ("moddatetime",),
+    "unaccent": ("unaccent",),
+    "fuzzystrmatch": ("levenshtein", "levenshtein_less_equal", "soundex", "difference", "metaphone",
+                      "dmetaphone", "dmetaphone_alt", "daitch_mokotoff"),
+    "pgjwt": ("sign", "verify", "url_encode", "url_decode", "algorithm_sign", "try_cast_double"),
+    "pg_jsonschema": ("json_matches_schema", "jsonb_matches_schema", "jsonschema_is_valid",
+                      "jsonschema_validation_errors"),
+    "pg_hashids": ("id_encode", "id_decode", "id_decode_once"),
+    "cube": ("cube",),
+    "earthdistance": ("earth", "earth_distance", "ll_to_earth", "earth_box", "latitude", "longitude"),
+    "postgis": ("geometry", "geography", "box2d", "box3d"),
+}
+
+
+class _ExtensionObjects:
+    """What the CREATE EXTENSION statements seen so far provide."""
+
+    def __init__(self) -> None:
+        self.schemas: set[str] = set()
+        self.names: set[tuple[str | None, str]] = set()  # (schema or None for "any", name)
+        self.prefixes: set[str] = set()
+
+    def add(self, node: dict) -> None:
+        name = node.get("extname") or ""
+        schema = _FIXED_SCHEMA.get(name)
+        for option in node.get("options", []):
+            element = option.get("DefElem", {})
+            if element.get("defname") == "schema":
+                schema = element.get("arg", {}).get("String", {}).get("sval")
+        self.schemas.update(_EXTENSION_SCHEMAS.get(name, ()))
+        for function in _EXTENSION_NAMES.get(name, ()):
+            self.names.add((None, function))
+        if name == "postgis":
+            self.prefixes.add("st_")
+        if name not in _EXTENSION_NAMES and name not in _EXTENSION_SCHEMAS and schema and schema != "public":
+            self.schemas.add(schema)  # an extension the wizard does not know, in a schema named for it
+
+    def provides(self, kind: str, schema: str | None, name: str) -> bool:
+        if not (self.schemas or self.names or self.prefixes):
+            return False
+        if kind == "schema":
+            return name in self.schemas
+        if schema is not None and schema in self.schemas:
+            return True
+        if kind in ("function", "type"):
+            return (None, name) in self.names or any(name.startswith(p) for p in self.prefixes)
+        return False
+
+
+def offline(catalog: Catalog) -> list[Finding]:
+    """Every finding for the folder alone, without a database: every file counts as pending, and
+    what exists before the first one is what a fresh Supabase project has (``wizard.core.baseline``).
+    The dependencies are only followed through a folder whose files all parse."""
+    from wizard.core import baseline
+
+    findings = check(catalog, catalog.migrations)
+    if catalog.ok:
+        findings += dependencies(catalog, catalog.migrations, baseline=baseline.load())
     return findings
 
 
@@ -401,3 +513,105 @@ def big_table_locks(pending: list[Migration], conn, rows: int = BIG_TABLE_ROWS) 
                 "runs; apply in a quiet moment")
         for migration, statement, name, reason in uses if name in sizes
     ]
+
+
+# -- extensions the server does not have ---------------------------------------------------------
+
+# The extensions a Supabase project offers (its dashboard's list; several are installed on every
+# project). A migration creating one of these was most likely written for Supabase.
+SUPABASE_EXTENSIONS = frozenset((
+    "address_standardizer", "address_standardizer_data_us", "amcheck", "autoinc", "bloom", "btree_gin",
+    "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance", "fuzzystrmatch",
+    "hstore", "http", "hypopg", "index_advisor", "insert_username", "intarray", "isn", "lo", "ltree",
+    "moddatetime", "pg_buffercache", "pg_cron", "pg_graphql", "pg_hashids", "pg_jsonschema", "pg_net",
+    "pg_prewarm", "pg_repack", "pg_stat_monitor", "pg_stat_statements", "pg_surgery", "pg_tle", "pg_trgm",
+    "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pgmq", "pgroonga", "pgroonga_database", "pgrouting",
+    "pgrowlocks", "pgsodium", "pgstattuple", "pgtap", "plpgsql", "plpgsql_check", "plv8", "postgis",
+    "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology", "postgres_fdw",
+    "refint", "rum", "seg", "sslinfo", "supabase_vault", "tablefunc", "tcn", "timescaledb",
+    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector", "wrappers",
+))
+
+# Debian/Ubuntu (apt.postgresql.org) packages of extensions that are not part of the server's own.
+_PACKAGES = {
+    "pg_cron": "postgresql-{major}-cron", "vector": "postgresql-{major}-pgvector",
+    "http": "postgresql-{major}-http", "postgis": "postgresql-{major}-postgis-3",
+    "pgrouting": "postgresql-{major}-pgrouting", "hypopg": "postgresql-{major}-hypopg",
+    "pgtap": "postgresql-{major}-pgtap", "plpgsql_check": "postgresql-{major}-plpgsql-check",
+    "pg_repack": "postgresql-{major}-repack", "pgaudit": "postgresql-{major}-pgaudit",
+    "rum": "postgresql-{major}-rum", "timescaledb": "timescaledb-2-postgresql-{major}",
+    "pg_hashids": "postgresql-{major}-pg-hashids", "plv8": "postgresql-{major}-plv8",
+}
+_CONTRIB = frozenset((
+    "amcheck", "autoinc", "bloom", "btree_gin", "btree_gist", "citext", "cube", "dblink", "dict_int",
+    "dict_xsyn", "earthdistance", "fuzzystrmatch", "hstore", "insert_username", "intarray", "isn", "lo",
+    "ltree", "moddatetime", "pg_buffercache", "pg_prewarm", "pg_stat_statements", "pg_surgery", "pg_trgm",
+    "pg_walinspect", "pgcrypto", "pgrowlocks", "pgstattuple", "postgres_fdw", "refint", "seg", "sslinfo",
+    "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
+))
+
+_EXTENSIONS_SQL = """
+SELECT n,
+       EXISTS (SELECT 1 FROM pg_available_extensions a WHERE a.name = n),
+       EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = n),
+       EXISTS (SELECT 1 FROM pg_available_extensions a WHERE a.comment LIKE 'migration-wizard stand-in%%'),
+       current_setting('server_version_num')::int / 10000
+  FROM unnest(%s::text[]) AS n
+"""
+
+
+def missing_extensions(pending: list[Migration], conn) -> list[Finding]:
+    """``CREATE EXTENSION`` of an extension this server neither has installed nor can install: an
+    error at the statement's file and line, before any SQL runs. One query, and only when a pending
+    migration creates an extension."""
+    from wizard.core.standins import NAMES as STANDINS
+
+    wanted = [
+        (migration, statement, statement.node.get("extname"))
+        for migration in pending for statement in migration.statements
+        if statement.kind == "CreateExtensionStmt"
+    ]
+    if not wanted:
+        return []
+    names = sorted({name for _, _, name in wanted if name})
+    rows = conn.execute(_EXTENSIONS_SQL, (names,)).fetchall()
+    lacking = {row[0] for row in rows if not row[1] and not row[2]}
+    if not lacking:
+        return []
+    local, major = bool(rows[0][3]), rows[0][4]
+    findings, seen = [], set()
+    for migration, statement, name in wanted:
+        if name not in lacking or (migration.filename, name) in seen:
+            continue
+        seen.add((migration.filename, name))
+        findings.append(Finding(ERROR, "missing-extension", migration.filename, statement.line,
+                                _missing_extension_message(name, major, local, name in STANDINS)))
+    return findings
+
+
+def _missing_extension_message(name: str, major: int, local: bool, has_standin: bool) -> str:
+    where = "the local database" if local else f"this server (PostgreSQL {major})"
+    if name in SUPABASE_EXTENSIONS:
+        said = f"CREATE EXTENSION {name}: Supabase has the extension {name}, {where} does not"
+    else:
+        said = (f"CREATE EXTENSION {name}: {where} does not have the extension {name} "
+                "(pg_available_extensions does not list it)")
+    fixes = []
+    if not local:
+        if name in _PACKAGES:
+            package = _PACKAGES[name].format(major=major)
+            fixes.append(f"install it on the server (Debian/Ubuntu: the package {package}), then run again")
+        elif name in _CONTRIB:
+            fixes.append("install the server's contrib extensions "
+                         f"(Debian/Ubuntu: postgresql-contrib for PostgreSQL {major})")
+        else:
+            fixes.append("install the extension on the server")
+        if has_standin:
+            fixes.append("use the local database (--local), which has a stand-in for it")
+    else:
+        fixes.append("use a PostgreSQL server that has it (--database-url)")
+    if name in SUPABASE_EXTENSIONS:
+        fixes.append("apply to a Supabase project")
+    if name not in SUPABASE_EXTENSIONS:
+        fixes.append("remove the statement if the migrations do not need it")
+    return said + ": " + "; or ".join(fixes)

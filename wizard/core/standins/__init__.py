@@ -19,7 +19,7 @@ from pathlib import Path
 MARK = "migration-wizard stand-in"
 
 # The extensions the stand-ins stand in for (their real names).
-NAMES = ("http", "pg_cron", "pg_graphql", "pg_net", "pgcrypto", "pgsodium", "supabase_vault", "uuid-ossp")
+NAMES = ("http", "pg_cron", "pg_graphql", "pg_net", "pgcrypto", "pgjwt", "pgsodium", "supabase_vault", "uuid-ossp")
 
 _INSTALLED_SQL = """
 SELECT e.extname FROM pg_extension e

@@ -73,10 +73,12 @@ class ApplyScreen(Step[Outcome]):
             self.states = states
 
     class Stopped(Message):
-        def __init__(self, finished: RunFinished | None, trouble: Trouble | None) -> None:
+        def __init__(self, finished: RunFinished | None, trouble: Trouble | None,
+                     standins: tuple[str, ...] = ()) -> None:
             super().__init__()
             self.finished = finished
             self.trouble = trouble
+            self.standins = standins  # the local database's stand-in extensions, by name
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
@@ -128,10 +130,10 @@ class ApplyScreen(Step[Outcome]):
         """Read the folder again (so that a fix is taken), adopt a migration when asked, then let
         the engine apply what is pending, posting its events."""
         from wizard.core import catalog as folders
-        from wizard.core import history, preflight, runner
+        from wizard.core import history, preflight, runner, standins
         from wizard.core.events import Notice
 
-        target, finished, trouble = self.plan.target, None, None
+        target, finished, trouble, used = self.plan.target, None, None, ()
         emit = self.post_message
         try:
             catalog = folders.load(self.catalog.directory)
@@ -140,7 +142,9 @@ class ApplyScreen(Step[Outcome]):
                     trouble = self._adopt(conn, catalog, adopt)
                 records = history.read(conn)
                 emit(self.Planned(catalog, history.states(catalog, records)))
-                refusals = preflight.blocking(preflight.check(catalog, runner.pending(catalog, records)))
+                pending = runner.pending(catalog, records)
+                refusals = preflight.blocking(preflight.check(catalog, pending)
+                                              + preflight.missing_extensions(pending, conn))
                 if trouble is None and refusals:
                     trouble = Trouble.finding(refusals[0], catalog.directory)
                 elif trouble is None:
@@ -148,11 +152,15 @@ class ApplyScreen(Step[Outcome]):
                     finished = self.runner.run()
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
+                    elif finished.ok:
+                        trouble = self._seed(conn, catalog, lambda text: emit(self.Progress(Notice(text))))
+                        if target.source == "local database" and not finished.interrupted:
+                            used = tuple(standins.installed(conn))
         except Exception as exc:
             trouble = Trouble.error(exc, target)
         finally:
             self.runner = None
-        emit(self.Stopped(finished, trouble))
+        emit(self.Stopped(finished, trouble, used))
 
     def _adopt(self, conn, catalog: Catalog, version: str) -> Trouble | None:
         """Record a migration as applied, when everything it creates is in the database."""
@@ -165,6 +173,36 @@ class ApplyScreen(Step[Outcome]):
                            "The database lacks " + ", ".join(o.describe() for o in missing[:10]),
                            details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
         self.plan.target.runner(conn, catalog, lambda event: None).adopt([migration])
+        return None
+
+    def _seed(self, conn, catalog: Catalog, say) -> Trouble | None:
+        """On the local database, the seed files of supabase/config.toml after the migrations, as
+        the command line runs them; what happened is said in one line."""
+        from dataclasses import replace
+
+        from wizard.core import project, seeds
+
+        if self.plan.target.source != "local database":
+            return None
+        try:
+            found = project.find(catalog.directory)
+        except project.ConfigError as exc:
+            say(f"The seed files were not run: {exc}")
+            return None
+        files = found.seeds()[0] if found is not None else []
+        if not files:
+            return None
+        loaded, problems = seeds.load(files)
+        if problems:
+            say(f"The seed files were not run: {problems[0].location()}: {problems[0].message}")
+            return None
+        results = seeds.SeedRunner(conn, loaded).run_seeds()
+        failed = next((r for r in results if r.diagnosis is not None), None)
+        if failed is not None:
+            trouble = Trouble.failed(failed.diagnosis, catalog, self.plan.ref)
+            return replace(trouble, what=f"The seed file {failed.path} failed; it was rolled back", version=None)
+        say("Seed: " + ", ".join(f"{r.path} {'unchanged, not run again' if r.outcome == 'unchanged' else 'applied'}"
+                                 for r in results) + ".")
         return None
 
     def _failure(self, conn, catalog: Catalog, diagnosis: Diagnosis) -> Trouble:
@@ -254,7 +292,13 @@ class ApplyScreen(Step[Outcome]):
         else:
             count = len(self.catalog.migrations)
             now = f" ({len(self.applied)} just now)" if self.applied else ""
-            status.update(f"All {count} migrations are applied{now}. Press Enter to verify.")
+            text = f"All {count} migrations are applied{now}. Press Enter to verify."
+            if message.standins:
+                from wizard.core import standins
+
+                described = standins.describe(list(message.standins))
+                text += "\n" + described[0].upper() + described[1:] + "."
+            status.update(text)
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """By hand: the migrations run one at a time in the dashboard's SQL editor, each checked before the
-next. The migration's SQL (highlighted, read-only), its size, statements and what it creates;
-copied to the clipboard and to a file under the project; the SQL editor opened in the browser.
+next. Pre-flight's findings first (offline when there is no way to the database), never hidden
+while a migration they concern is left. The migration's SQL (highlighted, read-only), its size,
+statements and what it creates; copied (as a paste that records itself in the migration history)
+to the clipboard and to a file under the project; the SQL editor opened in the browser.
 Then "I ran it": the wizard checks what the paste created (through the database's catalog when it
 has a connection, else through the REST API with an API key), records the migration as run by
 hand when it has a connection, and keeps the progress, so that it resumes at the first migration
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 PASTE_DIRECTORY = ".migration-wizard/paste"  # under the project: each copied paste, as a file
 _SHOWN = 6  # objects named in a line before "and N more"
+_FINDINGS_SHOWN = 3  # pre-flight findings shown above the migration
 
 
 def size(text: str) -> str:
@@ -108,6 +111,7 @@ class ManualScreen(Step[Outcome]):
         return "the database's catalog" if self.plan.target is not None else "the REST API"
 
     def body(self) -> ComposeResult:
+        yield Static("", id="preflight")
         yield Static("Reading the migrations and what is already done…", id="status")
         yield Static("", id="creates")
         code = TextArea.code_editor("", language="sql", read_only=True, tab_behavior="focus", id="sql")
@@ -163,6 +167,7 @@ class ManualScreen(Step[Outcome]):
         from wizard.core import manual
 
         self.current, self.unverifiable, self.trouble = migration, False, None
+        self.show_findings()
         self.parts = manual.parts(migration) if migration is not None else []
         self.part = 0
         if migration is None:
@@ -175,6 +180,33 @@ class ManualScreen(Step[Outcome]):
         else:
             self.show_part(news)
         self.refresh_bindings()
+
+    def show_findings(self) -> None:
+        """What pre-flight found (the Path step's findings: ``plan``'s, offline when there is no way
+        to the database), at the top, before the first paste: the errors of the migrations not yet
+        confirmed, and the warnings of the one shown. Never hidden while one is left."""
+        box = self.query_one("#preflight", Static)
+        confirmed = {m.filename for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum}
+        current = self.current.filename if self.current is not None else None
+        errors = [f for f in self.plan.findings if f.severity == "error" and f.file not in confirmed]
+        warnings = [f for f in self.plan.findings if f.severity == "warning" and f.file == current]
+        box.display = bool(errors or warnings)
+        if not box.display:
+            return
+        where = " (offline, against a fresh Supabase project)" if self.plan.offline else ""
+        lines = []
+        if errors:
+            lines.append(Content.from_markup(
+                f"[b $text-error]✗ Pre-flight found $count{where}:[/] a paste fails there, unless the object "
+                "was made by hand", count=f"{len(errors)} error{'s' * (len(errors) != 1)}"))
+        for finding in (errors + warnings)[:_FINDINGS_SHOWN]:
+            tone = "$text-error" if finding.severity == "error" else "$text-warning"
+            lines.append(Content.from_markup(f"  [{tone}]$where[/] $message", where=finding.location(),
+                                             message=finding.message))
+        more = len(errors) + len(warnings) - _FINDINGS_SHOWN
+        if more > 0:
+            lines.append(Content(f"  … and {more} more: 'migration-wizard plan' lists them all"))
+        box.update(Content("\n").join(lines))
 
     def show_part(self, news: Content | None = None) -> None:
         from wizard.core import manual
@@ -199,7 +231,10 @@ class ManualScreen(Step[Outcome]):
         code.scroll_home(animate=False)
         step = "this part" if part.count > 1 else "it"
         self._result(news, Content(f"c copies {step}, o opens the SQL editor; run {step} there, then press "
-                                   f"Enter: the wizard checks it through {self.how}."))
+                                   f"Enter: the wizard checks it through {self.how}."),
+                     Content.from_markup("[$text-muted]$line[/]", line=(
+                         "Its last part records it in the migration history when it runs." if part.count > 1
+                         else "It records itself in the migration history when it runs.")))
 
     def _result(self, *lines: Content | None) -> None:
         self.query_one("#result", Static).update(Content("\n").join(line for line in lines if line))
@@ -208,8 +243,9 @@ class ManualScreen(Step[Outcome]):
 
     def action_copy(self) -> None:
         part = self.parts[self.part]
-        command = self.app.copy_text(part.sql)
-        lines = [Content(f"Copied {part.label} ({size(part.sql)}):"),
+        text = part.paste
+        command = self.app.copy_text(text)
+        lines = [Content(f"Copied {part.label} ({size(text)}), with the lines that record it:"),
                  Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)")]
         if command:
             lines.append(Content.from_markup("  · [$text-success]on the system clipboard[/], through $command",
@@ -220,7 +256,7 @@ class ManualScreen(Step[Outcome]):
         path = settings.project / PASTE_DIRECTORY / part.filename
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(part.sql, encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
             lines.append(Content(f"  · could not save it as a file: {exc.strerror or exc}"))
         else:
@@ -309,9 +345,11 @@ class ManualScreen(Step[Outcome]):
         self.post_message(self.Checked(migration, None, None, True, recorded))
 
     def _record(self, conn, migration: Migration) -> bool:
-        """In the history, as run by hand (so later runs and the Supabase CLI agree)."""
+        """In the history, as run by hand (so later runs and the Supabase CLI agree), unless the
+        paste recorded itself already. True: the history holds it."""
         runner = self.plan.target.runner(conn, self.catalog, lambda event: None)
-        return bool(runner.adopt([migration], method="manual"))
+        runner.adopt([migration], method="manual")
+        return True
 
     def on_manual_screen_checked(self, message: Checked) -> None:
         from wizard.core import manual
@@ -397,6 +435,13 @@ class ManualScreen(Step[Outcome]):
             return
         box.clear()
         self._close_error()
+        from wizard.core import manual
+
+        if manual.already_applied(text):  # the paste's own stop: nothing ran
+            self._result(Content.from_markup(
+                "[$text-warning]The history already holds $name:[/] that paste stopped before anything ran. "
+                "Enter checks what is there.", name=self.current.filename))
+            return
         self._start("Reading the error…")
         self.read_error(text, self.current, self.parts[self.part])
 

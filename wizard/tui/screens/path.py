@@ -44,6 +44,8 @@ class Plan:
     refusals: tuple[Finding, ...]  # errors that keep the run from starting
     manual: bool = False  # run by hand in the dashboard's SQL editor
     rest: RestApi | None = None  # the project's REST API, to check what a paste created
+    summary: str = ""  # how many migrations in which states, as `status` and `plan` say it
+    offline: bool = False  # no way to the database: pre-flight read the folder against a fresh Supabase project
 
     @property
     def progress_key(self) -> str:
@@ -149,7 +151,7 @@ class PathScreen(Step[Plan]):
     def check(self) -> None:
         """Read the folder again and the database's history; pre-flight the pending migrations."""
         from wizard.core import catalog as folders
-        from wizard.core import compat, history, preflight, runner
+        from wizard.core import overview
 
         target = self.ways.database or self.ways.https
         if target is None:
@@ -161,35 +163,29 @@ class PathScreen(Step[Plan]):
         try:
             catalog = folders.load(self.ways.catalog.directory)
             with target.open() as conn:
-                records = history.read(conn)
-                pending = runner.pending(catalog, records) if catalog.ok else []
-                findings = preflight.check(catalog, pending)
-                refusals = preflight.blocking(findings)
-                shape = compat.inspect(conn)
-                findings += preflight.dependencies(catalog, pending, conn, compat_will_run=shape)
-                findings += preflight.big_table_locks(pending, conn)
+                report = overview.read(catalog, conn)
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
-        if shape.will_run and pending:
-            findings.append(preflight.Finding(
-                preflight.INFO, "compat", str(catalog.directory), None,
-                "plain PostgreSQL: the run will first make it Supabase-shaped: " + shape.summary()))
-        plan = Plan(catalog, target, self.ways.ref, tuple(history.states(catalog, records)), tuple(pending),
-                    tuple(findings), tuple(refusals))
+        plan = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
+                    tuple(report.findings), tuple(report.refusals), summary=report.summary())
         self.post_message(self.Checked(plan))
 
     def _unconnected(self) -> Plan | None:
-        """No way to the database: the plan of the manual path, read from the folder alone."""
+        """No way to the database: the plan of the manual path, read from the folder alone, with
+        pre-flight against what a fresh Supabase project has (``plan --offline``'s findings). A
+        dependency that is missing there may have been made by hand in the dashboard: it does not
+        keep the manual path from starting; it is shown again before the first paste."""
         from wizard.core import catalog as folders
-        from wizard.core import preflight
+        from wizard.core import overview
 
         if not self._manual():
             return None
         catalog = folders.load(self.ways.catalog.directory)
-        findings = preflight.check(catalog, catalog.migrations)
-        return Plan(catalog, None, self.ways.ref, (), tuple(catalog.migrations), tuple(findings),
-                    tuple(preflight.blocking(findings)))
+        report = overview.offline(catalog)
+        refusals = report.refusals
+        return Plan(catalog, None, self.ways.ref, tuple(report.states), tuple(report.pending),
+                    tuple(report.findings), tuple(refusals), summary=report.summary(), offline=True)
 
     def on_path_screen_checked(self, message: Checked) -> None:
         self.plan = message.plan
@@ -204,8 +200,7 @@ class PathScreen(Step[Plan]):
         if plan is None:
             summary.update("No way to the database works yet: go back to the Environment step (Escape).")
             return
-        applied = len(plan.catalog.migrations) - len(plan.pending)
-        text = f"{len(plan.catalog.migrations)} migrations: {applied} applied, {len(plan.pending)} pending."
+        text = plan.summary
         if plan.target is None:
             text = (f"{len(plan.catalog.migrations)} migrations, and no way to the database: they can be run by "
                     f"hand, each checked through the REST API ({self._confirmed(plan)}).")
@@ -213,10 +208,36 @@ class PathScreen(Step[Plan]):
             text += " Nothing to apply: the database is up to date."
         if plan.refusals:
             text += f" {len(plan.refusals)} problem(s) keep the run from starting: fix them, then press r."
+        errors = [f for f in plan.findings if f.severity == "error" and f not in plan.refusals]
+        if plan.offline:
+            text += (" Pre-flight read the folder offline, against a fresh Supabase project"
+                     + (f": {len(errors)} error{'s' * (len(errors) != 1)}, where a paste would fail unless the "
+                        "object was made by hand."
+                        if errors else "."))
         summary.update(text)
+        self._mention_findings(plan)
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))
+
+    def _mention_findings(self, plan: Plan) -> None:
+        """The manual option says what pre-flight found: the manual step shows it again before the
+        first paste."""
+        errors = [f for f in plan.findings if f.severity == "error"]
+        if not self._manual() or not (errors or plan.offline):
+            return
+        where = " (offline, against a fresh Supabase project)" if plan.offline else ""
+        if errors:
+            first = errors[0].location()
+            line = (f"[$text-error]✗ pre-flight{where}: {len(errors)} error{'s' * (len(errors) != 1)}, first at "
+                    "$first[/]: "
+                    "shown again before the first paste")
+        else:
+            line = f"[$text-success]✓[/] pre-flight{where}: no error"
+            first = ""
+        option = self._option("manual", "Manual, in the dashboard's SQL editor", self._manual_needs(), True)
+        prompt = Content.assemble(option.prompt, "\n  ", Content.from_markup(line, first=first))
+        self.query_one("#paths", OptionList).replace_option_prompt("manual", prompt)
 
     def _confirmed(self, plan: Plan) -> str:
         from wizard.core import manual

@@ -1,0 +1,235 @@
+"""Supabase project conventions: supabase/config.toml and the seed files, run after the migrations and
+recorded as the Supabase CLI records them."""
+
+import hashlib
+import os
+import subprocess
+import textwrap
+
+import psycopg
+import pytest
+from helpers import assert_clean, history
+
+CONFIG = """
+project_id = "seeded-project"
+
+[api]
+enabled = true
+port = 54321
+
+[db]
+port = 54322
+major_version = {major}
+
+[db.seed]
+enabled = true
+sql_paths = ['./seed.sql']
+"""
+
+SEED = """
+-- starter rows for local development
+INSERT INTO plans (code, label) VALUES ('free', 'Free');
+INSERT INTO plans (code, label) VALUES ('pro', 'Pro');
+"""
+
+
+def server_major(db) -> int:
+    return int(db.execute("SHOW server_version_num").fetchone()[0]) // 10000
+
+
+@pytest.fixture
+def project(tmp_path, db):
+    """A project as `supabase init` leaves it, with two migrations and a seed."""
+    root = tmp_path / "app"
+    migrations = root / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    (root / "supabase" / "config.toml").write_text(CONFIG.format(major=server_major(db)))
+    (migrations / "20240101000000_plans.sql").write_text(
+        "CREATE TABLE plans (code text PRIMARY KEY, label text NOT NULL);\n")
+    (migrations / "20240102000000_members.sql").write_text(
+        "CREATE TABLE members (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, plan text REFERENCES plans);\n")
+    (root / "supabase" / "seed.sql").write_text(textwrap.dedent(SEED).lstrip())
+    return root
+
+
+def seed_rows(db) -> list[tuple[str, str]]:
+    if db.execute("SELECT to_regclass('supabase_migrations.seed_files')").fetchone()[0] is None:
+        return []
+    return db.execute("SELECT path, hash FROM supabase_migrations.seed_files ORDER BY path").fetchall()
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_seed_runs_after_the_migrations_once_and_again_when_it_changes(project, database, db, cli):
+    seed = project / "supabase" / "seed.sql"
+    plan = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert plan.code == 0, plan.output
+    assert len(plan.json()["pending"]) == 2 and plan.json()["seeds"] == ["supabase/seed.sql"]
+    first = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
+    assert first.code == 0, first.output
+    assert_clean(first)
+    report = first.json()
+    assert [a["version"] for a in report["applied"]] == ["20240101000000", "20240102000000"]
+    assert report["seeds"] == [{"path": "supabase/seed.sql", "outcome": "applied", "hash": sha256(seed),
+                                "duration_ms": report["seeds"][0]["duration_ms"]}]
+    assert history(db) == ["20240101000000", "20240102000000"]
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 2
+    # the Supabase CLI's table, as the CLI writes it: the path from the project root, sha256 of the bytes
+    assert seed_rows(db) == [("supabase/seed.sql", sha256(seed))]
+    columns = db.execute("""SELECT column_name, data_type, is_nullable FROM information_schema.columns
+                             WHERE table_schema = 'supabase_migrations' AND table_name = 'seed_files'
+                             ORDER BY ordinal_position""").fetchall()
+    assert columns == [("path", "text", "NO"), ("hash", "text", "NO")]
+
+    # nothing changed: nothing runs again (a second run of the INSERTs would fail on the key)
+    second = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
+    assert second.code == 0, second.output
+    assert second.json()["applied"] == []
+    assert second.json()["seeds"] == [{"path": "supabase/seed.sql", "outcome": "unchanged", "hash": sha256(seed)}]
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 2
+
+    # the seed is edited: it runs again, and its new hash is recorded
+    seed.write_text("INSERT INTO plans (code, label) VALUES ('team', 'Team') ON CONFLICT DO NOTHING;\n")
+    third = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert third.code == 0, third.output
+    assert "Seed supabase/seed.sql: run again (its content changed since it last ran)." in third.err
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 3
+    assert seed_rows(db) == [("supabase/seed.sql", sha256(seed))]
+
+
+def test_a_remote_database_gets_the_seed_only_when_asked_and_confirmed(project, database, db, cli):
+    plain = cli("apply", "--yes", "--database-url", database, cwd=project)
+    assert plain.code == 0, plain.output
+    assert history(db) == ["20240101000000", "20240102000000"]
+    assert seed_rows(db) == [] and db.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+
+    (project / "supabase" / "migrations" / "20240103000000_more.sql").write_text("CREATE TABLE more (id int);\n")
+    unconfirmed = cli("apply", "--include-seed", "--database-url", database, cwd=project)  # no terminal, no --yes
+    assert unconfirmed.code == 2
+    assert "--include-seed runs supabase/seed.sql on a remote database: confirm with --yes" in unconfirmed.err
+    assert history(db) == ["20240101000000", "20240102000000"]  # nothing was applied
+    assert seed_rows(db) == []
+
+
+def test_a_failing_seed_is_located_and_keeps_nothing(project, database, db, cli):
+    seed = project / "supabase" / "seed.sql"
+    seed.write_text("INSERT INTO plans (code, label) VALUES ('free', 'Free');\n"
+                    "-- the label is required\n"
+                    "INSERT INTO plans (code, label)\n"
+                    "  VALUES ('pro', NULL);\n")
+    result = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
+    assert result.code == 1, result.output
+    assert_clean(result)
+    report = result.json()
+    assert report["ok"] is False
+    assert [a["version"] for a in report["applied"]] == ["20240101000000", "20240102000000"]
+    assert report["seeds"] == [{"path": "supabase/seed.sql", "outcome": "failed", "hash": sha256(seed)}]
+    failed = report["failed"]
+    assert failed["file"] == str(seed) and failed["sqlstate"] == "23502"
+    assert failed["line"] == 3 and failed["statement_index"] == 2
+    assert report["advice"]["key"] == "sqlstate.23502"
+    assert f"{seed}:3" in result.err and "Nothing of supabase/seed.sql was kept" in result.err
+    # the migrations stay; nothing of the seed does
+    assert history(db) == ["20240101000000", "20240102000000"]
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+    assert seed_rows(db) == []
+
+    seed.write_text("INSERT INTO plans (code, label) VALUES ('free', 'Free');\n")
+    fixed = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert fixed.code == 0, fixed.output
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
+
+
+def test_a_malformed_config_names_its_line_and_nothing_runs(project, database, db, cli):
+    (project / "supabase" / "config.toml").write_text('project_id = "x"\n\n[db\nmajor_version = 15\n')
+    for command in (("plan",), ("apply", "--yes", "--include-seed")):
+        result = cli(*command, "--database-url", database, cwd=project)
+        assert result.code == 2, result.output
+        assert_clean(result)
+        assert "supabase/config.toml:3:" in result.err and "not valid TOML" in result.err
+    assert history(db) == [] and seed_rows(db) == []
+
+    (project / "supabase" / "config.toml").write_text('[db]\nmajor_version = "fifteen"\n')
+    wrong = cli("apply", "--yes", "--database-url", database, cwd=project)
+    assert wrong.code == 2 and "supabase/config.toml:2: db.major_version must be a number" in wrong.err
+    assert history(db) == []
+
+
+def test_a_different_major_version_is_a_warning(project, database, db, cli):
+    (project / "supabase" / "config.toml").write_text(CONFIG.format(major=server_major(db) - 1))
+    plan = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert plan.code == 0, plan.output
+    (finding,) = [f for f in plan.json()["findings"] if f["code"] == "major-version"]
+    assert finding["severity"] == "warning"
+    assert (finding["file"], finding["line"]) == ("supabase/config.toml", 10)
+    assert f"runs PostgreSQL {server_major(db) - 1}" in finding["message"]
+    result = cli("apply", "--yes", "--database-url", database, cwd=project)
+    assert result.code == 0, result.output
+    assert f"warning: supabase/config.toml:10: the project runs PostgreSQL {server_major(db) - 1}" in result.err
+
+    same = cli("plan", "--json", "--database-url", database, cwd=project.parent,
+               *("--migrations", project / "supabase" / "migrations"))
+    assert [f for f in same.json()["findings"] if f["code"] == "major-version"]  # found beside --migrations too
+
+
+def test_the_supabase_cli_agrees_on_the_seed(project, database, db, cli, supabase_cli):
+    # a version the CLI accepts (it refuses to read a config.toml naming another)
+    (project / "supabase" / "config.toml").write_text(CONFIG.format(major=17))
+    result = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert result.code == 0, result.output
+    pushed = subprocess.run(
+        [supabase_cli, "db", "push", "--db-url", database, "--include-seed", "--yes"], cwd=project,
+        capture_output=True, text=True, timeout=180,
+        env={**os.environ, "DO_NOT_TRACK": "1", "SUPABASE_TELEMETRY_DISABLED": "1"},
+    )
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    said = pushed.stdout + pushed.stderr
+    assert "Seeding data from" not in said and "Updating seed hash" not in said, said
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 2
+
+
+def test_the_local_database_gets_the_seed_without_being_asked(project, tmp_path, cli):
+    local_dir = tmp_path / "local"
+    try:
+        first = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project, timeout=300)
+        assert first.code == 0, first.output
+        assert first.json()["seeds"][0]["outcome"] == "applied"
+        url = next(line.split(" ")[2] for line in first.err.splitlines() if line.startswith("Local database: "))
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert history(conn) == ["20240101000000", "20240102000000"]
+            assert conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 2
+            assert seed_rows(conn) == [("supabase/seed.sql", sha256(project / "supabase" / "seed.sql"))]
+        again = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project, timeout=300)
+        assert again.code == 0, again.output
+        assert again.json()["applied"] == [] and again.json()["seeds"][0]["outcome"] == "unchanged"
+    finally:
+        cli("local", "stop", "--local-dir", local_dir, timeout=120)
+
+
+async def test_the_wizard_runs_the_seed_on_the_local_database_and_shows_the_warnings(project, tmp_path):
+    from tui_pilot import press, settle, shown, wizard_app
+
+    from wizard.tui.screens.apply import ApplyScreen
+    from wizard.tui.screens.path import PathScreen
+
+    (project / "supabase" / "migrations" / "20240103000000_index.sql").write_text(
+        "CREATE INDEX CONCURRENTLY members_plan_idx ON members (plan);\n")
+    local_dir = tmp_path / "local"
+    app = wizard_app(project, project / "supabase" / "migrations", local=True, local_dir=local_dir)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, timeout=120)
+            await press(pilot, "enter")  # Environment: the local database
+            await press(pilot, "enter")
+            assert isinstance(app.screen, PathScreen)
+            assert "warning" in shown(app)
+            assert "the file holds only statements that run outside a transaction" in shown(app)
+            await press(pilot, "enter")
+            assert isinstance(app.screen, ApplyScreen)
+            assert "Seed: supabase/seed.sql applied." in shown(app), shown(app)
+    finally:
+        from wizard.core.local import LocalServer
+
+        LocalServer(local_dir).stop()
