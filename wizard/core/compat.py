@@ -14,7 +14,15 @@ all cached does not load the parser for it.
 
 A database shaped by the step carries its mark (a comment on the schema ``auth``, and on the roles
 ``supabase_admin`` and ``supabase_auth_admin``, which the step creates): a server is a Supabase
-project when it has those roles without the mark.
+project when it has those roles without the mark. The mark on ``auth`` names the step's version:
+a database with the current mark needs nothing (one small query per run tells); any other plain
+PostgreSQL gets the step, which creates only what is missing, so a database made by an older
+wizard (the API roles and ``auth.uid()`` alone) gets the rest. What was missing is what the run
+reports as created (``ensure``; ``apply --json``'s ``compat``; the runner's notice).
+
+The extensions schema goes on the database's search_path (``ALTER DATABASE``, not ``ALTER ROLE``:
+roles are shared by every database of the server) for the sessions to come, and on the current
+session's, so that the migrations of the same run resolve an unqualified ``uuid_generate_v4()``.
 """
 
 from __future__ import annotations

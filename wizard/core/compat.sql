@@ -89,6 +89,8 @@ CREATE SCHEMA IF NOT EXISTS extensions;
 CREATE SCHEMA IF NOT EXISTS auth;
 CREATE SCHEMA IF NOT EXISTS storage;
 
+-- The mark of this version of the step: raise its number whenever this file makes more, so that
+-- databases shaped before get the new objects on their next run.
 COMMENT ON SCHEMA auth IS 'Supabase-shaped, made by migration-wizard''s compatibility step (2): not a Supabase project';
 
 DO $extensions$
