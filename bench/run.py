@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT))
 from generate import generate  # noqa: E402
 
 COMPAT_SQL = ROOT / "wizard" / "core" / "compat.sql"
-COMPAT_ROLES = ("anon", "authenticated", "service_role")
+COMPAT_ROLES = ("authenticator", "anon", "authenticated", "service_role", "supabase_admin", "supabase_auth_admin",
+                "supabase_storage_admin", "dashboard_user")  # the roles compat.sql creates
 BASELINE = "psql-session"
 MIGRATION_FILE = re.compile(r"^\d+_.+\.sql$")
 # Variables that could point a tool at another database than the one it is given.

@@ -296,11 +296,12 @@ def test_apply_on_the_local_database_says_which_stand_ins_it_used(cron_folder, o
     result = cli("apply", "--local", "--local-dir", own_local.directory, "--migrations", cron_folder.path, "--yes")
     assert_clean(result)
     assert result.code == 0, result.output
-    assert "stand-in extensions used (local only, not the real ones): pg_cron, uuid-ossp" in result.err
+    # pgcrypto too: the compatibility step installs it, as every Supabase project has it
+    assert "stand-in extensions used (local only, not the real ones): pg_cron, pgcrypto, uuid-ossp" in result.err
     result = cli("apply", "--local", "--local-dir", own_local.directory, "--migrations", cron_folder.path,
                  "--yes", "--json")
     assert result.code == 0, result.output
-    assert result.json()["standins"] == ["pg_cron", "uuid-ossp"]
+    assert result.json()["standins"] == ["pg_cron", "pgcrypto", "uuid-ossp"]
     with psycopg.connect(own_local.url()) as conn:
         assert conn.execute("SELECT jobname FROM cron.job").fetchall() == [("purge-events",)]
 
@@ -314,7 +315,7 @@ async def test_the_wizard_says_which_stand_ins_it_used(tmp_path, cron_folder, ow
         await press(pilot, "enter", "enter", "enter")
         assert isinstance(app.screen, ApplyScreen), shown(app)
         assert "All 2 migrations are applied" in shown(app)
-        assert "Stand-in extensions used (local only, not the real ones): pg_cron, uuid-ossp" in shown(app)
+        assert "Stand-in extensions used (local only, not the real ones): pg_cron, pgcrypto, uuid-ossp" in shown(app)
 
 
 # -- a server without the extension -----------------------------------------------------------------
@@ -345,7 +346,7 @@ def test_a_server_without_the_extension_is_told_before_anything_runs(cron_folder
     line = next(ln for ln in result.out.splitlines() if "001_extensions.sql:3" in ln)
     assert "Supabase has the extension pg_cron, this server (PostgreSQL 15) does not" in line
     assert "postgresql-15-cron" in line and "--local" in line and "Supabase project" in line
-    assert "uuid-ossp" not in result.out  # PostgreSQL 15 has it
+    assert "extension uuid-ossp" not in result.out  # PostgreSQL 15 has it
     result = cli("plan", "--database-url", database15, "--migrations", cron_folder.path, "--json")
     assert [(f["code"], f["file"], f["line"]) for f in result.json()["findings"] if f["severity"] == "error"] == [
         ("missing-extension", "001_extensions.sql", 3)]

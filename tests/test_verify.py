@@ -115,10 +115,13 @@ def test_files_out_of_order_are_named(folder, database, cli):
 
 
 def test_supabase_only_objects_are_named_on_plain_postgresql(folder, database, cli):
-    folder.write("001_profiles.sql", "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));")
+    """auth.users is the compatibility step's to make; a table of Supabase's that it does not make
+    is named."""
+    folder.write("001_profiles.sql", "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));\n"
+                                     "CREATE VIEW flows AS SELECT * FROM auth.flow_state;")
     plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
     (finding,) = [f for f in plan.json()["findings"] if f["severity"] == "error"]
-    assert finding["code"] == "supabase-only" and "auth.users" in finding["message"]
+    assert finding["code"] == "supabase-only" and "auth.flow_state" in finding["message"] and finding["line"] == 2
 
 
 def test_our_migrations_have_no_dependency_findings(database, cli):

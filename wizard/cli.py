@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=float,
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
-                       help="do not create Supabase's auth functions and roles on a plain PostgreSQL")
+                       help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
     apply.add_argument("--include-seed", action="store_true",
                        help="on a remote database, also run the seed files of supabase/config.toml (after "
                        "confirmation, or with --yes); the local database always gets them")
@@ -571,8 +571,8 @@ def cmd_apply(args) -> int:
         findings += preflight.missing_extensions(todo, conn)
         errors = preflight.blocking(findings)
         if not errors and todo:
-            supabase, _, _ = compat.missing(conn)
-            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=not supabase and not args.no_compat):
+            shape = compat.inspect(conn) if not args.no_compat else None
+            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=shape):
                 if f.severity == preflight.ERROR:
                     say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
                 else:
@@ -656,6 +656,7 @@ def cmd_apply(args) -> int:
             **({"advice": help_text.to_json()} if help_text else {}),
             **({"seeds": [s.to_json() for s in seeded]} if seed_files else {}),
             **({"standins": used_standins} if used_standins else {}),
+            **({"compat": run.compat_created} if getattr(run, "compat_created", None) else {}),
         })
     elif used_standins:
         from wizard.core import standins
@@ -891,7 +892,7 @@ def cmd_doctor(args) -> int:
                     print(f"          {advice_for(result)['fix']}")
                 continue
             if result.ok:
-                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will add auth.uid())" \
+                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will make it Supabase-shaped)" \
                     if result.compat_needed else "PostgreSQL"
                 print(f"  ok      {candidate.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
             else:

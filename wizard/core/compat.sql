@@ -1,29 +1,265 @@
--- Supabase compatibility objects for a plain PostgreSQL.
--- Creates what migrations written for Supabase expect: the roles anon, authenticated and
--- service_role, and auth.uid(), auth.role(), auth.jwt(), auth.email() reading the request's JWT
--- claims the way Supabase does. Guarded and idempotent: running it twice changes nothing, and the
--- wizard never runs it on a Supabase project.
-DO $compat$
-DECLARE
-  wanted text[][] := ARRAY[['anon', 'NOLOGIN NOINHERIT'],
-                           ['authenticated', 'NOLOGIN NOINHERIT'],
-                           ['service_role', 'NOLOGIN NOINHERIT BYPASSRLS']];
+-- A Supabase-shaped database on a plain PostgreSQL.
+--
+-- Creates what migrations written for Supabase reference, with Supabase's names, columns and
+-- types: the roles (anon, authenticated, service_role, authenticator and the administrative ones),
+-- the extensions schema (with uuid-ossp and pgcrypto where the server has them, and on the
+-- database's search_path), auth.users and the auth tables migrations join, auth.uid(), role(),
+-- jwt(), email() reading the request's JWT claims, storage.buckets, storage.objects and the storage
+-- helper functions, the supabase_realtime publication, and Supabase's default grants.
+--
+-- Guarded and idempotent: running it twice changes nothing. Only the tables are made, not the
+-- services that fill them (no sign-up, no file upload): migrations apply, triggers on auth.users
+-- fire. It refuses to run on a Supabase project, and marks what it makes (a comment on the auth
+-- schema and on the roles supabase_admin and supabase_auth_admin) so that a database shaped by it
+-- is never taken for a Supabase project.
+
+-- == Roles (shared by every database of the server) ===========================================
+
+DO $roles$
 BEGIN
-  FOR i IN 1 .. array_length(wanted, 1) LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = wanted[i][1]) THEN
-      BEGIN
-        EXECUTE format('CREATE ROLE %I %s', wanted[i][1], wanted[i][2]);
-      EXCEPTION WHEN duplicate_object OR unique_violation THEN
-        NULL;  -- created meanwhile by a run on another database of the same server
-      END;
-    END IF;
-  END LOOP;
+  IF EXISTS (SELECT FROM pg_roles
+              WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')
+                AND coalesce(shobj_description(oid, 'pg_authid'), '') NOT LIKE 'Made by migration-wizard%') THEN
+    RAISE EXCEPTION 'this is a Supabase project: its Supabase objects are Supabase''s own'
+      USING HINT = 'The Supabase compatibility step is for plain PostgreSQL only.';
+  END IF;
+
+  -- Each role is created only when missing; a run on another database of the same server may
+  -- create it meanwhile, which is as good.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
+    BEGIN CREATE ROLE anon NOLOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+    BEGIN CREATE ROLE authenticated NOLOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
+    BEGIN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  -- The API's login role switches to the three above; it has no password here.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    BEGIN CREATE ROLE authenticator LOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  -- Supabase's administrative roles own its services' objects; here they cannot log in.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_admin') THEN
+    BEGIN CREATE ROLE supabase_admin NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN
+    BEGIN CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_storage_admin') THEN
+    BEGIN CREATE ROLE supabase_storage_admin NOLOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dashboard_user') THEN
+    BEGIN CREATE ROLE dashboard_user NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  END IF;
+
+  -- The mark that tells this server apart from a Supabase project. A run on another database
+  -- may write the same meanwhile (a unique violation, or "tuple concurrently updated").
+  IF coalesce(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'supabase_admin'), 'pg_authid'), '')
+       NOT LIKE 'Made by migration-wizard%' THEN
+    BEGIN COMMENT ON ROLE supabase_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
+  END IF;
+  IF coalesce(shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'supabase_auth_admin'), 'pg_authid'), '')
+       NOT LIKE 'Made by migration-wizard%' THEN
+    BEGIN COMMENT ON ROLE supabase_auth_admin IS 'Made by migration-wizard''s Supabase compatibility step: not a Supabase project';
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
+  END IF;
+
+  IF NOT pg_has_role('authenticator', 'anon', 'MEMBER')
+     OR NOT pg_has_role('authenticator', 'authenticated', 'MEMBER')
+     OR NOT pg_has_role('authenticator', 'service_role', 'MEMBER') THEN
+    BEGIN GRANT anon, authenticated, service_role TO authenticator;
+    EXCEPTION WHEN unique_violation OR internal_error THEN NULL; END;
+  END IF;
 END
-$compat$;
+$roles$;
 
+-- == Schemas and extensions ====================================================================
+
+CREATE SCHEMA IF NOT EXISTS extensions;
 CREATE SCHEMA IF NOT EXISTS auth;
-GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+CREATE SCHEMA IF NOT EXISTS storage;
 
+-- The mark of this version of the step: raise its number whenever this file makes more, so that
+-- databases shaped before get the new objects on their next run.
+COMMENT ON SCHEMA auth IS 'Supabase-shaped, made by migration-wizard''s compatibility step (2): not a Supabase project';
+
+DO $extensions$
+BEGIN
+  -- Supabase enables both on every project, in the extensions schema. A server without them
+  -- (no contrib) gets neither: migrations that use them say so when they run.
+  IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'uuid-ossp') THEN
+    CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;
+  END IF;
+  IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pgcrypto') THEN
+    CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
+  END IF;
+END
+$extensions$;
+
+-- Unqualified uuid_generate_v4(), crypt() ... resolve through the extensions schema, as on
+-- Supabase: for every new session of this database, and for this one (the migrations of the same
+-- run). The database's setting, not a role's: roles are shared with the server's other databases.
+DO $search_path$
+DECLARE
+  setting text;
+BEGIN
+  SELECT s INTO setting
+    FROM pg_db_role_setting d, unnest(d.setconfig) s
+   WHERE d.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND d.setrole = 0 AND s LIKE 'search_path=%';
+  IF setting IS NULL OR setting !~ '(^|[=, ])"?extensions"?($|,)' THEN
+    BEGIN
+      EXECUTE format('ALTER DATABASE %I SET search_path = %s', current_database(),
+                     coalesce(substr(setting, length('search_path=') + 1), '"$user", public') || ', extensions');
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE WARNING 'extensions is not on the database''s search_path: only its owner may set it'
+        USING HINT = 'Qualify calls (extensions.uuid_generate_v4()), or have the owner run ALTER DATABASE ... SET search_path = "$user", public, extensions.';
+    END;
+  END IF;
+  IF NOT 'extensions' = ANY (current_schemas(false)) THEN
+    PERFORM set_config('search_path', current_setting('search_path') || ', extensions', false);
+  END IF;
+END
+$search_path$;
+
+-- == auth: the tables of Supabase Auth that migrations reference ==============================
+
+DO $auth_types$
+BEGIN
+  IF to_regtype('auth.aal_level') IS NULL THEN
+    CREATE TYPE auth.aal_level AS ENUM ('aal1', 'aal2', 'aal3');
+  END IF;
+  IF to_regtype('auth.factor_type') IS NULL THEN
+    CREATE TYPE auth.factor_type AS ENUM ('totp', 'webauthn', 'phone');
+  END IF;
+  IF to_regtype('auth.factor_status') IS NULL THEN
+    CREATE TYPE auth.factor_status AS ENUM ('unverified', 'verified');
+  END IF;
+END
+$auth_types$;
+
+CREATE TABLE IF NOT EXISTS auth.users (
+  instance_id uuid,
+  id uuid NOT NULL PRIMARY KEY,
+  aud varchar(255),
+  role varchar(255),
+  email varchar(255),
+  encrypted_password varchar(255),
+  email_confirmed_at timestamptz,
+  invited_at timestamptz,
+  confirmation_token varchar(255),
+  confirmation_sent_at timestamptz,
+  recovery_token varchar(255),
+  recovery_sent_at timestamptz,
+  email_change_token_new varchar(255),
+  email_change varchar(255),
+  email_change_sent_at timestamptz,
+  last_sign_in_at timestamptz,
+  raw_app_meta_data jsonb,
+  raw_user_meta_data jsonb,
+  is_super_admin boolean,
+  created_at timestamptz,
+  updated_at timestamptz,
+  phone text UNIQUE DEFAULT NULL,
+  phone_confirmed_at timestamptz,
+  phone_change text DEFAULT '',
+  phone_change_token varchar(255) DEFAULT '',
+  phone_change_sent_at timestamptz,
+  confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED,
+  email_change_token_current varchar(255) DEFAULT '',
+  email_change_confirm_status smallint DEFAULT 0 CHECK (email_change_confirm_status BETWEEN 0 AND 2),
+  banned_until timestamptz,
+  reauthentication_token varchar(255) DEFAULT '',
+  reauthentication_sent_at timestamptz,
+  is_sso_user boolean NOT NULL DEFAULT false,
+  deleted_at timestamptz,
+  is_anonymous boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE auth.users IS 'Auth: Stores user login data within a secure schema.';
+CREATE INDEX IF NOT EXISTS users_instance_id_idx ON auth.users (instance_id);
+CREATE INDEX IF NOT EXISTS users_instance_id_email_idx ON auth.users (instance_id, lower(email));
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_partial_key ON auth.users (email) WHERE is_sso_user = false;
+CREATE INDEX IF NOT EXISTS users_is_anonymous_idx ON auth.users (is_anonymous);
+
+CREATE TABLE IF NOT EXISTS auth.identities (
+  provider_id text NOT NULL,
+  user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+  identity_data jsonb NOT NULL,
+  provider text NOT NULL,
+  last_sign_in_at timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz,
+  email text GENERATED ALWAYS AS (lower(identity_data ->> 'email')) STORED,
+  id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+  CONSTRAINT identities_provider_id_provider_unique UNIQUE (provider_id, provider)
+);
+CREATE INDEX IF NOT EXISTS identities_user_id_idx ON auth.identities (user_id);
+CREATE INDEX IF NOT EXISTS identities_email_idx ON auth.identities (email text_pattern_ops);
+
+CREATE TABLE IF NOT EXISTS auth.sessions (
+  id uuid NOT NULL PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+  created_at timestamptz,
+  updated_at timestamptz,
+  factor_id uuid,
+  aal auth.aal_level,
+  not_after timestamptz,
+  refreshed_at timestamp,
+  user_agent text,
+  ip inet,
+  tag text
+);
+CREATE INDEX IF NOT EXISTS sessions_user_id_idx ON auth.sessions (user_id);
+CREATE INDEX IF NOT EXISTS sessions_not_after_idx ON auth.sessions (not_after DESC);
+
+CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
+  instance_id uuid,
+  id bigserial PRIMARY KEY,
+  token varchar(255) UNIQUE,
+  user_id varchar(255),
+  revoked boolean,
+  created_at timestamptz,
+  updated_at timestamptz,
+  parent varchar(255),
+  session_id uuid REFERENCES auth.sessions (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_instance_id_user_id_idx ON auth.refresh_tokens (instance_id, user_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_session_id_revoked_idx ON auth.refresh_tokens (session_id, revoked);
+
+CREATE TABLE IF NOT EXISTS auth.mfa_factors (
+  id uuid NOT NULL PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+  friendly_name text,
+  factor_type auth.factor_type NOT NULL,
+  status auth.factor_status NOT NULL,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  secret text,
+  phone text,
+  last_challenged_at timestamptz UNIQUE
+);
+CREATE INDEX IF NOT EXISTS mfa_factors_user_id_idx ON auth.mfa_factors (user_id);
+
+CREATE TABLE IF NOT EXISTS auth.audit_log_entries (
+  instance_id uuid,
+  id uuid NOT NULL PRIMARY KEY,
+  payload json,
+  created_at timestamptz,
+  ip_address varchar(64) NOT NULL DEFAULT ''
+);
+
+-- The request's identity, read from the JWT claims PostgREST sets (request.jwt.claims), or from
+-- the older one-setting-per-claim form.
 CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
@@ -60,5 +296,105 @@ AS $$
   )::text
 $$;
 
+-- == storage: the tables of Supabase Storage ===================================================
+
+CREATE TABLE IF NOT EXISTS storage.buckets (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  owner uuid,
+  created_at timestamptz DEFAULT now(),
+  updated_at timestamptz DEFAULT now(),
+  public boolean DEFAULT false,
+  avif_autodetection boolean DEFAULT false,
+  file_size_limit bigint,
+  allowed_mime_types text[],
+  owner_id text
+);
+COMMENT ON COLUMN storage.buckets.owner IS 'Field is deprecated, use owner_id instead';
+CREATE UNIQUE INDEX IF NOT EXISTS bname ON storage.buckets (name);
+
+CREATE TABLE IF NOT EXISTS storage.objects (
+  id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+  bucket_id text,
+  name text,
+  owner uuid,
+  created_at timestamptz DEFAULT now(),
+  updated_at timestamptz DEFAULT now(),
+  last_accessed_at timestamptz DEFAULT now(),
+  metadata jsonb,
+  path_tokens text[] GENERATED ALWAYS AS (string_to_array(name, '/')) STORED,
+  version text,
+  owner_id text,
+  user_metadata jsonb,
+  CONSTRAINT "objects_bucketId_fkey" FOREIGN KEY (bucket_id) REFERENCES storage.buckets (id)
+);
+COMMENT ON COLUMN storage.objects.owner IS 'Field is deprecated, use owner_id instead';
+CREATE UNIQUE INDEX IF NOT EXISTS bucketid_objname ON storage.objects (bucket_id, name);
+CREATE INDEX IF NOT EXISTS name_prefix_search ON storage.objects (name text_pattern_ops);
+
+-- Access to buckets and files is decided by the policies projects write on these tables.
+ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
+
+-- 'folder/sub/photo.png': foldername {folder,sub}, filename photo.png, extension png.
+CREATE OR REPLACE FUNCTION storage.foldername(name text) RETURNS text[]
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT (string_to_array(name, '/'))[1 : array_length(string_to_array(name, '/'), 1) - 1]
+$$;
+
+CREATE OR REPLACE FUNCTION storage.filename(name text) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT (string_to_array(name, '/'))[array_length(string_to_array(name, '/'), 1)]
+$$;
+
+CREATE OR REPLACE FUNCTION storage.extension(name text) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT CASE WHEN storage.filename(name) LIKE '%.%'
+              THEN regexp_replace(storage.filename(name), '^.*\.', '')
+              ELSE '' END
+$$;
+
+-- == realtime ==================================================================================
+
+DO $realtime$
+BEGIN
+  -- Empty, as on a new project: migrations add their tables to it.
+  IF NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'supabase_realtime') THEN
+    CREATE PUBLICATION supabase_realtime;
+  END IF;
+END
+$realtime$;
+
+-- == Grants, as Supabase makes them ============================================================
+
+GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+
+GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
+GRANT ALL ON SCHEMA extensions TO dashboard_user;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA extensions TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA extensions GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA extensions GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA extensions GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+
+-- The API roles may call auth's functions but not read its tables.
+GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+GRANT ALL ON SCHEMA auth TO supabase_auth_admin, dashboard_user;
+GRANT ALL ON ALL TABLES IN SCHEMA auth TO supabase_auth_admin, dashboard_user;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA auth TO supabase_auth_admin, dashboard_user;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.jwt(), auth.email()
+  TO anon, authenticated, service_role, dashboard_user;
+
+GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
+GRANT ALL ON SCHEMA storage TO supabase_storage_admin, dashboard_user;
+GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role, supabase_storage_admin, dashboard_user;
+GRANT EXECUTE ON FUNCTION storage.foldername(text), storage.filename(text), storage.extension(text)
   TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;

@@ -110,9 +110,7 @@ SELECT current_setting('server_version'),
             THEN has_schema_privilege('supabase_migrations', 'CREATE') AND
                  has_schema_privilege('supabase_migrations', 'USAGE')
             ELSE has_database_privilege(current_database(), 'CREATE') END,
-       EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin')),
-       EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE n.nspname = 'auth' AND p.proname = 'uid')
+       {supabase}
 """
 
 
@@ -129,7 +127,7 @@ class Probe:
     can_create: bool = False
     history_ready: bool = False  # supabase_migrations exists and is writable, or can be created
     supabase: bool = False
-    auth_uid: bool = False
+    shaped: bool = False  # the Supabase compatibility step has nothing left to do
 
     @property
     def ok(self) -> bool:
@@ -137,7 +135,7 @@ class Probe:
 
     @property
     def compat_needed(self) -> bool:
-        return self.ok and not self.supabase and not self.auth_uid
+        return self.ok and not self.supabase and not self.shaped
 
 
 def probe(source: str, url: str, timeout: float = 10) -> Probe:
@@ -149,12 +147,15 @@ def probe(source: str, url: str, timeout: float = 10) -> Probe:
         return Probe(source, masked, exc.kind, exc.reason)
     try:
         with conn:
-            version, user, create, history_exists, history_ok, supabase, auth_uid = conn.execute(
-                _CAPABILITIES
+            from wizard.core import compat
+
+            version, user, create, history_exists, history_ok, supabase = conn.execute(
+                _CAPABILITIES.format(supabase=compat.SUPABASE)
             ).fetchone()
+            shaped = supabase or not compat.inspect(conn).will_run
     except psycopg.Error as exc:
         return Probe(source, masked, OTHER, str(exc).strip())
-    found = Probe(source, masked, OK, "", version, user, bool(create), bool(history_ok), bool(supabase), bool(auth_uid))
+    found = Probe(source, masked, OK, "", version, user, bool(create), bool(history_ok), bool(supabase), shaped)
     if not create or not history_ok:
         found.result = PERMISSION_TOO_LOW
         missing = [] if create else ["create tables in public"]

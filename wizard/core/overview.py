@@ -39,7 +39,7 @@ class Overview:
     states: list[MigrationState]
     pending: list[Migration]
     findings: list[Finding] = field(default_factory=list)  # the history's facts first, then pre-flight's
-    compat: list[str] = field(default_factory=list)  # what the compatibility step will create first
+    compat: list[str] = field(default_factory=list)  # what the compatibility step will create first ("kind name")
     partial: Partial | None = None
     # Errors that keep a run from starting: the folder's and the statements' own. A missing
     # dependency is an error too, but a run applies the migrations before it and stops there.
@@ -80,6 +80,7 @@ class Overview:
             "counts": self.counts(),
             "pending": [{"version": m.version, "name": m.name, "statements": len(m.statements)} for m in self.pending],
             "findings": [f.to_json() for f in self.findings],
+            **({"compat": self.compat} if self.compat else {}),
         }
 
     def _state_json(self, state: MigrationState) -> dict:
@@ -186,14 +187,13 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True) ->
     statement_checks = preflight.check(catalog, pending) + preflight.missing_extensions(pending, conn)
     overview.refusals = preflight.blocking(statement_checks)
     overview.findings += statement_checks
-    supabase, roles, functions = compat_step.missing(conn)
-    will_run = compat and not supabase
-    overview.findings += preflight.dependencies(catalog, pending, conn, compat_will_run=will_run)
+    shape = compat_step.inspect(conn) if compat else None
+    overview.findings += preflight.dependencies(catalog, pending, conn, compat_will_run=shape)
     overview.findings += preflight.big_table_locks(pending, conn)
-    if will_run and (roles or functions) and pending:
-        overview.compat = roles + functions
+    if shape is not None and shape.will_run and pending:
+        overview.compat = shape.missing or [shape.summary()]
         overview.findings.append(Finding(
             preflight.INFO, "compat", str(catalog.directory), None,
-            "plain PostgreSQL: the run will first create Supabase's " + ", ".join(overview.compat),
+            "plain PostgreSQL: the run will first make it Supabase-shaped: " + shape.summary(),
         ))
     return overview

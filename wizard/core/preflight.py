@@ -237,9 +237,6 @@ SELECT w.kind, w.schema, w.name, w.tbl,
   FROM wanted w
 """
 
-_COMPAT_PROVIDES = {("function", "auth", name) for name in ("uid", "role", "jwt", "email")} | {("schema", None, "auth")}
-
-
 # Codes of the dependency findings: what is missing before a statement, as far as pre-flight can see.
 DEPENDENCY_CODES = frozenset(("missing-dependency", "wrong-order", "supabase-only"))
 
@@ -259,8 +256,19 @@ def _dependency_key(kind: str, schema: str | None, name: str, table: str | None)
     return (kind, schema, name, table)
 
 
+def _compat_provides(compat_will_run) -> frozenset:
+    """What the Supabase compatibility step gives the migrations, as dependency keys: everything its
+    SQL creates (compat.manifest). ``compat_will_run`` is the step's state on the database
+    (compat.inspect), or True when not known."""
+    if not compat_will_run or not getattr(compat_will_run, "will_run", True):
+        return frozenset()  # it will not run: what it made is in the database, or nothing is
+    from wizard.core import compat
+
+    return frozenset(_dependency_key(*obj) for obj in compat.manifest().provides)
+
+
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run: bool = False, baseline=None
+    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
@@ -273,8 +281,14 @@ def dependencies(
     inserts, updates, deletes or truncates rows of a table with a trigger that runs it; they are
     reported at the body's line, with the line of the call. Uses of a body that nothing in the
     folder creates and the database does not have are a warning at the body's line, called or not:
-    the function will fail when it is."""
+    the function will fail when it is.
+
+    ``compat_will_run``: the compatibility step's state on this database (compat.inspect; True when
+    not known, False or None when it will not run): what it creates counts as there."""
     from wizard.core.objects import Obj, effects_data
+
+    provided = _compat_provides(compat_will_run)
+    shaping = bool(compat_will_run) and not getattr(compat_will_run, "supabase", False)  # the step runs, or ran
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
@@ -292,7 +306,7 @@ def dependencies(
             if applied and data[3] is not None:
                 _learn(data, migration, statement.line, bodies, triggers)
 
-    walk = _Walk(bodies, triggers, compat_will_run)
+    walk = _Walk(bodies, triggers, provided)
     state, candidates = walk.state, walk.candidates
     for migration in pending:
         for statement in migration.statements:
@@ -321,7 +335,7 @@ def dependencies(
                 continue  # a column's table is what matters
             if walk.from_extensions.provides(kind, schema, name):
                 continue
-            if compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+            if key in provided:
                 continue
             lookup = ("relation", None, name, None) if key[0] == "relation" and schema is None else key
             unresolved.append((lookup, where, offset, (kind, schema, name, table), label))
@@ -344,10 +358,20 @@ def dependencies(
         ).fetchall()
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
+    extension_functions = None  # what the compatibility step's extensions hold, when a use needs it
     findings, seen = [], set()
     for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
+        if used[0] == "function" and used[1] in (None, "extensions") and provided and getattr(
+            compat_will_run, "extensions", None
+        ):
+            if extension_functions is None:
+                from wizard.core import compat
+
+                extension_functions = compat.extension_functions(conn, compat_will_run.extensions)
+            if used[2] in extension_functions:
+                continue  # the step installs the extension that has it, into a schema on the search_path
         if parent is not None and not present.get(parent):
             continue  # the column's table is missing: that is the finding
         seen.add((migration.filename, used))
@@ -373,6 +397,10 @@ def dependencies(
                    "hand in the dashboard? Offline, the wizard cannot see what the database holds)"),
             ))
         elif owner is not None:
+            if shaping and lookup[1] == "extensions":
+                owner += " (the server has no extension that provides it, for the compatibility step to install)"
+            elif shaping:
+                owner += " (the compatibility step makes Supabase's main auth and storage tables, not this)"
             findings.append(Finding(ERROR, "supabase-only", migration.filename, line,
                                     f"uses {described}{when}, {owner}"))
         else:
@@ -494,8 +522,8 @@ class _Walk:
     nothing before them created (a class, not closures: the wizard runs without the cyclic garbage
     collector, and a recursive closure would keep all of it alive)."""
 
-    def __init__(self, bodies: dict, triggers: dict, compat_will_run: bool):
-        self.bodies, self.triggers, self.compat_will_run = bodies, triggers, compat_will_run
+    def __init__(self, bodies: dict, triggers: dict, provided: frozenset):
+        self.bodies, self.triggers, self.provided = bodies, triggers, provided
         self.state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
         self.candidates: list[tuple] = []
         self.from_extensions = _ExtensionObjects()  # what the pending CREATE EXTENSIONs so far provide
@@ -515,7 +543,7 @@ class _Walk:
                 continue
             if kind == "type" and state.get(("type", "public", name, None)):
                 continue
-            if self.compat_will_run and (key[0], key[1], key[2]) in _COMPAT_PROVIDES:
+            if state.get(key) is None and key in self.provided:
                 continue
             parent = None
             if kind == "column":

@@ -78,7 +78,7 @@ class RunOptions:
     lock_timeout: float = 10.0  # seconds to wait for another run's lock
     statement_timeout: float | None = None  # seconds; the server's statement_timeout per statement
     table_lock_timeout: float | None = None  # seconds; the server's lock_timeout per statement
-    compat: bool = True  # create Supabase's auth functions and roles on a plain PostgreSQL
+    compat: bool = True  # make a plain PostgreSQL Supabase-shaped first (compat.sql)
     method: str = "automated"
 
 
@@ -114,6 +114,7 @@ class Runner:
         self._emit = on_event or (lambda event: None)
         self._settings = ""
         self._cancelled = False
+        self.compat_created: list[str] = []  # what the compatibility step made in this run ("kind name")
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -128,9 +129,9 @@ class Runner:
             return self._finish(RunFinished([], interrupted=True))
         try:
             if self.options.compat:
-                created = compat.ensure(self.conn)
+                created = self.compat_created = compat.ensure(self.conn)
                 if created:
-                    self._emit(Notice("Supabase compatibility step: created " + ", ".join(created)))
+                    self._emit(Notice("Supabase compatibility step: created " + compat.summary(created)))
             history.ensure(self.conn)
             todo = pending(self.catalog, history.read(self.conn))
             if only is not None:

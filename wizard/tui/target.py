@@ -103,5 +103,5 @@ class Target:
         text += " on this machine (local)" if self.on_this_machine else ""
         text += f", as {probe.user}" if probe.user else ""
         if probe.compat_needed:
-            text += "; the compatibility step will add auth.uid() and the API roles"
+            text += "; the compatibility step will make it Supabase-shaped (auth, storage, extensions, roles)"
         return text
