@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--offline", action="store_true",
                       help="connect to nothing: check the folder alone against what a fresh Supabase project has "
                       "(also taken when no way to the database is configured)")
+    plan.add_argument("--no-compat", action="store_true",
+                      help="plan as apply --no-compat runs: without the step that makes a plain PostgreSQL "
+                      "Supabase-shaped")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
@@ -362,7 +365,7 @@ def cmd_plan(args) -> int:
     else:
         conn = _open(args)
         with conn:
-            report = overview.read(loaded, conn)
+            report = overview.read(loaded, conn, compat=not args.no_compat)
             report.findings += _major_version(args, conn)
     findings = report.findings
     errors = preflight.blocking(findings)
