@@ -341,3 +341,16 @@ def test_the_step_makes_nothing_a_fresh_supabase_project_lacks():
     assert {o[2] for o in made.objects if o[0] == "role"} <= set(baseline.ROLES)
     assert {o[2] for o in made.objects if o[0] == "extension"} <= set(baseline.EXTENSIONS)
     assert {o[2] for o in made.objects if o[0] == "publication"} <= set(baseline.PUBLICATIONS)
+
+
+def test_extensions_stay_on_the_path_after_a_file_resets_the_session(folder, database, cli):
+    """The step puts ``extensions`` on the database's search_path during the run: a file that sets
+    its own path (as pg_dump's do) is followed by a reset, and the files and seeds after it still
+    call uuid-ossp's functions unqualified, as on a Supabase project."""
+    folder.write("001_dump_style.sql", "SET search_path = '';\nCREATE TABLE public.notes (id int);\n")
+    folder.write("002_unqualified.sql",
+                 "CREATE TABLE things (id uuid PRIMARY KEY DEFAULT uuid_generate_v4());\n"
+                 "INSERT INTO things DEFAULT VALUES;\n")
+    result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 0, result.output
+    assert [a["version"] for a in result.json()["applied"]] == ["001", "002"]

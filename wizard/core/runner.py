@@ -132,6 +132,7 @@ class Runner:
                 created = self.compat_created = compat.ensure(self.conn)
                 if created:
                     self._emit(Notice("Supabase compatibility step: created " + compat.summary(created)))
+                    self._keep_database_search_path()
             history.ensure(self.conn)
             todo = pending(self.catalog, history.read(self.conn))
             if only is not None:
@@ -214,6 +215,19 @@ class Runner:
         self._settings = _settings_sql(self.options, self.conn.info.server_version)
         if self._settings:
             self.conn.execute(self._settings)
+
+    def _keep_database_search_path(self) -> None:
+        """The compatibility step put ``extensions`` on the database's search_path, which sessions
+        opened before it do not see once they reset their settings (RESET ALL goes back to the
+        values of the session's start): the resets between files restore the database's path, as
+        a new session would have it."""
+        row = self.conn.execute(
+            "SELECT substr(s, length('search_path=') + 1) FROM pg_db_role_setting d, unnest(d.setconfig) s "
+            "WHERE d.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND d.setrole = 0 AND s LIKE 'search_path=%'"
+        ).fetchone()
+        if row is not None and row[0]:
+            self._settings += f"SET search_path = {row[0]};\n"
 
     def cancel(self) -> None:
         """Ask the run to stop (from another thread): the running migration is cancelled on the

@@ -99,6 +99,8 @@ class SeedRunner(Runner):
         conn = self.conn
         conn.autocommit = True
         self._session_setup()
+        if self.options.compat:
+            self._keep_database_search_path()
         self._acquire_lock()
         results: list[SeedResult] = []
         try:
