@@ -50,7 +50,8 @@ async def test_status_plan_and_the_path_step_agree(situation, tmp_path, folder, 
 
     status = cli("status", "--json", "--migrations", folder.path, "--database-url", database)
     plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
-    assert status.code == 0 and plan.code == 0, status.err + plan.err
+    # plan's exit says whether a run can go through; a table made by hand makes its CREATE TABLE fail
+    assert status.code == 0 and plan.code == (2 if situation == "already-present" else 0), status.err + plan.err
     status_facts = {(f["code"], f["file"], f["message"]) for f in status.json()["findings"]}
     plan_facts = {(f["code"], f["file"], f["message"]) for f in plan.json()["findings"]}
     assert {f[0] for f in status_facts} == expected

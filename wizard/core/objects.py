@@ -263,6 +263,13 @@ def _node_effects(kind: str, node: dict) -> Effects:
         rel = node["relation"]
         out.drops.append(_relation(rel))
         out.creates.append(Obj("table", rel.get("schemaname"), node["newname"]))
+    elif kind == "RenameStmt" and node.get("renameType") == "OBJECT_COLUMN" and node.get("relation"):
+        rel = node["relation"]
+        table = _qualified_table(rel)
+        old = Obj("column", rel.get("schemaname"), node["subname"], table)
+        out.uses.append(Use(old, rel.get("location", 0)))
+        out.drops.append(old)
+        out.creates.append(Obj("column", rel.get("schemaname"), node["newname"], table))
     elif kind == "CommentStmt" and node.get("objtype") == "OBJECT_COLUMN":
         names = _names(node["object"]["List"]["items"])
         if len(names) >= 2:

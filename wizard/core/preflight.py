@@ -7,6 +7,7 @@ on) or ``info``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from wizard.core.catalog import Catalog, Migration, Problem, Statement, location
@@ -267,6 +268,10 @@ def _compat_provides(compat_will_run) -> frozenset:
     return frozenset(_dependency_key(*obj) for obj in compat.manifest().provides)
 
 
+_IF_NOT_EXISTS = re.compile(r"create\s+(?:(?:global|local)\s+)?(?:temp|temporary|unlogged)?\s*table\s+if\s+not\s+exists\b",
+                            re.IGNORECASE)
+
+
 def dependencies(
     catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
@@ -308,11 +313,30 @@ def dependencies(
 
     walk = _Walk(bodies, triggers, provided)
     state, candidates = walk.state, walk.candidates
+    made_at: dict[tuple, tuple[Migration, int]] = {}  # tables the pending files create, where
+    twice: list[Finding] = []
+    must_be_new: list[tuple[tuple, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
     for migration in pending:
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
+            plain_create = statement.kind == "CreateStmt" and not _IF_NOT_EXISTS.match(statement.text)
             for obj in creates:
-                state[_dependency_key(*obj)] = True
+                key = _dependency_key(*obj)
+                if obj[0] == "table" and key[1] != "pg_temp":
+                    first = made_at.get(key)
+                    if plain_create and state.get(key) and first is not None:
+                        twice.append(Finding(
+                            ERROR, "created-twice", migration.filename, statement.line,
+                            f"creates table {key[1]}.{key[2]}, which {first[0].filename}:{first[1]} already "
+                            "creates: this CREATE TABLE fails (relation already exists). Remove one of the two, "
+                            "or make this one CREATE TABLE IF NOT EXISTS",
+                        ))
+                    elif plain_create and state.get(key) is None:
+                        lookup = ("relation", None, key[2], None) if obj[1] is None else key
+                        must_be_new.append((lookup, migration, statement.line, f"{key[1]}.{key[2]}"))
+                    if not state.get(key):
+                        made_at[key] = (migration, statement.line)
+                state[key] = True
             if statement.kind == "CreateExtensionStmt":
                 walk.from_extensions.add(statement.node)
             walk.consider(uses, migration, statement.line, migration, None)
@@ -340,10 +364,10 @@ def dependencies(
             lookup = ("relation", None, name, None) if key[0] == "relation" and schema is None else key
             unresolved.append((lookup, where, offset, (kind, schema, name, table), label))
 
-    if not candidates and not unresolved:
-        return []
+    if not candidates and not unresolved and not must_be_new:
+        return twice
     unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]
-                                + [u[0] for u in unresolved]))
+                                + [u[0] for u in unresolved] + [n[0] for n in must_be_new]))
     if baseline is not None:
         present = {key: baseline.has(*key) for key in unique}
     else:
@@ -359,7 +383,16 @@ def dependencies(
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     extension_functions = None  # what the compatibility step's extensions hold, when a use needs it
-    findings, seen = [], set()
+    findings, seen = list(twice), set()
+    if baseline is None:  # a database to ask: a plain CREATE TABLE of a table it already has fails
+        for lookup, migration, line, name in must_be_new:
+            if present.get(lookup):
+                findings.append(Finding(
+                    ERROR, "already-exists", migration.filename, line,
+                    f"creates table {name}, which the database already has: this CREATE TABLE fails "
+                    "(relation already exists). Was the migration run by hand? 'migration-wizard status' tells; "
+                    "'migration-wizard adopt' records it once everything it creates is there",
+                ))
     for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
@@ -543,6 +576,8 @@ class _Walk:
                 continue
             if kind == "type" and state.get(("type", "public", name, None)):
                 continue
+            if kind in ("function", "type") and schema == "public" and state.get((kind, None, name, None)):
+                continue  # created without a schema (in public, the first on the path), used with it
             if state.get(key) is None and key in self.provided:
                 continue
             parent = None

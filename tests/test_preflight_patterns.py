@@ -1,0 +1,66 @@
+"""Pre-flight on patterns seen in real Supabase folders: a table two files create (a hand-written
+file given an earlier version than the generated one), a column renamed then dropped, a function
+created without a schema and called with ``public.``, a table the database already has."""
+
+from __future__ import annotations
+
+from helpers import assert_clean, history
+
+
+def plan(cli, folder, *target):
+    result = cli("plan", "--json", "--migrations", folder.path, *target)
+    assert_clean(result)
+    return result, [f for f in result.json()["findings"] if f["severity"] == "error"]
+
+
+def test_a_table_two_files_create_is_named_before_anything_runs(folder, database, db, cli):
+    folder.write("20240101000000_profiles.sql", "CREATE TABLE IF NOT EXISTS profiles (id uuid PRIMARY KEY);\n")
+    folder.write("20240102000000_notes.sql", "CREATE TABLE notes (id int);\n")
+    folder.write("20251012093835_remote_schema.sql",
+                 "-- generated\nCREATE TABLE notes2 (id int);\n\nCREATE TABLE profiles (\n  id uuid PRIMARY KEY\n);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert result.code == 2
+        assert [(e["file"], e["line"], e["code"]) for e in errors] == [
+            ("20251012093835_remote_schema.sql", 4, "created-twice")], errors
+        assert "20240101000000_profiles.sql:1" in errors[0]["message"]
+
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 1 and applied.json()["failed"]["sqlstate"] == "42P07"
+    assert applied.json()["failed"]["line"] == 4  # where pre-flight said
+    assert history(db) == ["20240101000000", "20240102000000"]
+
+
+def test_a_table_the_database_already_has(folder, database, db, cli):
+    db.execute("CREATE TABLE settings (key text PRIMARY KEY)")
+    folder.write("001_settings.sql", "CREATE TABLE settings (key text PRIMARY KEY);\n")
+    folder.write("002_other.sql", "CREATE TABLE IF NOT EXISTS settings (key text PRIMARY KEY);\nCREATE TABLE other (id int);\n")
+    result, errors = plan(cli, folder, "--database-url", database)
+    assert result.code == 2
+    assert [(e["file"], e["line"], e["code"]) for e in errors] == [("001_settings.sql", 1, "already-exists")]
+
+
+def test_no_false_alarm_for_renamed_columns_and_public_functions(folder, database, cli):
+    folder.write("001_credits.sql", "CREATE TABLE credits (id bigint PRIMARY KEY, amount int);\n")
+    folder.write("002_new_ids.sql", """
+        ALTER TABLE public.credits RENAME COLUMN id TO old_id;
+        ALTER TABLE public.credits DROP CONSTRAINT IF EXISTS credits_pkey;
+        ALTER TABLE public.credits ADD COLUMN id uuid DEFAULT gen_random_uuid() NOT NULL;
+        ALTER TABLE public.credits ADD PRIMARY KEY (id);
+        ALTER TABLE public.credits DROP COLUMN old_id;
+        CREATE FUNCTION make_credit() RETURNS uuid LANGUAGE sql AS $$ SELECT gen_random_uuid() $$;
+        CREATE TABLE grants (id uuid DEFAULT public.make_credit());
+    """)
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert result.code == 0 and errors == [], errors
+    assert cli("apply", "--migrations", folder.path, "--database-url", database).code == 0
+
+
+def test_a_renamed_column_that_does_not_exist_is_named(folder, database, cli):
+    folder.write("001_credits.sql", "CREATE TABLE credits (id bigint PRIMARY KEY);\n")
+    folder.write("002_rename.sql", "-- the old name\nALTER TABLE credits RENAME COLUMN identifier TO old_id;\n")
+    result, errors = plan(cli, folder, "--database-url", database)
+    assert result.code == 2
+    assert [(e["file"], e["line"]) for e in errors] == [("002_rename.sql", 2)]
+    assert "credits.identifier" in errors[0]["message"]
