@@ -64,3 +64,15 @@ def test_a_renamed_column_that_does_not_exist_is_named(folder, database, cli):
     assert result.code == 2
     assert [(e["file"], e["line"]) for e in errors] == [("002_rename.sql", 2)]
     assert "credits.identifier" in errors[0]["message"]
+
+
+def test_create_extension_with_schema_needs_the_schema(folder, database, cli):
+    folder.write("001_extensions.sql", "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions;\n"
+                 "CREATE SCHEMA private;\nCREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA private;\n")
+    folder.write("002_dump.sql", "-- from a dump\nCREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA missing_schema;\n")
+    result, errors = plan(cli, folder, "--database-url", database)
+    assert result.code == 2
+    assert [(e["file"], e["line"]) for e in errors] == [("002_dump.sql", 2)], errors
+    assert "missing_schema" in errors[0]["message"]
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.json()["failed"]["sqlstate"] == "3F000" and applied.json()["failed"]["version"] == "002"

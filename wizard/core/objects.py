@@ -236,6 +236,13 @@ def _node_effects(kind: str, node: dict) -> Effects:
         out.creates.append(Obj("type", schema, name))
     elif kind == "CreateExtensionStmt":
         out.creates.append(Obj("extension", None, node["extname"]))
+        for option in node.get("options", []):
+            element = option.get("DefElem", {})
+            schema = element.get("arg", {}).get("String", {}).get("sval")
+            if element.get("defname") == "schema" and schema:
+                # WITH SCHEMA names a schema that must exist (PostgreSQL creates only the schema an
+                # extension's own control file names, when none is given)
+                out.uses.append(Use(Obj("schema", None, schema), element.get("location", 0)))
     elif kind == "AlterTableStmt" and node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
         rel = node["relation"]
         table = _qualified_table(rel)

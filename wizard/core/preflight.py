@@ -337,9 +337,9 @@ def dependencies(
                     if not state.get(key):
                         made_at[key] = (migration, statement.line)
                 state[key] = True
-            if statement.kind == "CreateExtensionStmt":
-                walk.from_extensions.add(statement.node)
             walk.consider(uses, migration, statement.line, migration, None)
+            if statement.kind == "CreateExtensionStmt":  # after its own uses: WITH SCHEMA needs the schema
+                walk.from_extensions.add(statement.node)
             if more is not None:
                 for function in _learn((creates, drops, uses, more), migration, statement.line, bodies, triggers):
                     defined.append(bodies[function])
