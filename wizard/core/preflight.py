@@ -207,7 +207,10 @@ def check(catalog: Catalog, migrations: list[Migration] | None = None) -> list[F
     findings += [_from_problem(w, WARNING) for w in catalog.warnings]
     for migration in catalog.migrations if migrations is None else migrations:
         if migration.statements:
+            compact = [(s, s.tree) for s in migration.statements if isinstance(s.tree, bytes)]
             findings += check_migration(migration)
+            for statement, tree in compact:
+                statement.tree = tree  # the trees decoded for the checks go: a run needs few of them again
     return findings
 
 
