@@ -74,3 +74,22 @@ async def test_status_plan_and_the_path_step_agree(situation, tmp_path, folder, 
         assert summary in on_screen
         for _, file, message in status_facts:
             assert file in on_screen and message[:40] in on_screen
+
+
+async def test_the_config_major_version_shows_in_plan_and_the_path_step(tmp_path, database, cli):
+    from helpers import MigrationFolder
+
+    folder = MigrationFolder(tmp_path / "supabase" / "migrations")
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n")
+    (tmp_path / "supabase" / "config.toml").write_text('project_id = "demo"\n\n[db]\nmajor_version = 12\n')
+    plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
+    plan_facts = {(f["code"], f["file"], f["message"]) for f in plan.json()["findings"]}
+    assert "major-version" in {f[0] for f in plan_facts}
+
+    app = wizard_app(tmp_path, folder.path, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, PathScreen)
+        assert {(f.code, f.file, f.message) for f in app.screen.plan.findings} == plan_facts

@@ -365,8 +365,7 @@ def cmd_plan(args) -> int:
     else:
         conn = _open(args)
         with conn:
-            report = overview.read(loaded, conn, compat=not args.no_compat)
-            report.findings += _major_version(args, conn)
+            report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args))
     findings = report.findings
     errors = preflight.blocking(findings)
     found = _project(args)
@@ -393,19 +392,6 @@ def cmd_plan(args) -> int:
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
     return ExitCode.USAGE if errors else ExitCode.OK
-
-
-def _major_version(args, conn) -> list:
-    """A warning when the server's major version is not the one supabase/config.toml names."""
-    from wizard.core import preflight, project
-
-    found = _project(args)
-    info = getattr(conn, "info", None)
-    warning = project.major_version_warning(found, getattr(info, "server_version", None)) if found else None
-    if warning is None:
-        return []
-    return [preflight.Finding(preflight.WARNING, "major-version", project.shown(found.config),
-                              found.major_version_line, warning)]
 
 
 def cmd_status(args) -> int:
@@ -586,7 +572,11 @@ def cmd_apply(args) -> int:
             for f in errors:
                 say(f"  {f.location()}: {f.message}")
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
-        findings += _major_version(args, conn)
+        found = _project(args)
+        if found is not None:
+            from wizard.core import overview
+
+            findings += overview.major_version_fact(found, conn)
         for f in findings:
             if f.severity == preflight.WARNING:
                 say(f"warning: {f.location()}: {f.message}")

@@ -164,10 +164,23 @@ def partial_fact(partial: Partial) -> Finding:
     return Finding(preflight.WARNING, "already-present", name, None, message)
 
 
-def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True) -> Overview:
+def major_version_fact(project, conn) -> list[Finding]:
+    """A warning when the server's major version is not the one supabase/config.toml names."""
+    from wizard.core import project as projects
+
+    info = getattr(conn, "info", None)
+    warning = projects.major_version_warning(project, getattr(info, "server_version", None))
+    if warning is None:
+        return []
+    return [Finding(preflight.WARNING, "major-version", projects.shown(project.config),
+                    project.major_version_line, warning)]
+
+
+def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, project=None) -> Overview:
     """The folder against the database behind ``conn``. With ``checks``, pre-flight runs over the
     pending migrations too (statement checks, dependencies, long locks, what the compatibility step
-    will create; ``compat`` False when the run will not take that step)."""
+    will create; ``compat`` False when the run will not take that step; the major version
+    supabase/config.toml names, when ``project`` is the project it describes)."""
     from wizard.core import compat as compat_step
     from wizard.core import runner
 
@@ -190,6 +203,8 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True) ->
     shape = compat_step.inspect(conn) if compat else None
     overview.findings += preflight.dependencies(catalog, pending, conn, compat_will_run=shape)
     overview.findings += preflight.big_table_locks(pending, conn)
+    if project is not None:
+        overview.findings += major_version_fact(project, conn)
     if shape is not None and shape.will_run and pending:
         overview.compat = shape.missing or [shape.summary()]
         overview.findings.append(Finding(

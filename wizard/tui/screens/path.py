@@ -152,6 +152,7 @@ class PathScreen(Step[Plan]):
         """Read the folder again and the database's history; pre-flight the pending migrations."""
         from wizard.core import catalog as folders
         from wizard.core import overview
+        from wizard.core import project as projects
 
         target = self.ways.database or self.ways.https
         if target is None:
@@ -162,8 +163,9 @@ class PathScreen(Step[Plan]):
             return
         try:
             catalog = folders.load(self.ways.catalog.directory)
+            found = projects.find(catalog.directory)
             with target.open() as conn:
-                report = overview.read(catalog, conn)
+                report = overview.read(catalog, conn, project=found)
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
