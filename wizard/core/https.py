@@ -287,6 +287,10 @@ class ApiRunner(Runner):
     def _acquire_lock(self) -> None:
         pass
 
+    def _keep_database_search_path(self) -> None:
+        """Nothing to keep: no request resets a session another one set up (and a SET must not
+        leak into the service's shared connection)."""
+
     def _apply_all(self, todo: list[Migration]) -> RunFinished:
         """One request per migration, in order (there is no pipeline over HTTPS)."""
         applied: list[AppliedMigration] = []
