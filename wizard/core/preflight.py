@@ -308,6 +308,10 @@ def dependencies(
 
     walk = _Walk(bodies, triggers, provided)
     state, candidates = walk.state, walk.candidates
+    if provided:  # the step installs these where the server has them: their schemas (vault, graphql) come too
+        for name in getattr(compat_will_run, "extensions", None) or ():
+            if name in _EXTENSION_SCHEMAS:
+                walk.from_extensions.add({"extname": name})
     for migration in pending:
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
