@@ -27,7 +27,7 @@ CANONICAL = ROOT / "tests" / "folders" / "supabase_canonical"
 DEBIAN_15 = "/usr/lib/postgresql/15/bin"
 
 # Everything the step can change, with privileges and comments: equal before and after a second run.
-_SCHEMAS = "'auth', 'storage', 'extensions', 'public', 'supabase_functions', 'graphql', 'graphql_public', 'vault'"
+_SCHEMAS = "'auth', 'storage', 'extensions', 'public', 'supabase_functions', 'realtime', 'graphql', 'graphql_public', 'vault'"
 _FINGERPRINT = """
 SELECT array_agg(x ORDER BY x) FROM (
   SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '') || ' ' || c.relrowsecurity
@@ -369,8 +369,9 @@ GRACE = "6f1c2a40-1b7e-4c55-9a0e-3d2f8b7c9e01"
 
 def _dump_project(tmp_path, without_preinstalled=False):
     """tests/folders/supabase_dump as a project: ``supabase db dump`` style first file (pg_graphql
-    in schema graphql, supabase_vault in vault), a Vault secret, a database webhook, and a seed
-    inserting full rows into auth's tables with every column named. ``without_preinstalled``: the
+    in schema graphql, supabase_vault in vault), a Vault secret, a database webhook, a trigger
+    broadcasting changes with realtime.broadcast_changes() and a policy on realtime.messages, and a
+    seed inserting full rows into auth's tables with every column named. ``without_preinstalled``: the
     same without what only a server with pg_graphql and supabase_vault can run."""
     project = tmp_path / "order-desk"
     shutil.copytree(DUMP, project)
@@ -418,6 +419,18 @@ def _the_webhook_records_and_the_seed_is_there(conn, secret=True):
         "SELECT obj_description('supabase_functions.stand_in_requests'::regclass, 'pg_class'), "
         "obj_description('supabase_functions.http_request()'::regprocedure, 'pg_proc')").fetchone()
     assert all(c.startswith("migration-wizard stand-in") for c in comments), comments
+    # the broadcast is stored, for the policies on realtime.messages to decide who hears it
+    message = conn.execute("SELECT topic, event, extension, private, payload FROM realtime.messages").fetchall()
+    assert [m[:4] for m in message] == [(f"orders:{GRACE}", "INSERT", "broadcast", True)]
+    assert (message[0][4]["operation"], message[0][4]["table"], message[0][4]["record"]["total_cents"]) == (
+        "INSERT", "orders", 1999)
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps({"sub": GRACE}),))
+        conn.execute("SELECT set_config('realtime.topic', %s, true)", (f"orders:{GRACE}",))
+        assert conn.execute("SELECT count(*) FROM realtime.messages").fetchone() == (1,)
+        conn.execute("SELECT set_config('realtime.topic', 'orders:someone-else', true)")
+        assert conn.execute("SELECT count(*) FROM realtime.messages").fetchone() == (0,)
     # a method Supabase's webhooks do not have fails as there
     conn.execute("CREATE TRIGGER odd AFTER UPDATE ON public.orders FOR EACH ROW "
                  "EXECUTE FUNCTION supabase_functions.http_request('https://example.invalid', 'PUT')")
@@ -436,11 +449,12 @@ def test_a_supabase_dump_with_webhooks_and_auth_rows_applies_on_the_local_databa
     assert plan.code == 0, plan.output
     assert [f["code"] for f in plan.json()["findings"]] == ["compat"], plan.json()["findings"]
     assert {"extension pg_graphql", "extension supabase_vault", "function supabase_functions.http_request",
-            "table auth.mfa_amr_claims", "table auth.one_time_tokens"} <= set(plan.json()["compat"])
+            "table auth.mfa_amr_claims", "table auth.one_time_tokens", "table realtime.messages",
+            "function realtime.broadcast_changes"} <= set(plan.json()["compat"])
 
     applied = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
     assert applied.code == 0, applied.output
-    assert "Applied 3 migration(s)" in applied.err
+    assert "Applied 4 migration(s)" in applied.err
     assert "auth.users, auth.identities, auth.sessions, 13 other auth tables" in applied.err
     assert "extensions uuid-ossp/pgcrypto/pg_graphql/supabase_vault" in applied.err
     with psycopg.connect(database, autocommit=True) as conn:
@@ -461,7 +475,7 @@ def test_a_supabase_dump_applies_with_apply_local(tmp_path, cli):
         result = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project)
         assert result.code == 0, result.output
         report = result.json()
-        assert len(report["applied"]) == 3 and [s["outcome"] for s in report["seeds"]] == ["applied"]
+        assert len(report["applied"]) == 4 and [s["outcome"] for s in report["seeds"]] == ["applied"]
         assert {"pg_graphql", "supabase_vault"} <= set(report["standins"])
         again = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project)
         assert again.code == 0 and again.json()["applied"] == [] and "compat" not in again.json()
@@ -497,7 +511,7 @@ def test_without_pg_graphql_and_vault_the_dump_is_stopped_by_pre_flight_and_the_
     project = _dump_project(tmp_path / "without", without_preinstalled=True)
     applied = cli("apply", "--yes", "--include-seed", "--database-url", plain_database, cwd=project)
     assert applied.code == 0, applied.output
-    assert "Applied 2 migration(s)" in applied.err
+    assert "Applied 3 migration(s)" in applied.err
     with psycopg.connect(plain_database, autocommit=True) as conn:
         assert conn.execute("SELECT to_regnamespace('graphql'), to_regnamespace('vault')").fetchone() == (None, None)
         _the_webhook_records_and_the_seed_is_there(conn, secret=False)

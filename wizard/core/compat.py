@@ -1,11 +1,21 @@
 """Supabase compatibility for a plain PostgreSQL: a Supabase-shaped database.
 
 Migrations written for Supabase reference what every Supabase project has: ``auth.users`` and the
-auth tables, ``auth.uid()/role()/jwt()/email()``, ``storage.buckets`` and ``storage.objects``, the
-``extensions`` schema with ``uuid-ossp`` and ``pgcrypto``, the ``supabase_realtime`` publication, the
-roles ``anon``, ``authenticated``, ``service_role`` and Supabase's others, and Supabase's grants. On
-a plain PostgreSQL that lacks them, the wizard creates them first (``compat.sql``, guarded and
-idempotent, in one transaction). It never touches a Supabase project.
+auth tables (a data dump's seed fills them all, naming every column), ``auth.uid()/role()/jwt()/
+email()``, ``storage.buckets`` and ``storage.objects``, the ``extensions`` schema with ``uuid-ossp``
+and ``pgcrypto``, ``pg_graphql`` (schema ``graphql``) and ``supabase_vault`` (schema ``vault``), the
+webhooks' ``supabase_functions.http_request()``, ``realtime.messages`` with ``realtime.send()`` and
+``broadcast_changes()``, the ``supabase_realtime`` publication, the roles ``anon``,
+``authenticated``, ``service_role`` and Supabase's others, and Supabase's grants. On a plain
+PostgreSQL that lacks them, the wizard creates them first (``compat.sql``, guarded and idempotent, in
+one transaction). It never touches a Supabase project.
+
+Extensions are installed only where the server has them (the local database has stand-ins): a
+server without ``pg_graphql`` gets no empty ``graphql`` schema, so a folder's own ``CREATE
+EXTENSION pg_graphql WITH SCHEMA graphql`` is pre-flight's error at its line (missing_extensions),
+before anything runs. What stands in for a service says so in its comment (``migration-wizard
+stand-in``): the webhook function records each request in ``supabase_functions.stand_in_requests``,
+a table of the step's own, and sends none; broadcasts are stored, never sent.
 
 What the step makes is read from ``compat.sql`` itself (its statements, and those inside its DO
 blocks): the objects checked before a run, the list of what a run created, and what pre-flight may

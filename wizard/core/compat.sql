@@ -7,8 +7,9 @@
 -- jwt(), email() reading the request's JWT claims, storage.buckets, storage.objects and the storage
 -- helper functions, pg_graphql (schemas graphql, graphql_public) and supabase_vault (schema vault)
 -- where the server has them, the schema supabase_functions of database webhooks with a stand-in
--- http_request() that records requests and sends none, the supabase_realtime publication, and
--- Supabase's default grants.
+-- http_request() that records requests and sends none, realtime.messages with realtime.send() and
+-- broadcast_changes() storing messages that are never broadcast, the supabase_realtime
+-- publication, and Supabase's default grants.
 --
 -- Guarded and idempotent: running it twice changes nothing. Only the tables are made, not the
 -- services that fill them (no sign-up, no file upload): migrations apply, triggers on auth.users
@@ -616,6 +617,80 @@ $webhooks$;
 
 -- == realtime ==================================================================================
 
+-- Broadcast from the database: realtime.send() and realtime.broadcast_changes() store a message in
+-- realtime.messages, whose policies decide who may receive it on a topic (realtime.topic()). Here
+-- the messages are stored and never broadcast (no Realtime server runs), in one table, where
+-- Supabase keeps one partition per day.
+CREATE SCHEMA IF NOT EXISTS realtime;
+
+CREATE TABLE IF NOT EXISTS realtime.messages (
+  topic text NOT NULL,
+  extension text NOT NULL,
+  payload jsonb,
+  event text,
+  private boolean DEFAULT false,
+  updated_at timestamp NOT NULL DEFAULT now(),
+  inserted_at timestamp NOT NULL DEFAULT now(),
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  PRIMARY KEY (id, inserted_at)
+);
+ALTER TABLE realtime.messages ENABLE ROW LEVEL SECURITY;
+
+DO $broadcast$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'realtime' AND p.proname = 'topic') THEN
+    -- The topic of the message being sent or received, for policies on realtime.messages.
+    CREATE FUNCTION realtime.topic() RETURNS text
+    LANGUAGE sql STABLE
+    AS $body$ SELECT nullif(current_setting('realtime.topic', true), '')::text $body$;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'realtime' AND p.proname = 'send') THEN
+    CREATE FUNCTION realtime.send(payload jsonb, event text, topic text, private boolean DEFAULT true) RETURNS void
+    LANGUAGE plpgsql
+    AS $body$
+    BEGIN
+      BEGIN
+        PERFORM set_config('realtime.topic', topic, true);
+        INSERT INTO realtime.messages (payload, event, topic, private, extension)
+        VALUES (payload, event, topic, private, 'broadcast');
+      EXCEPTION WHEN OTHERS THEN
+        -- As on Supabase: a message that cannot be stored does not fail the sender's statement.
+        RAISE WARNING 'ErrorSendingBroadcastMessage: %', SQLERRM;
+      END;
+    END
+    $body$;
+    COMMENT ON FUNCTION realtime.send(jsonb, text, text, boolean) IS
+      'migration-wizard stand-in: stores the message in realtime.messages; nothing is broadcast';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'realtime' AND p.proname = 'broadcast_changes') THEN
+    -- Called by a row trigger: realtime.broadcast_changes('topic', TG_OP, TG_OP, TG_TABLE_NAME,
+    -- TG_TABLE_SCHEMA, NEW, OLD).
+    CREATE FUNCTION realtime.broadcast_changes(topic_name text, event_name text, operation text, table_name text,
+                                               table_schema text, new record, old record, level text DEFAULT 'ROW')
+    RETURNS void
+    LANGUAGE plpgsql
+    AS $body$
+    BEGIN
+      IF level = 'STATEMENT' THEN
+        RAISE EXCEPTION 'function can only be triggered for each row, not for each statement';
+      END IF;
+      IF operation NOT IN ('INSERT', 'UPDATE', 'DELETE') THEN
+        RAISE EXCEPTION 'Unexpected operation type: %', operation;
+      END IF;
+      PERFORM realtime.send(jsonb_build_object('old_record', old, 'record', new, 'operation', operation,
+                                               'table', table_name, 'schema', table_schema),
+                            event_name, topic_name);
+    END
+    $body$;
+    COMMENT ON FUNCTION realtime.broadcast_changes(text, text, text, text, text, record, record, text) IS
+      'migration-wizard stand-in: stores the change as a message in realtime.messages; nothing is broadcast';
+  END IF;
+END
+$broadcast$;
+
 DO $realtime$
 BEGIN
   -- Empty, as on a new project: migrations add their tables to it.
@@ -667,3 +742,7 @@ GRANT EXECUTE ON FUNCTION supabase_functions.http_request() TO anon, authenticat
 ALTER DEFAULT PRIVILEGES IN SCHEMA supabase_functions GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA supabase_functions GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA supabase_functions GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+
+GRANT USAGE ON SCHEMA realtime TO anon, authenticated, service_role;
+GRANT ALL ON realtime.messages TO anon, authenticated, service_role, dashboard_user;
+GRANT EXECUTE ON FUNCTION realtime.topic() TO anon, authenticated, service_role;
