@@ -530,8 +530,7 @@ def test_a_database_shaped_by_the_previous_version_gets_the_new_objects(plain_da
         """)
         state = compat.inspect(conn)
         assert state.will_run
-        assert set(state.missing) == {"schema supabase_functions", "table supabase_functions.migrations",
-                                      "table supabase_functions.hooks", "table supabase_functions.stand_in_requests",
+        assert set(state.missing) == {"schema supabase_functions", "table supabase_functions.hooks", "table supabase_functions.stand_in_requests",
                                       "function supabase_functions.http_request", "table auth.mfa_amr_claims",
                                       "table auth.one_time_tokens", "type auth.one_time_token_type"}
         assert compat.ensure(conn) == state.missing

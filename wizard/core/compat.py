@@ -262,7 +262,8 @@ def summary(created: list[str]) -> str:
     """What the step created, in one line: "auth.users, auth.identities, auth.sessions, 13 other auth
     tables, auth.uid()/role()/jwt()/email(), storage.buckets, ..., extensions uuid-ossp/pgcrypto,
     publication supabase_realtime, roles anon/...". Beyond four tables in a schema, the first three
-    are named and the others counted; schemas and types are named only when nothing in them is."""
+    are named and the others counted; the stand-ins' own tables (``stand_in_...``) are not named;
+    schemas and types are named only when nothing in them is."""
     by_kind: dict[str, list[str]] = {}
     for item in created:
         kind, _, name = item.partition(" ")
@@ -270,7 +271,8 @@ def summary(created: list[str]) -> str:
     in_schema: dict[str, list[str]] = {}  # tables, then functions grouped, schema by schema
     functions: dict[str, list[str]] = {}
     for name in by_kind.get("table", []):
-        in_schema.setdefault(name.partition(".")[0], []).append(name)
+        if not name.partition(".")[2].startswith("stand_in_"):  # a stand-in's own record, not Supabase's
+            in_schema.setdefault(name.partition(".")[0], []).append(name)
     for name in by_kind.get("function", []):
         schema, _, function = name.rpartition(".")
         in_schema.setdefault(schema, [])

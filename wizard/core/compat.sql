@@ -532,11 +532,6 @@ $$;
 -- schema of that name made otherwise keeps its own function.
 CREATE SCHEMA IF NOT EXISTS supabase_functions;
 
-CREATE TABLE IF NOT EXISTS supabase_functions.migrations (
-  version text PRIMARY KEY,
-  inserted_at timestamptz NOT NULL DEFAULT now()
-);
-
 CREATE TABLE IF NOT EXISTS supabase_functions.hooks (
   id bigserial PRIMARY KEY,
   hook_table_id integer NOT NULL,
@@ -733,7 +728,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON FUNCTIONS TO anon, authe
 
 GRANT USAGE ON SCHEMA supabase_functions TO anon, authenticated, service_role;
 GRANT ALL ON SCHEMA supabase_functions TO supabase_functions_admin;
-GRANT ALL ON supabase_functions.migrations, supabase_functions.hooks, supabase_functions.stand_in_requests
+GRANT ALL ON supabase_functions.hooks, supabase_functions.stand_in_requests
   TO anon, authenticated, service_role, supabase_functions_admin;
 GRANT ALL ON SEQUENCE supabase_functions.hooks_id_seq, supabase_functions.stand_in_requests_id_seq
   TO anon, authenticated, service_role, supabase_functions_admin;
