@@ -27,15 +27,16 @@ CANONICAL = ROOT / "tests" / "folders" / "supabase_canonical"
 DEBIAN_15 = "/usr/lib/postgresql/15/bin"
 
 # Everything the step can change, with privileges and comments: equal before and after a second run.
+_SCHEMAS = "'auth', 'storage', 'extensions', 'public', 'supabase_functions', 'realtime', 'graphql', 'graphql_public', 'vault'"
 _FINGERPRINT = """
 SELECT array_agg(x ORDER BY x) FROM (
   SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '') || ' ' || c.relrowsecurity
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('auth', 'storage', 'extensions', 'public')
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ({schemas})
   UNION ALL SELECT 'column ' || attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod)
     FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped
-     AND attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('auth', 'storage'))
+     AND attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ({schemas}))
   UNION ALL SELECT 'function ' || p.oid::regprocedure || ' ' || coalesce(p.proacl::text, '') || md5(p.prosrc)
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('auth', 'storage', 'extensions', 'public')
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ({schemas})
   UNION ALL SELECT 'schema ' || nspname || ' ' || coalesce(nspacl::text, '') || ' ' || coalesce(obj_description(oid, 'pg_namespace'), '')
     FROM pg_namespace
   UNION ALL SELECT 'role ' || rolname || ' ' || rolinherit || rolcanlogin || rolbypassrls || ' ' || coalesce(shobj_description(oid, 'pg_authid'), '')
@@ -48,7 +49,7 @@ SELECT array_agg(x ORDER BY x) FROM (
   UNION ALL SELECT 'setting ' || array_to_string(setconfig, ',') FROM pg_db_role_setting
    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
 ) AS all_of_it(x)
-"""
+""".format(schemas=_SCHEMAS)
 
 
 @pytest.fixture(scope="module", params=["embedded", "postgresql-15"])
@@ -337,7 +338,11 @@ def test_the_step_makes_nothing_a_fresh_supabase_project_lacks():
     made = compat.manifest()
     outside = [p for p in made.provides if p[0] in ("schema", "table", "column", "function", "type")
                and not known.has(*preflight._dependency_key(*p))]
-    assert outside == []
+    # One table is the step's own, not Supabase's: the record of the webhook requests its stand-in
+    # supabase_functions.http_request() never sends (its comment says so: see the webhook test).
+    own = "supabase_functions.stand_in_requests"
+    assert [p for p in outside if f"{p[1]}.{p[2]}" != own and p[3] != own] == []
+    assert ("table", "supabase_functions", "stand_in_requests", None) in outside
     assert {o[2] for o in made.objects if o[0] == "role"} <= set(baseline.ROLES)
     assert {o[2] for o in made.objects if o[0] == "extension"} <= set(baseline.EXTENSIONS)
     assert {o[2] for o in made.objects if o[0] == "publication"} <= set(baseline.PUBLICATIONS)
@@ -354,3 +359,181 @@ def test_extensions_stay_on_the_path_after_a_file_resets_the_session(folder, dat
     result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert result.code == 0, result.output
     assert [a["version"] for a in result.json()["applied"]] == ["001", "002"]
+
+
+# -- a project dumped from Supabase: preinstalled extensions, a webhook, auth's rows ----------------
+
+DUMP = ROOT / "tests" / "folders" / "supabase_dump"
+GRACE = "6f1c2a40-1b7e-4c55-9a0e-3d2f8b7c9e01"
+
+
+def _dump_project(tmp_path, without_preinstalled=False):
+    """tests/folders/supabase_dump as a project: ``supabase db dump`` style first file (pg_graphql
+    in schema graphql, supabase_vault in vault), a Vault secret, a database webhook, a trigger
+    broadcasting changes with realtime.broadcast_changes() and a policy on realtime.messages, and a
+    seed inserting full rows into auth's tables with every column named. ``without_preinstalled``: the
+    same without what only a server with pg_graphql and supabase_vault can run."""
+    project = tmp_path / "order-desk"
+    shutil.copytree(DUMP, project)
+    if without_preinstalled:
+        migrations = project / "supabase" / "migrations"
+        dump = migrations / "20240105120000_remote_schema.sql"
+        dump.write_text("".join(line for line in dump.read_text().splitlines(keepends=True)
+                                if "pg_graphql" not in line and "supabase_vault" not in line))
+        (migrations / "20240105120100_webhook_secret.sql").unlink()
+    return project
+
+
+def _the_webhook_records_and_the_seed_is_there(conn, secret=True):
+    # the seed's rows, as Supabase's columns take them
+    assert conn.execute("SELECT email FROM auth.identities WHERE user_id = %s", (GRACE,)).fetchone() == (
+        "grace@example.com",)  # the generated column, lower-cased
+    assert conn.execute("SELECT aal, ip, user_agent FROM auth.sessions").fetchone()[0] == "aal1"
+    assert conn.execute("SELECT nextval('auth.refresh_tokens_id_seq')").fetchone() == (42,)
+    for table in ("mfa_amr_claims", "mfa_factors", "mfa_challenges", "flow_state", "one_time_tokens", "sso_providers",
+                  "sso_domains", "saml_providers", "saml_relay_states", "audit_log_entries"):
+        assert conn.execute(sql.SQL("SELECT count(*) FROM auth.{}").format(sql.Identifier(table))).fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM auth.schema_migrations").fetchone() == (0,)
+    assert conn.execute("SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL").fetchone() == (True,)
+    # the seed ran with triggers off (session_replication_role = replica, as dumps set it): no hook
+    assert conn.execute("SELECT count(*) FROM supabase_functions.hooks").fetchone() == (0,)
+    if secret:
+        assert conn.execute("SELECT public.order_events_url()").fetchone() == ("https://hooks.example.invalid/orders",)
+
+    conn.execute("INSERT INTO public.orders (customer_id, total_cents) VALUES (%s, 1999)", (GRACE,))
+    request = conn.execute(
+        "SELECT id, hook_table_id::regclass::text, hook_name, method, url, headers, params, timeout_milliseconds, payload "
+        "FROM supabase_functions.stand_in_requests").fetchall()
+    assert len(request) == 1
+    request_id, table, hook, method, url, headers, params, timeout, payload = request[0]
+    assert (table, hook, method, url, timeout) == (
+        "orders", "order-created", "POST", "https://project-ref.supabase.invalid/functions/v1/order-created", 2500)
+    assert headers == {"Content-Type": "application/json", "Authorization": "Bearer not-a-real-key"}
+    assert params == {"source": "database"}
+    assert (payload["type"], payload["table"], payload["schema"], payload["old_record"]) == (
+        "INSERT", "orders", "public", None)
+    assert (payload["record"]["customer_id"], payload["record"]["total_cents"]) == (GRACE, 1999)
+    assert conn.execute("SELECT hook_table_id = 'public.orders'::regclass::oid::int, hook_name, request_id "
+                        "FROM supabase_functions.hooks").fetchall() == [(True, "order-created", request_id)]
+    comments = conn.execute(
+        "SELECT obj_description('supabase_functions.stand_in_requests'::regclass, 'pg_class'), "
+        "obj_description('supabase_functions.http_request()'::regprocedure, 'pg_proc')").fetchone()
+    assert all(c.startswith("migration-wizard stand-in") for c in comments), comments
+    # the broadcast is stored, for the policies on realtime.messages to decide who hears it
+    message = conn.execute("SELECT topic, event, extension, private, payload FROM realtime.messages").fetchall()
+    assert [m[:4] for m in message] == [(f"orders:{GRACE}", "INSERT", "broadcast", True)]
+    assert (message[0][4]["operation"], message[0][4]["table"], message[0][4]["record"]["total_cents"]) == (
+        "INSERT", "orders", 1999)
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps({"sub": GRACE}),))
+        conn.execute("SELECT set_config('realtime.topic', %s, true)", (f"orders:{GRACE}",))
+        assert conn.execute("SELECT count(*) FROM realtime.messages").fetchone() == (1,)
+        conn.execute("SELECT set_config('realtime.topic', 'orders:someone-else', true)")
+        assert conn.execute("SELECT count(*) FROM realtime.messages").fetchone() == (0,)
+    # a method Supabase's webhooks do not have fails as there
+    conn.execute("CREATE TRIGGER odd AFTER UPDATE ON public.orders FOR EACH ROW "
+                 "EXECUTE FUNCTION supabase_functions.http_request('https://example.invalid', 'PUT')")
+    with pytest.raises(psycopg.errors.RaiseException, match="method argument PUT is invalid"):
+        conn.execute("UPDATE public.orders SET total_cents = 0")
+
+
+def test_a_supabase_dump_with_webhooks_and_auth_rows_applies_on_the_local_database(server, database, tmp_path, cli):
+    """The suite's own server is the wizard's local server, with its stand-in extensions: the step
+    installs pg_graphql and supabase_vault where Supabase has them, so the dump's CREATE EXTENSION
+    lines are no-ops, Vault keeps the secret, the webhook records its request, the seed's rows fit."""
+    if server.embedded is None:
+        pytest.skip("the stand-in extensions load on the wizard's own local server only")
+    project = _dump_project(tmp_path)
+    plan = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert plan.code == 0, plan.output
+    assert [f["code"] for f in plan.json()["findings"]] == ["compat"], plan.json()["findings"]
+    assert {"extension pg_graphql", "extension supabase_vault", "function supabase_functions.http_request",
+            "table auth.mfa_amr_claims", "table auth.one_time_tokens", "table realtime.messages",
+            "function realtime.broadcast_changes"} <= set(plan.json()["compat"])
+
+    applied = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert applied.code == 0, applied.output
+    assert "Applied 4 migration(s)" in applied.err
+    assert "auth.users, auth.identities, auth.sessions, 13 other auth tables" in applied.err
+    assert "extensions uuid-ossp/pgcrypto/pg_graphql/supabase_vault" in applied.err
+    with psycopg.connect(database, autocommit=True) as conn:
+        assert dict(conn.execute(
+            "SELECT extname, extnamespace::regnamespace::text FROM pg_extension "
+            "WHERE extname IN ('pg_graphql', 'supabase_vault')").fetchall()) == {"pg_graphql": "graphql",
+                                                                                 "supabase_vault": "vault"}
+        assert conn.execute("SELECT to_regnamespace('graphql_public') IS NOT NULL").fetchone() == (True,)
+        _the_webhook_records_and_the_seed_is_there(conn)
+
+
+def test_a_supabase_dump_applies_with_apply_local(tmp_path, cli):
+    """The same project on the local default, in a directory of its own: the seed runs after the
+    migrations, and a second run changes nothing."""
+    project = _dump_project(tmp_path)
+    local_dir = tmp_path / "local"
+    try:
+        result = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project)
+        assert result.code == 0, result.output
+        report = result.json()
+        assert len(report["applied"]) == 4 and [s["outcome"] for s in report["seeds"]] == ["applied"]
+        assert {"pg_graphql", "supabase_vault"} <= set(report["standins"])
+        again = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project)
+        assert again.code == 0 and again.json()["applied"] == [] and "compat" not in again.json()
+        with psycopg.connect(LocalServer(local_dir).url(), autocommit=True) as conn:
+            _the_webhook_records_and_the_seed_is_there(conn)
+    finally:
+        cli("local", "stop", "--local-dir", local_dir)
+
+
+def test_without_pg_graphql_and_vault_the_dump_is_stopped_by_pre_flight_and_the_rest_applies(
+        plain_server, plain_database, tmp_path, cli):
+    """A server without pg_graphql and supabase_vault (Debian's PostgreSQL 15) gets no empty
+    schemas graphql and vault: the dump's CREATE EXTENSION of them is a pre-flight error at its
+    line, before anything runs. Without those lines and the Vault file, the folder applies."""
+    with psycopg.connect(plain_database, autocommit=True) as conn:
+        available = {r[0] for r in conn.execute(
+            "SELECT name FROM pg_available_extensions WHERE name IN ('pg_graphql', 'supabase_vault')")}
+    if available:
+        pytest.skip("this server has pg_graphql or supabase_vault (the suite's local server has stand-ins)")
+    project = _dump_project(tmp_path)
+    plan = cli("plan", "--json", "--database-url", plain_database, cwd=project)
+    assert plan.code == 2, plan.output
+    errors = [(f["code"], f["file"], f["line"]) for f in plan.json()["findings"] if f["severity"] == "error"]
+    assert ("missing-extension", "20240105120000_remote_schema.sql", 13) in errors
+    assert ("missing-extension", "20240105120000_remote_schema.sql", 17) in errors
+    applied = cli("apply", "--yes", "--database-url", plain_database, cwd=project)
+    assert applied.code == 2 and "nothing was applied" in applied.err, applied.output
+    assert "20240105120000_remote_schema.sql:13" in applied.err
+    with psycopg.connect(plain_database, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regnamespace('graphql'), to_regnamespace('vault'), to_regnamespace('auth')"
+                            ).fetchone() == (None, None, None)
+
+    project = _dump_project(tmp_path / "without", without_preinstalled=True)
+    applied = cli("apply", "--yes", "--include-seed", "--database-url", plain_database, cwd=project)
+    assert applied.code == 0, applied.output
+    assert "Applied 3 migration(s)" in applied.err
+    with psycopg.connect(plain_database, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regnamespace('graphql'), to_regnamespace('vault')").fetchone() == (None, None)
+        _the_webhook_records_and_the_seed_is_there(conn, secret=False)
+
+
+def test_a_database_shaped_by_the_previous_version_gets_the_new_objects(plain_database):
+    with psycopg.connect(plain_database, autocommit=True) as conn:
+        compat.ensure(conn)
+        # what the previous version left: its mark, and none of what this one adds
+        conn.execute("""
+            COMMENT ON SCHEMA auth IS 'Supabase-shaped, made by migration-wizard''s compatibility step (2): not a Supabase project';
+            DROP SCHEMA supabase_functions CASCADE;
+            DROP TABLE auth.mfa_amr_claims, auth.one_time_tokens;
+            DROP TYPE auth.one_time_token_type;
+            ALTER TABLE auth.sessions DROP COLUMN scopes;
+        """)
+        state = compat.inspect(conn)
+        assert state.will_run
+        assert set(state.missing) == {"schema supabase_functions", "table supabase_functions.hooks", "table supabase_functions.stand_in_requests",
+                                      "function supabase_functions.http_request", "table auth.mfa_amr_claims",
+                                      "table auth.one_time_tokens", "type auth.one_time_token_type"}
+        assert compat.ensure(conn) == state.missing
+        assert not compat.inspect(conn).will_run
+        assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'auth' "
+                            "AND table_name = 'sessions' AND column_name = 'scopes'").fetchone() == (1,)

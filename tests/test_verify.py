@@ -118,10 +118,10 @@ def test_supabase_only_objects_are_named_on_plain_postgresql(folder, database, c
     """auth.users is the compatibility step's to make; a table of Supabase's that it does not make
     is named."""
     folder.write("001_profiles.sql", "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));\n"
-                                     "CREATE VIEW flows AS SELECT * FROM auth.flow_state;")
+                                     "CREATE VIEW uploads AS SELECT * FROM storage.s3_multipart_uploads;")
     plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
     (finding,) = [f for f in plan.json()["findings"] if f["severity"] == "error"]
-    assert finding["code"] == "supabase-only" and "auth.flow_state" in finding["message"] and finding["line"] == 2
+    assert finding["code"] == "supabase-only" and "storage.s3_multipart_uploads" in finding["message"] and finding["line"] == 2
 
 
 def test_our_migrations_have_no_dependency_findings(database, cli):

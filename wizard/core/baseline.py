@@ -44,22 +44,24 @@ _TABLES: dict[str, dict[str, str]] = {
                  "banned_until reauthentication_token reauthentication_sent_at is_sso_user deleted_at "
                  "is_anonymous",
         "identities": "provider_id user_id identity_data provider last_sign_in_at created_at updated_at email id",
-        "sessions": "id user_id created_at updated_at factor_id aal not_after refreshed_at user_agent ip tag",
+        "sessions": "id user_id created_at updated_at factor_id aal not_after refreshed_at user_agent ip tag "
+                    "oauth_client_id refresh_token_hmac_key refresh_token_counter scopes",
         "refresh_tokens": "instance_id id token user_id revoked created_at updated_at parent session_id",
         "audit_log_entries": "instance_id id payload created_at ip_address",
         "instances": "id uuid raw_base_config created_at updated_at",
         "schema_migrations": "version",
         "mfa_factors": "id user_id friendly_name factor_type status created_at updated_at secret phone "
-                       "last_challenged_at web_authn_credential web_authn_aaguid",
+                       "last_challenged_at web_authn_credential web_authn_aaguid last_webauthn_challenge_data",
         "mfa_challenges": "id factor_id created_at verified_at ip_address otp_code web_authn_session_data",
         "mfa_amr_claims": "session_id created_at updated_at authentication_method id",
-        "sso_providers": "id resource_id created_at updated_at",
+        "sso_providers": "id resource_id created_at updated_at disabled",
         "sso_domains": "id sso_provider_id domain created_at updated_at",
         "saml_providers": "id sso_provider_id entity_id metadata_xml metadata_url attribute_mapping created_at "
                           "updated_at name_id_format",
         "saml_relay_states": "id sso_provider_id request_id for_email redirect_to created_at updated_at flow_state_id",
         "flow_state": "id user_id auth_code code_challenge_method code_challenge provider_type provider_access_token "
-                      "provider_refresh_token created_at updated_at authentication_method auth_code_issued_at",
+                      "provider_refresh_token created_at updated_at authentication_method auth_code_issued_at "
+                      "invite_token referrer oauth_client_state_id linking_target_id email_optional",
         "one_time_tokens": "id user_id token_type token_hash relates_to created_at updated_at",
     },
     "storage": {
@@ -80,6 +82,11 @@ _TABLES: dict[str, dict[str, str]] = {
     "vault": {
         "secrets": "id name description secret key_id nonce created_at updated_at",
         "decrypted_secrets": "id name description secret decrypted_secret key_id nonce created_at updated_at",
+    },
+    # database webhooks (on every local Supabase stack; on a hosted project once webhooks are enabled)
+    "supabase_functions": {
+        "hooks": "id hook_table_id hook_name created_at request_id",
+        "migrations": "version inserted_at",
     },
     "extensions": {
         "pg_stat_statements": "",  # a view; its columns vary with the extension's version
@@ -111,6 +118,7 @@ _FUNCTIONS: dict[str, str] = {
     "graphql_public": "graphql",
     "graphql": "resolve comment_directive exception get_schema_version increment_schema_version",
     "pgbouncer": "get_auth",
+    "supabase_functions": "http_request",
 }
 
 _TYPES: dict[str, str] = {
@@ -120,10 +128,10 @@ _TYPES: dict[str, str] = {
 }
 
 SCHEMAS = ("public", "auth", "storage", "extensions", "realtime", "vault", "graphql", "graphql_public", "pgbouncer",
-           "pg_catalog", "information_schema")
+           "supabase_functions", "pg_catalog", "information_schema")
 ROLES = ("postgres", "anon", "authenticated", "service_role", "authenticator", "supabase_admin",
          "supabase_auth_admin", "supabase_storage_admin", "supabase_realtime_admin", "supabase_replication_admin",
-         "supabase_read_only_user", "dashboard_user", "pgbouncer")
+         "supabase_read_only_user", "supabase_functions_admin", "dashboard_user", "pgbouncer")
 EXTENSIONS = ("plpgsql", "uuid-ossp", "pgcrypto", "pg_stat_statements", "pg_graphql", "supabase_vault")
 PUBLICATIONS = ("supabase_realtime",)
 

@@ -1,11 +1,21 @@
 """Supabase compatibility for a plain PostgreSQL: a Supabase-shaped database.
 
 Migrations written for Supabase reference what every Supabase project has: ``auth.users`` and the
-auth tables, ``auth.uid()/role()/jwt()/email()``, ``storage.buckets`` and ``storage.objects``, the
-``extensions`` schema with ``uuid-ossp`` and ``pgcrypto``, the ``supabase_realtime`` publication, the
-roles ``anon``, ``authenticated``, ``service_role`` and Supabase's others, and Supabase's grants. On
-a plain PostgreSQL that lacks them, the wizard creates them first (``compat.sql``, guarded and
-idempotent, in one transaction). It never touches a Supabase project.
+auth tables (a data dump's seed fills them all, naming every column), ``auth.uid()/role()/jwt()/
+email()``, ``storage.buckets`` and ``storage.objects``, the ``extensions`` schema with ``uuid-ossp``
+and ``pgcrypto``, ``pg_graphql`` (schema ``graphql``) and ``supabase_vault`` (schema ``vault``), the
+webhooks' ``supabase_functions.http_request()``, ``realtime.messages`` with ``realtime.send()`` and
+``broadcast_changes()``, the ``supabase_realtime`` publication, the roles ``anon``,
+``authenticated``, ``service_role`` and Supabase's others, and Supabase's grants. On a plain
+PostgreSQL that lacks them, the wizard creates them first (``compat.sql``, guarded and idempotent, in
+one transaction). It never touches a Supabase project.
+
+Extensions are installed only where the server has them (the local database has stand-ins): a
+server without ``pg_graphql`` gets no empty ``graphql`` schema, so a folder's own ``CREATE
+EXTENSION pg_graphql WITH SCHEMA graphql`` is pre-flight's error at its line (missing_extensions),
+before anything runs. What stands in for a service says so in its comment (``migration-wizard
+stand-in``): the webhook function records each request in ``supabase_functions.stand_in_requests``,
+a table of the step's own, and sends none; broadcasts are stored, never sent.
 
 What the step makes is read from ``compat.sql`` itself (its statements, and those inside its DO
 blocks): the objects checked before a run, the list of what a run created, and what pre-flight may
@@ -86,6 +96,7 @@ class Manifest:
     objects: tuple[tuple[str, str | None, str], ...]  # (kind, schema, name): role, schema, table, function, type, extension, publication
     mark: str  # the comment the step leaves on the schema auth
     provides: tuple[tuple, ...] = ()  # the statements' creations, as objects.effects_data's (kind, schema, name, table)
+    extension_schemas: tuple[tuple[str, str], ...] = ()  # (extension, the schema the step installs it into)
 
 
 @dataclass(frozen=True)
@@ -131,12 +142,13 @@ def manifest() -> Manifest:
     cached = parsecache.load(key)
     if cached is not None:
         try:
-            objects, mark, provides = cached
-            return Manifest(tuple(tuple(o) for o in objects), mark, tuple(tuple(p) for p in provides))
+            objects, mark, provides, schemas = cached
+            return Manifest(tuple(tuple(o) for o in objects), mark, tuple(tuple(p) for p in provides),
+                            tuple(tuple(s) for s in schemas))
         except (TypeError, ValueError):
             pass
     found = _read(text)
-    parsecache.store(key, [list(found.objects), found.mark, list(found.provides)])
+    parsecache.store(key, [list(found.objects), found.mark, list(found.provides), list(found.extension_schemas)])
     return found
 
 
@@ -163,12 +175,17 @@ def _read(text: str) -> Manifest:
 
     found: list[tuple[str, str | None, str]] = []
     provides: list[tuple] = []
+    schemas: list[tuple[str, str]] = []
     mark = ""
     for index, (kind, node) in enumerate(statements(text), start=1):
         if kind == "CreateRoleStmt":
             found.append(("role", None, node["role"]))
         elif kind == "CreatePublicationStmt":
             found.append(("publication", None, node["pubname"]))
+        elif kind == "CreateExtensionStmt":
+            for option in node.get("options", []):
+                if option.get("DefElem", {}).get("defname") == "schema":
+                    schemas.append((node["extname"], option["DefElem"]["arg"]["String"]["sval"]))
         elif kind == "CommentStmt" and node.get("objtype") == "OBJECT_SCHEMA" and node["object"]["String"]["sval"] == "auth":
             mark = node["comment"]
         created = effects.effects(Statement(index, kind, node, 0, 0, 1, ""))
@@ -176,7 +193,7 @@ def _read(text: str) -> Manifest:
             provides.append((obj.kind, obj.schema, obj.name, obj.table))
             if obj.kind in ("schema", "table", "function", "type", "extension"):
                 found.append((obj.kind, obj.schema, obj.name))
-    return Manifest(tuple(dict.fromkeys(found)), mark, tuple(dict.fromkeys(provides)))
+    return Manifest(tuple(dict.fromkeys(found)), mark, tuple(dict.fromkeys(provides)), tuple(dict.fromkeys(schemas)))
 
 
 def _plpgsql_queries(tree) -> list[str]:
@@ -214,32 +231,39 @@ SELECT p.proname FROM pg_depend d
   JOIN pg_extension e ON e.oid = d.refobjid
   JOIN pg_proc p ON p.oid = d.objid
  WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND e.extname = ANY (%s::text[])
+   AND e.extname = ANY (%s::text[]) AND p.pronamespace = 'extensions'::regnamespace
 """
 
 
 def extension_functions(conn: psycopg.Connection, names: list[str]) -> set[str]:
-    """The functions of the step's extensions ``names`` (available on the server, installed or
-    not): learnt by installing them in a transaction that is rolled back, since a server tells an
-    extension's functions only once it is installed. Empty when that is not possible."""
+    """The functions the step's extensions ``names`` (available on the server, installed or not)
+    put in the schema ``extensions``, which is on the search_path: learnt by installing them where
+    the step does, in a transaction that is rolled back, since a server tells an extension's
+    functions only once it is installed. Empty when that is not possible."""
     if not names or not isinstance(conn, psycopg.Connection):
         return set()
     from psycopg import sql
 
+    schemas = dict(manifest().extension_schemas)
     try:
         with conn.transaction(force_rollback=True):
             conn.execute("CREATE SCHEMA IF NOT EXISTS extensions")
             for name in names:
-                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA extensions").format(sql.Identifier(name)))
+                schema = sql.Identifier(schemas.get(name, "extensions"))
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                    sql.Identifier(name), schema))
             return {row[0] for row in conn.execute(_MEMBERS, (names,))}
     except psycopg.Error:
         return set()
 
 
 def summary(created: list[str]) -> str:
-    """What the step created, in one line: "auth.users, auth.identities, ..., auth.uid()/role()/jwt()/
-    email(), storage.buckets, ..., extensions uuid-ossp/pgcrypto, publication supabase_realtime,
-    roles anon/...". Schemas and types are named only when nothing in them is."""
+    """What the step created, in one line: "auth.users, auth.identities, auth.sessions, 13 other auth
+    tables, auth.uid()/role()/jwt()/email(), storage.buckets, ..., extensions uuid-ossp/pgcrypto,
+    publication supabase_realtime, roles anon/...". Beyond four tables in a schema, the first three
+    are named and the others counted; the stand-ins' own tables (``stand_in_...``) are not named;
+    schemas and types are named only when nothing in them is."""
     by_kind: dict[str, list[str]] = {}
     for item in created:
         kind, _, name = item.partition(" ")
@@ -247,14 +271,15 @@ def summary(created: list[str]) -> str:
     in_schema: dict[str, list[str]] = {}  # tables, then functions grouped, schema by schema
     functions: dict[str, list[str]] = {}
     for name in by_kind.get("table", []):
-        in_schema.setdefault(name.partition(".")[0], []).append(name)
+        if not name.partition(".")[2].startswith("stand_in_"):  # a stand-in's own record, not Supabase's
+            in_schema.setdefault(name.partition(".")[0], []).append(name)
     for name in by_kind.get("function", []):
         schema, _, function = name.rpartition(".")
         in_schema.setdefault(schema, [])
         functions.setdefault(schema, []).append(function + "()")
     parts = []
     for schema, names in in_schema.items():
-        parts += names
+        parts += names if len(names) <= 4 else names[:3] + [f"{len(names) - 3} other {schema} tables"]
         if schema in functions:
             parts.append(f"{schema}.{'/'.join(functions[schema])}" if schema else "/".join(functions[schema]))
     shown = set(in_schema) | ({"extensions"} if by_kind.get("extension") else set())

@@ -319,6 +319,10 @@ def dependencies(
     made_at: dict[tuple, tuple[Migration, int]] = {}  # tables the pending files create, where
     twice: list[Finding] = []
     must_be_new: list[tuple[tuple, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
+    if provided:  # the step installs these where the server has them: their schemas (vault, graphql) come too
+        for name in getattr(compat_will_run, "extensions", None) or ():
+            if name in _EXTENSION_SCHEMAS:
+                walk.from_extensions.add({"extname": name})
     for migration in pending:
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
