@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import uuid
 from dataclasses import dataclass
 
 import psycopg
 import pytest
-from helpers import PASSWORD_USER, ROOT, MigrationFolder, run_cli, with_database
+from helpers import DEBIAN_15, PASSWORD_USER, ROOT, MigrationFolder, new_database, run_cli, with_database
 
 from wizard.core.local import LocalServer
 
@@ -61,15 +60,22 @@ def _require_password_for(local: LocalServer) -> None:
         conn.execute("SELECT pg_reload_conf()")
 
 
+@pytest.fixture(scope="session")
+def postgres15(tmp_path_factory) -> str:
+    """A PostgreSQL 15 (Debian's binaries, with contrib; Supabase's older projects run 15), started
+    once for the suite: its superuser URL."""
+    if not (DEBIAN_15 / "initdb").exists():
+        pytest.skip("no PostgreSQL 15 binaries on this machine")
+    local = LocalServer(tmp_path_factory.mktemp("pg15"), DEBIAN_15)
+    yield local.start()
+    local.stop()
+
+
 @pytest.fixture
 def database(server) -> str:
     """A fresh, empty database for one test; its URL."""
-    name = "wizard_test_" + uuid.uuid4().hex[:12]
-    with server.connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield with_database(server.admin_url, name)
-    with server.connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(server.admin_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,11 +19,25 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
 PASSWORD_USER = "wizard_pw_user"
 PASSWORD = "S3cret#Pass@word/1"
+DEBIAN_15 = Path("/usr/lib/postgresql/15/bin")  # Debian's PostgreSQL 15, for the tests that run on it too
 
 
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+@contextmanager
+def new_database(admin_url: str, prefix: str = "wizard_test_"):
+    """A fresh database on the server behind ``admin_url``, dropped afterwards: its URL."""
+    name = prefix + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class MigrationFolder:

@@ -11,20 +11,18 @@ created in the ``extensions`` schema and called both qualified and not, a table 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 
 import psycopg
 import pytest
 from psycopg import sql
-from helpers import ROOT, migration_list, with_database
+from helpers import DEBIAN_15, ROOT, migration_list, new_database, with_database
 
 from wizard.core import compat
 from wizard.core.local import LocalServer
 
 CANONICAL = ROOT / "tests" / "folders" / "supabase_canonical"
-DEBIAN_15 = "/usr/lib/postgresql/15/bin"
 
 # Everything the step can change, with privileges and comments: equal before and after a second run.
 _SCHEMAS = "'auth', 'storage', 'extensions', 'public', 'supabase_functions', 'realtime', 'graphql', 'graphql_public', 'vault'"
@@ -52,28 +50,19 @@ SELECT array_agg(x ORDER BY x) FROM (
 """.format(schemas=_SCHEMAS)
 
 
-@pytest.fixture(scope="module", params=["embedded", "postgresql-15"])
-def plain_server(request, server, tmp_path_factory):
+@pytest.fixture(params=["embedded", "postgresql-15"])
+def plain_server(request, server):
     """A plain PostgreSQL's superuser URL: the suite's own server, and a PostgreSQL 15 when the
     machine has Debian's binaries (with contrib: uuid-ossp and pgcrypto are real there)."""
     if request.param == "embedded":
-        yield server.admin_url
-        return
-    if not os.path.exists(os.path.join(DEBIAN_15, "initdb")):
-        pytest.skip("no PostgreSQL 15 binaries on this machine")
-    local = LocalServer(tmp_path_factory.mktemp("pg15-compat"), __import__("pathlib").Path(DEBIAN_15))
-    yield local.start()
-    local.stop()
+        return server.admin_url
+    return request.getfixturevalue("postgres15")
 
 
 @pytest.fixture
 def plain_database(plain_server):
-    name = "wizard_compat_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(plain_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield with_database(plain_server, name)
-    with psycopg.connect(plain_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(plain_server, "wizard_compat_") as url:
+        yield url
 
 
 def _project(tmp_path):
@@ -289,11 +278,10 @@ def test_runs_on_several_databases_of_a_new_server_at_once(tmp_path):
     """Roles belong to the server: four databases shaped at the same moment each end complete, none
     fails on a role another run created meanwhile."""
     import threading
-    from pathlib import Path
 
-    if not os.path.exists(os.path.join(DEBIAN_15, "initdb")):
+    if not (DEBIAN_15 / "initdb").exists():
         pytest.skip("no PostgreSQL 15 binaries on this machine: no server without the roles to try on")
-    local = LocalServer(tmp_path / "pg15-race", Path(DEBIAN_15))
+    local = LocalServer(tmp_path / "pg15-race", DEBIAN_15)
     url = local.start()
     try:
         names = [f"race_{i}" for i in range(4)]

@@ -3,14 +3,13 @@
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import psycopg
 import pytest
 from helpers import MIGRATIONS, with_database
 
 from wizard.core import catalog, checks, compat
-from wizard.core.local import LocalServer, _bin_dir
+from wizard.core.local import _bin_dir
 from wizard.core.runner import Runner
 
 EXPECTED_FILES = [
@@ -39,7 +38,6 @@ NAMED_TABLES = {
     "satisfaction_surveys", "survey_responses", "document_archive", "document_access_log",
     "qualiopi_audit_log", "availability_slots", "session_bookings", "session_reminders", "session_analytics",
 }
-DEBIAN_15 = Path("/usr/lib/postgresql/15/bin")
 
 
 @pytest.fixture(scope="module")
@@ -161,18 +159,13 @@ def _psql() -> str:
     return str(_bin_dir() / "psql")
 
 
-@pytest.fixture(scope="module", params=["embedded", "postgresql-15"])
-def bare_server(request, server, tmp_path_factory):
+@pytest.fixture(params=["embedded", "postgresql-15"])
+def bare_server(request, server):
     """Servers to run the files on with psql: the suite's own, and a PostgreSQL 15 when the
     machine has Debian's binaries (Supabase's older projects run 15)."""
     if request.param == "embedded":
-        yield server.admin_url
-        return
-    if not (DEBIAN_15 / "initdb").exists():
-        pytest.skip("no PostgreSQL 15 binaries on this machine")
-    local = LocalServer(tmp_path_factory.mktemp("pg15"), DEBIAN_15)
-    yield local.start()
-    local.stop()
+        return server.admin_url
+    return request.getfixturevalue("postgres15")
 
 
 def test_every_file_runs_twice_with_psql(bare_server):

@@ -9,8 +9,7 @@ import uuid
 
 import psycopg
 import pytest
-from helpers import assert_clean, history, tables, with_database
-from test_schema import DEBIAN_15
+from helpers import assert_clean, history, new_database, tables
 from tui_pilot import press, settle, shown, wizard_app
 
 from wizard.core import standins
@@ -323,23 +322,10 @@ async def test_the_wizard_says_which_stand_ins_it_used(tmp_path, cron_folder, ow
 
 # -- a server without the extension -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def postgres15(tmp_path_factory):
-    if not (DEBIAN_15 / "initdb").exists():
-        pytest.skip("no PostgreSQL 15 binaries on this machine")
-    local = LocalServer(tmp_path_factory.mktemp("pg15"), DEBIAN_15)
-    yield local.start()
-    local.stop()
-
-
 @pytest.fixture
 def database15(postgres15):
-    name = "wizard_ext_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(postgres15, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield with_database(postgres15, name)
-    with psycopg.connect(postgres15, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with new_database(postgres15, "wizard_ext_") as url:
+        yield url
 
 
 def test_a_server_without_the_extension_is_told_before_anything_runs(cron_folder, database15, cli):
