@@ -39,5 +39,6 @@ def installed(conn) -> list[str]:
 
 
 def describe(names: list[str]) -> str:
-    """The sentence the front ends show after an apply that used stand-ins."""
-    return "stand-in extensions used (local only, not the real ones): " + ", ".join(names)
+    """The sentence the front ends show after an apply on a database with stand-ins (the
+    migrations' own, and those the compatibility step installs as Supabase preinstalls them)."""
+    return "stand-in extensions in this database (local only, not the real ones): " + ", ".join(names)
