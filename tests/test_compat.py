@@ -525,3 +525,21 @@ def test_a_database_shaped_by_the_previous_version_gets_the_new_objects(plain_da
         assert not compat.inspect(conn).will_run
         assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'auth' "
                             "AND table_name = 'sessions' AND column_name = 'scopes'").fetchone() == (1,)
+
+
+def test_a_data_dump_of_an_older_project_fills_pgsodium_keys_on_the_local_database(folder, database, cli):
+    """Projects made before pgsodium's deprecation had it, and `supabase db dump --data-only`
+    writes its key rows and sequence: on the local database (stand-ins) the step installs the
+    pgsodium stand-in, so such a dump applies."""
+    folder.write("001_data.sql", """
+        SELECT pg_catalog.setval('"pgsodium"."key_key_id_seq"', 1, false);
+        INSERT INTO pgsodium.key (id, status, key_type, key_id, key_context, name)
+          VALUES ('7a0b7f4c-6f5d-4a43-9d1e-2f2b8c1d9e01', 'valid', 'aead-det', 1, '\\x7067736f6469756d', 'default');
+    """)
+    result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 0, result.output
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT name FROM pgsodium.key").fetchall() == [("default",)]
+        (comment,) = conn.execute("SELECT comment FROM pg_extension e JOIN pg_available_extensions a "
+                                  "ON a.name = e.extname WHERE e.extname = 'pgsodium'").fetchone()
+        assert comment.startswith("migration-wizard stand-in")

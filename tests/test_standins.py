@@ -296,13 +296,13 @@ def test_apply_on_the_local_database_says_which_stand_ins_it_used(cron_folder, o
     assert_clean(result)
     assert result.code == 0, result.output
     # pgcrypto, pg_graphql and supabase_vault too: the compatibility step installs them, as every
-    # Supabase project has them
-    assert ("stand-in extensions in this database (local only, not the real ones): pg_cron, pg_graphql, pgcrypto, supabase_vault, "
+    # Supabase project has them; and pgsodium, as projects before its deprecation had it
+    assert ("stand-in extensions in this database (local only, not the real ones): pg_cron, pg_graphql, pgcrypto, pgsodium, supabase_vault, "
             "uuid-ossp") in result.err
     result = cli("apply", "--local", "--local-dir", own_local.directory, "--migrations", cron_folder.path,
                  "--yes", "--json")
     assert result.code == 0, result.output
-    assert result.json()["standins"] == ["pg_cron", "pg_graphql", "pgcrypto", "supabase_vault", "uuid-ossp"]
+    assert result.json()["standins"] == ["pg_cron", "pg_graphql", "pgcrypto", "pgsodium", "supabase_vault", "uuid-ossp"]
     with psycopg.connect(own_local.url()) as conn:
         assert conn.execute("SELECT jobname FROM cron.job").fetchall() == [("purge-events",)]
 
@@ -316,7 +316,7 @@ async def test_the_wizard_says_which_stand_ins_it_used(tmp_path, cron_folder, ow
         await press(pilot, "enter", "enter", "enter")
         assert isinstance(app.screen, ApplyScreen), shown(app)
         assert "All 2 migrations are applied" in shown(app)
-        assert ("Stand-in extensions in this database (local only, not the real ones): pg_cron, pg_graphql, pgcrypto, "
+        assert ("Stand-in extensions in this database (local only, not the real ones): pg_cron, pg_graphql, pgcrypto, pgsodium, "
                 "supabase_vault, uuid-ossp") in " ".join(shown(app).split())
 
 

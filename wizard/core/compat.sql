@@ -99,7 +99,7 @@ CREATE SCHEMA IF NOT EXISTS storage;
 
 -- The mark of this version of the step: raise its number whenever this file makes more, so that
 -- databases shaped before get the new objects on their next run.
-COMMENT ON SCHEMA auth IS 'Supabase-shaped, made by migration-wizard''s compatibility step (3): not a Supabase project';
+COMMENT ON SCHEMA auth IS 'Supabase-shaped, made by migration-wizard''s compatibility step (4): not a Supabase project';
 
 DO $extensions$
 BEGIN
@@ -127,6 +127,14 @@ BEGIN
      AND NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'supabase_vault') THEN
     EXECUTE 'CREATE SCHEMA IF NOT EXISTS vault';
     CREATE EXTENSION IF NOT EXISTS supabase_vault WITH SCHEMA vault;
+  END IF;
+  -- pgsodium: preinstalled on projects made before its deprecation and in Supabase's local
+  -- development, so dumps of their data fill pgsodium.key. Only the wizard's stand-in is installed:
+  -- the real extension needs shared_preload_libraries and a root key the step cannot provide.
+  IF EXISTS (SELECT FROM pg_available_extensions
+              WHERE name = 'pgsodium' AND comment LIKE 'migration-wizard stand-in%')
+     AND NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pgsodium') THEN
+    EXECUTE 'CREATE EXTENSION IF NOT EXISTS pgsodium';
   END IF;
 END
 $extensions$;
