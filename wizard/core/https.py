@@ -353,7 +353,7 @@ class ApiRunner(Runner):
             if line is not None:  # LINE n of the query: make it a position in the query's text
                 lines = query.split("\n")
                 if line <= len(lines):
-                    position = sum(len(l) + 1 for l in lines[: line - 1]) + (column or 1)
+                    position = sum(len(text) + 1 for text in lines[: line - 1]) + (column or 1)
                     error = ServerError(error.sqlstate, error.message, error.detail, error.hint, position, None)
             return error
         return None
