@@ -233,3 +233,21 @@ async def test_the_wizard_runs_the_seed_on_the_local_database_and_shows_the_warn
         from wizard.core.local import LocalServer
 
         LocalServer(local_dir).stop()
+
+
+def test_plan_reads_the_seed_files_after_the_migrations(tmp_path, database, cli):
+    """A seed that fills a table no migration creates is named by plan, online and offline, as a
+    warning at its line (a seed runs on the local database; elsewhere only when asked)."""
+    from helpers import MigrationFolder
+
+    folder = MigrationFolder(tmp_path / "supabase" / "migrations")
+    folder.write("001_profiles.sql", "CREATE TABLE profiles (id int PRIMARY KEY);\n")
+    (tmp_path / "supabase" / "config.toml").write_text('project_id = "demo"\n')
+    (tmp_path / "supabase" / "seed.sql").write_text(
+        "INSERT INTO profiles (id) VALUES (1);\n\nINSERT INTO auth.mfa_amr_claimz (id) VALUES (1);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        plan = cli("plan", "--json", "--migrations", folder.path, *target, cwd=tmp_path)
+        assert plan.code == 0, plan.output
+        seeds = [f for f in plan.json()["findings"] if f["file"] == "seed.sql"]
+        assert [(f["severity"], f["line"]) for f in seeds] == [("warning", 3)], plan.json()["findings"]
+        assert "auth.mfa_amr_claimz" in seeds[0]["message"] and "seed file" in seeds[0]["message"]

@@ -361,7 +361,7 @@ def cmd_plan(args) -> int:
     if args.offline or why:
         if why:
             say(f"{why}: analysing the folder offline. 'migration-wizard doctor' shows what a connection needs.")
-        report = overview.offline(loaded)
+        report = overview.offline(loaded, _project(args))
     else:
         conn = _open(args)
         with conn:

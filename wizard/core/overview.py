@@ -101,12 +101,22 @@ OFFLINE_NOTE = (
 )
 
 
-def offline(catalog: Catalog) -> Overview:
+def _seeds(project) -> list[Migration]:
+    """The seed files of supabase/config.toml, parsed (what does not parse is left to apply)."""
+    if project is None:
+        return []
+    from wizard.core import seeds
+
+    return seeds.load(project.seeds()[0])[0]
+
+
+def offline(catalog: Catalog, project=None) -> Overview:
     """The folder alone, without a database: every file pending, pre-flight against the baseline of
-    a fresh Supabase project (see ``preflight.offline``). Connects to nothing."""
+    a fresh Supabase project (see ``preflight.offline``), the project's seed files after them.
+    Connects to nothing."""
     states = history.states(catalog, {})
     pending = list(catalog.migrations) if catalog.ok else []
-    findings = preflight.offline(catalog)
+    findings = preflight.offline(catalog, _seeds(project))
     refusals = [f for f in preflight.blocking(findings) if f.code not in preflight.DEPENDENCY_CODES]
     return Overview(catalog, states, pending, findings, offline=True, refusals=refusals)
 
@@ -201,7 +211,9 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, pr
     overview.refusals = preflight.blocking(statement_checks)
     overview.findings += statement_checks
     shape = compat_step.inspect(conn) if compat else None
-    overview.findings += preflight.dependencies(catalog, pending, conn, compat_will_run=shape)
+    seed_files = _seeds(project)
+    found = preflight.dependencies(catalog, pending + seed_files, conn, compat_will_run=shape)
+    overview.findings += preflight.seed_findings(found, seed_files)
     overview.findings += preflight.big_table_locks(pending, conn)
     if project is not None:
         overview.findings += major_version_fact(project, conn)

@@ -180,11 +180,12 @@ class PathScreen(Step[Plan]):
         keep the manual path from starting; it is shown again before the first paste."""
         from wizard.core import catalog as folders
         from wizard.core import overview
+        from wizard.core import project as projects
 
         if not self._manual():
             return None
         catalog = folders.load(self.ways.catalog.directory)
-        report = overview.offline(catalog)
+        report = overview.offline(catalog, projects.find(catalog.directory))
         refusals = report.refusals
         return Plan(catalog, None, self.ways.ref, tuple(report.states), tuple(report.pending),
                     tuple(report.findings), tuple(refusals), summary=report.summary(), offline=True)
