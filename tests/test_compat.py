@@ -525,3 +525,17 @@ def test_a_database_shaped_by_the_previous_version_gets_the_new_objects(plain_da
         assert not compat.inspect(conn).will_run
         assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'auth' "
                             "AND table_name = 'sessions' AND column_name = 'scopes'").fetchone() == (1,)
+
+
+def test_a_database_whose_search_path_is_empty_gets_extensions(folder, database, cli):
+    """A database hardened with ``ALTER DATABASE ... SET search_path = ''`` (stored as ``""``): the
+    step adds ``extensions`` to it instead of failing, and the migrations and seeds still run."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = ''").format(sql.Identifier(name)))
+    folder.write("001_notes.sql", "CREATE TABLE public.notes (id uuid DEFAULT uuid_generate_v4());\n")
+    result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 0, result.output
+    assert [a["version"] for a in result.json()["applied"]] == ["001"]
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SHOW search_path").fetchone()[0] == "extensions"
