@@ -233,3 +233,18 @@ async def test_the_wizard_runs_the_seed_on_the_local_database_and_shows_the_warn
         from wizard.core.local import LocalServer
 
         LocalServer(local_dir).stop()
+
+
+def test_the_seed_runs_on_a_database_whose_search_path_is_empty(project, database, db, cli):
+    """A database already shaped, then set to an empty search_path (stored as ``""``): a seed that
+    changes its session's settings is followed by a reset to that path, and runs."""
+    first = cli("apply", "--yes", "--json", "--database-url", database, cwd=project)
+    assert first.code == 0, first.output
+    name = db.execute("SELECT current_database()").fetchone()[0]
+    db.execute(f'ALTER DATABASE "{name}" SET search_path = \'\'')
+    (project / "supabase" / "seed.sql").write_text(
+        "SET statement_timeout = '1min';\nINSERT INTO public.plans (code, label) VALUES ('free', 'Free');\n")
+    second = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
+    assert second.code == 0, second.output
+    assert second.json()["seeds"][0]["outcome"] == "applied"
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
