@@ -248,3 +248,23 @@ def test_the_seed_runs_on_a_database_whose_search_path_is_empty(project, databas
     assert second.code == 0, second.output
     assert second.json()["seeds"][0]["outcome"] == "applied"
     assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
+
+
+def test_plan_names_a_seed_file_apply_would_refuse(project, database, tmp_path, cli):
+    """A seed that is not UTF-8: apply on the local database refuses to start, and plan says so
+    (an error, exit 2); on another database the seed runs only with --include-seed: a warning."""
+    (project / "supabase" / "seed.sql").write_bytes(b"INSERT INTO plans VALUES ('\xff', 'x');\n")
+    remote = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert remote.code == 0, remote.output
+    found = [f for f in remote.json()["findings"] if f["file"] == "supabase/seed.sql"]
+    assert [(f["severity"], f["code"]) for f in found] == [("warning", "not-utf8")], remote.output
+    local_dir = tmp_path / "local"
+    try:
+        plan = cli("plan", "--local", "--local-dir", local_dir, "--json", cwd=project, timeout=300)
+        assert plan.code == 2, plan.output
+        found = [f for f in plan.json()["findings"] if f["file"] == "supabase/seed.sql"]
+        assert [(f["severity"], f["code"]) for f in found] == [("error", "not-utf8")], plan.output
+        apply = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project, timeout=300)
+        assert apply.code == plan.code, apply.output
+    finally:
+        cli("local", "stop", "--local-dir", local_dir, timeout=120)

@@ -366,10 +366,16 @@ def cmd_plan(args) -> int:
         conn = _open(args)
         with conn:
             report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args))
-    findings = report.findings
-    errors = preflight.blocking(findings)
     found = _project(args)
     seed_files = found.seeds()[0] if found is not None else []
+    if seed_files:
+        from wizard.core import seeds
+
+        # apply refuses to start over these on the local database (and with --include-seed elsewhere)
+        severity = preflight.ERROR if getattr(args, "local_target", False) else preflight.WARNING
+        report.findings += [preflight._from_problem(p, severity) for p in seeds.load(seed_files)[1]]
+    findings = report.findings
+    errors = preflight.blocking(findings)
     if args.json:
         emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
     else:
