@@ -11,6 +11,7 @@ import contextlib
 import enum
 import gc
 import json
+import math
 import os
 import signal
 import sys
@@ -42,6 +43,25 @@ class Stop(Exception):
 # -- arguments ---------------------------------------------------------------------------------
 
 
+def _seconds(text: str) -> float:
+    """A duration flag: a finite number of seconds, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (such as 10 or 0.5)")
+    return value
+
+
+def _server_seconds(text: str) -> float:
+    """A PostgreSQL timeout in seconds: from 1 ms (0 would mean no limit) to PostgreSQL's maximum."""
+    value = _seconds(text)
+    if not 0.001 <= value <= 2147483.647:
+        raise argparse.ArgumentTypeError(f"{text!r}: give from 0.001 to 2147483 seconds")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -60,14 +80,14 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
                        help="print one JSON document on stdout")
-    group.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=default(10.0),
+    group.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds, default=default(10.0),
                        help="give up connecting after this long (default 10)")
     group.add_argument("--https", action="store_true", default=default(False),
                        help="go through the Supabase Management API with SUPABASE_ACCESS_TOKEN, even when a "
                        "database connection is configured")
     group.add_argument("--api-url", metavar="URL", default=default(None),
                        help="the Management API's address (default https://api.supabase.com)")
-    group.add_argument("--request-timeout", metavar="SECONDS", type=float, default=default(300.0),
+    group.add_argument("--request-timeout", metavar="SECONDS", type=_seconds, default=default(300.0),
                        help="over HTTPS, give up on a request after this long (default 300)")
 
 
@@ -95,11 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "Supabase-shaped")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
-    apply.add_argument("--statement-timeout", metavar="SECONDS", type=float,
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
                        help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
-    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=float,
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_server_seconds,
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
@@ -116,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(they were run by hand)")
     adopt.add_argument("versions", nargs="*", metavar="VERSION",
                        help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
-    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=Path, required=True,
