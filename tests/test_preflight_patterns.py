@@ -76,3 +76,18 @@ def test_create_extension_with_schema_needs_the_schema(folder, database, cli):
     assert "missing_schema" in errors[0]["message"]
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.json()["failed"]["sqlstate"] == "3F000" and applied.json()["failed"]["version"] == "002"
+
+
+def test_a_table_moved_to_another_schema_or_dropped_with_its_schema_may_be_created_again(folder, database, db, cli):
+    """ALTER TABLE ... SET SCHEMA moves the table out, DROP SCHEMA ... CASCADE drops the tables in
+    it: a CREATE TABLE of the same name after either is no duplicate, and the folder applies."""
+    folder.write("001_move.sql", "CREATE SCHEMA archive;\nCREATE TABLE events (id int);\n"
+                 "ALTER TABLE events SET SCHEMA archive;\nCREATE TABLE events (id int);\n")
+    folder.write("002_rebuild.sql", "CREATE TABLE archive.totals (n int);\nDROP SCHEMA archive CASCADE;\n"
+                 "CREATE SCHEMA archive;\nCREATE TABLE archive.totals (n int);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]

@@ -270,6 +270,10 @@ def _node_effects(kind: str, node: dict) -> Effects:
         rel = node["relation"]
         out.drops.append(_relation(rel))
         out.creates.append(Obj("table", rel.get("schemaname"), node["newname"]))
+    elif kind == "AlterObjectSchemaStmt" and node.get("objectType") == "OBJECT_TABLE" and node.get("relation"):
+        rel = node["relation"]  # the table leaves its schema for another
+        out.drops.append(_relation(rel))
+        out.creates.append(Obj("table", node["newschema"], rel["relname"]))
     elif kind == "RenameStmt" and node.get("renameType") == "OBJECT_COLUMN" and node.get("relation"):
         rel = node["relation"]
         table = _qualified_table(rel)

@@ -353,6 +353,9 @@ def dependencies(
                 walk.run(_runs(more, triggers), migration, statement.line, frozenset())
             for obj in drops:
                 state[_dependency_key(*obj)] = False
+                if obj[0] == "schema":  # its tables go with it (CASCADE; without, the DROP fails)
+                    for key in [k for k in state if k[0] == "relation" and k[1] == obj[2]]:
+                        state[key] = False
                 if obj[0] == "trigger" and obj[3]:
                     triggers.get(obj[3] if "." in obj[3] else f"public.{obj[3]}", {}).pop(obj[2], None)
 
