@@ -268,3 +268,19 @@ def test_plan_names_a_seed_file_apply_would_refuse(project, database, tmp_path, 
         assert apply.code == plan.code, apply.output
     finally:
         cli("local", "stop", "--local-dir", local_dir, timeout=120)
+
+
+def test_a_wrong_value_is_named_at_its_own_line_not_a_same_named_key_of_another_table(project, database, db, cli):
+    """supabase/config.toml has ``enabled`` in most of its tables: the line named is the one under
+    [db.seed], and a key written dotted under [db] is found too."""
+    config = project / "supabase" / "config.toml"
+    config.write_text(CONFIG.format(major=server_major(db)).replace("[db.seed]\nenabled = true",
+                                                                    '[db.seed]\nenabled = "yes"'))
+    line = config.read_text().split("\n").index('enabled = "yes"') + 1
+    result = cli("apply", "--yes", "--database-url", database, cwd=project)
+    assert result.code == 2, result.output
+    assert f"supabase/config.toml:{line}: db.seed.enabled must be true or false" in result.err
+    config.write_text('[api]\nenabled = true\n\n[db]\nport = 54322\nseed.enabled = 1\n')
+    result = cli("plan", "--offline", cwd=project)
+    assert result.code == 2 and "supabase/config.toml:6: db.seed.enabled must be" in result.err, result.output
+    assert history(db) == []
