@@ -91,3 +91,16 @@ def test_a_table_moved_to_another_schema_or_dropped_with_its_schema_may_be_creat
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
     assert history(db) == ["001", "002"]
+
+
+def test_a_domain_is_a_type_pre_flight_reads(folder, database, db, cli):
+    """CREATE DOMAIN (whose node also names its base type) is read as the type it creates, and a
+    table using it applies: no unexpected error on the way."""
+    folder.write("001_domain.sql", "CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%');\n"
+                 "CREATE TABLE contacts (address email);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), result.output
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001"]

@@ -227,7 +227,8 @@ def _node_effects(kind: str, node: dict) -> Effects:
     elif kind == "CreateSchemaStmt":
         out.creates.append(Obj("schema", None, node["schemaname"]))
     elif kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
-        names = node.get("typeName") or (node.get("typevar") and [node["typevar"]]) or node.get("domainname")
+        # CREATE DOMAIN's typeName is its base type: the domain's own name is domainname
+        names = node.get("domainname") if kind == "CreateDomainStmt" else node.get("typeName")
         if kind == "CompositeTypeStmt":
             targets.add(id(node["typevar"]))
             schema, name = node["typevar"].get("schemaname"), node["typevar"]["relname"]
