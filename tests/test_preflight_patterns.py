@@ -104,3 +104,19 @@ def test_a_domain_is_a_type_pre_flight_reads(folder, database, db, cli):
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
     assert history(db) == ["001"]
+
+
+def test_a_renamed_table_keeps_its_columns(folder, database, db, cli):
+    """A table renamed (or moved to another schema) in one file, its columns altered in the next:
+    no missing column, and the folder applies."""
+    folder.write("001_orders.sql", "CREATE SCHEMA sales;\nCREATE TABLE orders (id int, total int);\n"
+                 "ALTER TABLE orders RENAME TO purchases;\n")
+    folder.write("002_types.sql", "ALTER TABLE purchases ALTER COLUMN total TYPE bigint;\n"
+                 "COMMENT ON COLUMN purchases.total IS 'in cents';\nALTER TABLE purchases SET SCHEMA sales;\n"
+                 "CREATE INDEX ON sales.purchases (total);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]

@@ -275,6 +275,23 @@ _IF_NOT_EXISTS = re.compile(r"create\s+(?:(?:global|local)\s+)?(?:temp|temporary
                             re.IGNORECASE)
 
 
+def _columns_follow_their_table(statement, state: dict) -> None:
+    """A table renamed or moved to another schema keeps its columns: what the walk knows of them
+    is known under the new name too."""
+    node = statement.node
+    if not isinstance(node, dict) or not isinstance(node.get("relation"), dict):
+        return
+    if statement.kind == "RenameStmt" and node.get("renameType") == "OBJECT_TABLE":
+        schema, name = node["relation"].get("schemaname") or "public", node["newname"]
+    elif statement.kind == "AlterObjectSchemaStmt" and node.get("objectType") == "OBJECT_TABLE":
+        schema, name = node["newschema"], node["relation"]["relname"]
+    else:
+        return
+    old = f"{node['relation'].get('schemaname') or 'public'}.{node['relation']['relname']}"
+    for key in [k for k, known in state.items() if known and k[0] == "column" and k[3] == old]:
+        state[("column", None, key[2], f"{schema}.{name}")] = True
+
+
 def dependencies(
     catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
@@ -327,6 +344,8 @@ def dependencies(
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
             plain_create = statement.kind == "CreateStmt" and not _IF_NOT_EXISTS.match(statement.text)
+            if statement.kind in ("RenameStmt", "AlterObjectSchemaStmt"):  # the tree is decoded for these alone
+                _columns_follow_their_table(statement, state)
             for obj in creates:
                 key = _dependency_key(*obj)
                 if obj[0] == "table" and key[1] != "pg_temp":
