@@ -120,3 +120,17 @@ def test_a_renamed_table_keeps_its_columns(folder, database, db, cli):
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
     assert history(db) == ["001", "002"]
+
+
+def test_a_foreign_table_is_a_table_the_next_files_may_use(folder, database, db, cli):
+    """CREATE FOREIGN TABLE (as Supabase's wrappers have it) creates a table with its columns: a view
+    over it in a later file is no missing table."""
+    folder.write("001_wrapper.sql", "CREATE FOREIGN DATA WRAPPER files_fdw;\nCREATE SERVER files FOREIGN DATA WRAPPER files_fdw;\n"
+                 "CREATE SCHEMA remote;\nCREATE FOREIGN TABLE remote.customers (id text, email text) SERVER files;\n")
+    folder.write("002_view.sql", "CREATE VIEW customer_emails AS SELECT id, email FROM remote.customers;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]

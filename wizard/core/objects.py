@@ -181,6 +181,8 @@ def _node_effects(kind: str, node: dict) -> Effects:
     targets: set[int] = set()  # ids of RangeVar dicts that the statement creates, not uses
     ctes: set[str] = set()
 
+    if kind == "CreateForeignTableStmt":  # a table whose rows live elsewhere: created as any table
+        kind, node = "CreateStmt", node["base"]
     if kind == "CreateStmt":
         rel = node["relation"]
         targets.add(id(rel))
