@@ -134,3 +134,15 @@ def test_a_foreign_table_is_a_table_the_next_files_may_use(folder, database, db,
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
     assert history(db) == ["001", "002"]
+
+
+def test_an_aggregate_names_its_state_function_not_a_type(folder, database, db, cli):
+    """CREATE AGGREGATE's sfunc and CREATE OPERATOR's function name functions: no missing type."""
+    folder.write("001_aggregate.sql", "CREATE AGGREGATE public.total(int) (sfunc = int4pl, stype = int);\n"
+                 "CREATE OPERATOR public.=== (leftarg = int, rightarg = int, function = int4eq);\n"
+                 "CREATE TABLE scores (n int);\nSELECT public.total(n) FROM scores;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output

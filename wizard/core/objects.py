@@ -226,6 +226,9 @@ def _node_effects(kind: str, node: dict) -> Effects:
     elif kind == "CreateFunctionStmt":
         schema, name = _split(_names(node["funcname"]))
         out.creates.append(Obj("function", schema, name))
+    elif kind == "DefineStmt" and node.get("kind") == "OBJECT_AGGREGATE":  # called as a function is
+        schema, name = _split(_names(node.get("defnames", [])))
+        out.creates.append(Obj("function", schema, name))
     elif kind == "CreateSchemaStmt":
         out.creates.append(Obj("schema", None, node["schemaname"]))
     elif kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
@@ -300,6 +303,8 @@ def _node_effects(kind: str, node: dict) -> Effects:
             out.uses.append(Use(Obj("function", schema, name), item.get("location", 0)))
             if kind in _CALLING and all(c.obj != out.uses[-1].obj for c in out.calls):
                 out.calls.append(out.uses[-1])
+        if kind == "DefineStmt":  # CREATE AGGREGATE, OPERATOR, COLLATION...: most options name no type
+            types = [t for t in types if id(t) not in _non_type_options(node)]
         for item in types:
             schema, name = _split(_names(item["names"]))
             if name not in _PSEUDO_TYPES and not (schema is None and name in ("trigger", "void", "record")):
@@ -343,6 +348,22 @@ def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict
         else:
             stack.extend(v for v in item if type(v) is dict or type(v) is list)
     return relations, functions, types
+
+
+# The options of CREATE AGGREGATE / OPERATOR / TYPE whose value is a type; the others (sfunc =
+# int4pl, function = f, provider = icu, copy = english...) name a function or something else.
+_TYPE_OPTIONS = frozenset(("stype", "mstype", "basetype", "leftarg", "rightarg", "subtype", "element", "like"))
+
+
+def _non_type_options(node: dict) -> set[int]:
+    """The ids of the type names a DefineStmt's options hold that are no type."""
+    skipped = set()
+    for element in node.get("definition", []):
+        option = element.get("DefElem", {}) if type(element) is dict else {}
+        value = option.get("arg")
+        if type(value) is dict and "TypeName" in value and option.get("defname", "").lower() not in _TYPE_OPTIONS:
+            skipped.add(id(value["TypeName"]))
+    return skipped
 
 
 def _constraints(element: dict) -> list[dict]:
