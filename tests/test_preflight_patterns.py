@@ -146,3 +146,17 @@ def test_an_aggregate_names_its_state_function_not_a_type(folder, database, db, 
         assert (result.code, errors) == (0, []), target
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
+
+
+def test_a_renamed_view_type_or_function_is_there_under_its_new_name(folder, database, db, cli):
+    """ALTER VIEW / TYPE / FUNCTION ... RENAME TO: a later file using the new name finds it."""
+    folder.write("001_first.sql", "CREATE TYPE mood AS ENUM ('calm');\nCREATE VIEW answer AS SELECT 42 AS n;\n"
+                 "CREATE FUNCTION public.two() RETURNS int LANGUAGE sql AS 'SELECT 2';\n")
+    folder.write("002_rename.sql", "ALTER TYPE mood RENAME TO feeling;\nALTER VIEW answer RENAME TO the_answer;\n"
+                 "ALTER FUNCTION public.two() RENAME TO deux;\n")
+    folder.write("003_use.sql", "CREATE TABLE days (f feeling);\nSELECT n, deux() FROM the_answer;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output

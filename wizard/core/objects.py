@@ -74,6 +74,11 @@ class Effects:
     trigger: tuple | None = None  # a CREATE TRIGGER's (schema.table, function schema, name, events)
 
 
+# ALTER VIEW / MATERIALIZED VIEW / SEQUENCE / INDEX / FOREIGN TABLE ... RENAME TO, as objects' kinds.
+_RENAMED_RELATIONS = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "view", "OBJECT_SEQUENCE": "sequence",
+                      "OBJECT_INDEX": "index", "OBJECT_FOREIGN_TABLE": "table"}
+
+
 def _names(items: list) -> list[str]:
     return [i["String"]["sval"] for i in items if "String" in i]
 
@@ -280,6 +285,21 @@ def _node_effects(kind: str, node: dict) -> Effects:
         rel = node["relation"]  # the table leaves its schema for another
         out.drops.append(_relation(rel))
         out.creates.append(Obj("table", node["newschema"], rel["relname"]))
+    elif kind == "RenameStmt" and node.get("renameType") in _RENAMED_RELATIONS and node.get("relation"):
+        rel = node["relation"]
+        mapped = _RENAMED_RELATIONS[node["renameType"]]
+        out.drops.append(_relation(rel, mapped))
+        out.creates.append(Obj(mapped, rel.get("schemaname"), node["newname"]))
+    elif kind == "RenameStmt" and node.get("renameType") in ("OBJECT_TYPE", "OBJECT_DOMAIN", "OBJECT_FUNCTION",
+                                                              "OBJECT_PROCEDURE", "OBJECT_AGGREGATE"):
+        target = node.get("object") or {}
+        names = _names(target["List"]["items"]) if "List" in target else _names(
+            target.get("ObjectWithArgs", {}).get("objname", []))
+        if names:
+            mapped = "type" if node["renameType"] in ("OBJECT_TYPE", "OBJECT_DOMAIN") else "function"
+            schema, name = _split(names)
+            out.drops.append(Obj(mapped, schema, name))
+            out.creates.append(Obj(mapped, schema, node["newname"]))
     elif kind == "RenameStmt" and node.get("renameType") == "OBJECT_COLUMN" and node.get("relation"):
         rel = node["relation"]
         table = _qualified_table(rel)
