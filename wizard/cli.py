@@ -966,6 +966,8 @@ def cmd_manual(args) -> int:
                    "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
         written = manual.export(loaded, args.export, ref, findings)
+    except manual.ExportRefused as exc:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: {exc}", "export") from None
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
     index, files = written[0], written[1:]
