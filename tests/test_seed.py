@@ -284,3 +284,19 @@ def test_a_wrong_value_is_named_at_its_own_line_not_a_same_named_key_of_another_
     result = cli("plan", "--offline", cwd=project)
     assert result.code == 2 and "supabase/config.toml:6: db.seed.enabled must be" in result.err, result.output
     assert history(db) == []
+
+
+async def test_the_wizard_names_a_malformed_config_at_its_line(project, database):
+    """The wizard's Path step reads supabase/config.toml as plan does: a malformed one is named, with
+    its line, as a file to fix, not as something unexpected."""
+    from tui_pilot import press, settle, shown, wizard_app
+
+    (project / "supabase" / "config.toml").write_text('project_id = "x"\n\n[db\nmajor_version = 15\n')
+    app = wizard_app(project, project / "supabase" / "migrations", database)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter")  # Welcome
+        await press(pilot, "enter")  # Environment: the Path step reads the config
+        await settle(pilot)
+        assert "supabase/config.toml:3" in shown(app), shown(app)
+        assert "unexpected" not in shown(app)
