@@ -160,3 +160,16 @@ def test_a_renamed_view_type_or_function_is_there_under_its_new_name(folder, dat
         assert (result.code, errors) == (0, []), target
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
+
+
+def test_a_table_made_under_a_file_s_own_search_path_is_no_duplicate(folder, database, db, cli):
+    """A file that sets its search_path to another schema, then creates a table without a schema,
+    creates it there: a table of the same name in public is no duplicate."""
+    folder.write("001_public.sql", "CREATE TABLE events (id int);\n")
+    folder.write("002_archive.sql", "CREATE SCHEMA archive;\nSET search_path = archive;\nCREATE TABLE events (id int);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert db.execute("SELECT to_regclass('archive.events') IS NOT NULL").fetchone() == (True,)

@@ -340,17 +340,24 @@ def dependencies(
         for name in getattr(compat_will_run, "extensions", None) or ():
             if name in _EXTENSION_SCHEMAS:
                 walk.from_extensions.add({"extname": name})
+    elsewhere: set[tuple] = set()  # tables made without a schema after the file set its search_path
     for migration in pending:
+        path_set = False  # the file set its own search_path: where an unqualified name goes is not known
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
             plain_create = statement.kind == "CreateStmt" and not _IF_NOT_EXISTS.match(statement.text)
+            if statement.kind == "VariableSetStmt" and "search_path" in statement.text.lower():
+                path_set = True
+            if plain_create and path_set and any(o[0] == "table" and o[1] is None for o in creates):
+                elsewhere.update(_dependency_key(*o) for o in creates if o[0] == "table")
+                plain_create = False
             if statement.kind in ("RenameStmt", "AlterObjectSchemaStmt"):  # the tree is decoded for these alone
                 _columns_follow_their_table(statement, state)
             for obj in creates:
                 key = _dependency_key(*obj)
                 if obj[0] == "table" and key[1] != "pg_temp":
                     first = made_at.get(key)
-                    if plain_create and state.get(key) and first is not None:
+                    if plain_create and state.get(key) and first is not None and key not in elsewhere:
                         twice.append(Finding(
                             ERROR, "created-twice", migration.filename, statement.line,
                             f"creates table {key[1]}.{key[2]}, which {first[0].filename}:{first[1]} already "
