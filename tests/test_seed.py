@@ -300,3 +300,13 @@ async def test_the_wizard_names_a_malformed_config_at_its_line(project, database
         await settle(pilot)
         assert "supabase/config.toml:3" in shown(app), shown(app)
         assert "unexpected" not in shown(app)
+
+
+def test_plan_says_a_seed_path_matches_nothing_as_apply_does(project, database, cli):
+    config = project / "supabase" / "config.toml"
+    config.write_text(config.read_text().replace("sql_paths = ['./seed.sql']", "sql_paths = ['./seeds/*.sql']"))
+    said = "supabase/config.toml: no file matches the seed path './seeds/*.sql'"
+    plan = cli("plan", "--database-url", database, cwd=project)
+    assert plan.code == 0 and said in plan.out, plan.output
+    apply = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert apply.code == 0 and said in apply.err, apply.output

@@ -372,7 +372,7 @@ def _check_folder(loaded) -> None:
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import overview, preflight
+    from wizard.core import overview, preflight, project
 
     if args.offline and (args.database_url or args.local or args.https):
         raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
@@ -387,7 +387,9 @@ def cmd_plan(args) -> int:
         with conn:
             report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args))
     found = _project(args)
-    seed_files = found.seeds()[0] if found is not None else []
+    seed_files, seed_warnings = found.seeds() if found is not None else ([], [])
+    report.findings += [preflight.Finding(preflight.WARNING, "seed-unmatched", project.shown(found.config), None,
+                                          warning) for warning in seed_warnings]  # as apply says them
     if seed_files:
         from wizard.core import seeds
 
@@ -536,7 +538,7 @@ def _stop_on_interrupt(run):
 def _seeds(args, conn):
     """The seed files this run applies after the migrations (parsed), or []: on the local database
     always, on another only with --include-seed and a yes. Decided before anything runs."""
-    from wizard.core import seeds
+    from wizard.core import project, seeds
 
     found = _project(args)
     local = getattr(args, "local_target", False)
@@ -550,7 +552,7 @@ def _seeds(args, conn):
         return []
     files, warnings = found.seeds()
     for warning in warnings:
-        say(f"warning: {warning}")
+        say(f"warning: {project.shown(found.config)}: {warning}")
     if not files:
         return []
     if getattr(conn, "stateless", False):

@@ -81,7 +81,7 @@ class Project:
                     files.append(path)
             if not files:
                 if tuple(self.seed_paths) != DEFAULT_SEED_PATHS:  # no seed.sql is the common case
-                    warnings.append(f"no file matches the seed path {pattern!r} of {self.config}")
+                    warnings.append(f"no file matches the seed path {pattern!r} ([db.seed] sql_paths)")
                 continue
             for path in files:
                 resolved = path.resolve()
