@@ -173,3 +173,15 @@ def test_a_table_made_under_a_file_s_own_search_path_is_no_duplicate(folder, dat
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.code == 0, applied.output
     assert db.execute("SELECT to_regclass('archive.events') IS NOT NULL").fetchone() == (True,)
+
+
+def test_altering_a_composite_type_uses_the_type_not_a_table(folder, database, db, cli):
+    folder.write("001_type.sql", "CREATE TYPE public.address AS (street text);\n")
+    folder.write("002_alter.sql", "ALTER TYPE public.address ADD ATTRIBUTE city text;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    folder.write("003_wrong.sql", "ALTER TYPE public.nowhere ADD ATTRIBUTE city text;\n")
+    result, errors = plan(cli, folder, "--offline")
+    assert [(e["file"], e["code"]) for e in errors] == [("003_wrong.sql", "missing-dependency")]
+    assert "type public.nowhere" in errors[0]["message"]

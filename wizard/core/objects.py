@@ -254,6 +254,10 @@ def _node_effects(kind: str, node: dict) -> Effects:
                 # WITH SCHEMA names a schema that must exist (PostgreSQL creates only the schema an
                 # extension's own control file names, when none is given)
                 out.uses.append(Use(Obj("schema", None, schema), element.get("location", 0)))
+    elif kind == "AlterTableStmt" and node.get("objtype") == "OBJECT_TYPE" and node.get("relation"):
+        rel = node["relation"]  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE: a composite type, no table
+        targets.add(id(rel))
+        out.uses.append(Use(Obj("type", rel.get("schemaname"), rel["relname"]), rel.get("location", 0)))
     elif kind == "AlterTableStmt" and node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
         rel = node["relation"]
         table = _qualified_table(rel)
