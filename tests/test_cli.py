@@ -36,6 +36,21 @@ def test_unknown_flag(cli, one_file, database, db):
     assert tables(db) == set()
 
 
+@pytest.mark.parametrize("flag, value", [
+    ("--statement-timeout", "nan"), ("--statement-timeout", "inf"), ("--statement-timeout", "-1"),
+    ("--statement-timeout", "0.0000001"), ("--table-lock-timeout", "1e12"), ("--lock-timeout", "-5"),
+    ("--connect-timeout", "nan"),
+])
+def test_a_duration_that_is_not_one_is_refused(cli, one_file, database, db, flag, value):
+    """A timeout that is not a number of seconds PostgreSQL takes (or one so small it would mean no
+    limit) is a usage error naming the flag, before anything runs."""
+    result = cli("apply", "--yes", flag, value, "--migrations", one_file.path, "--database-url", database)
+    assert result.code == 2, result.output
+    assert_clean(result)
+    assert flag in result.err and "unexpected" not in result.err
+    assert tables(db) == set()
+
+
 def test_unreachable_host(cli, one_file):
     result = cli("apply", "--yes", "--migrations", one_file.path, "--database-url",
                  "postgresql://postgres:hunter2hunter2@127.0.0.1:1/postgres")

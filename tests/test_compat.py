@@ -543,3 +543,17 @@ def test_a_data_dump_of_an_older_project_fills_pgsodium_keys_on_the_local_databa
         (comment,) = conn.execute("SELECT comment FROM pg_extension e JOIN pg_available_extensions a "
                                   "ON a.name = e.extname WHERE e.extname = 'pgsodium'").fetchone()
         assert comment.startswith("migration-wizard stand-in")
+
+
+def test_a_database_whose_search_path_is_empty_gets_extensions(folder, database, cli):
+    """A database hardened with ``ALTER DATABASE ... SET search_path = ''`` (stored as ``""``): the
+    step adds ``extensions`` to it instead of failing, and the migrations and seeds still run."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = ''").format(sql.Identifier(name)))
+    folder.write("001_notes.sql", "CREATE TABLE public.notes (id uuid DEFAULT uuid_generate_v4());\n")
+    result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 0, result.output
+    assert [a["version"] for a in result.json()["applied"]] == ["001"]
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SHOW search_path").fetchone()[0] == "extensions"

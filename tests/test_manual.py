@@ -36,6 +36,20 @@ def test_export_writes_every_migration_and_an_index(tmp_path, cli):
     assert "INSERT INTO supabase_migrations.schema_migrations" in exported
 
 
+def test_export_into_the_migration_folder_is_refused_and_overwrites_nothing(folder, cli):
+    """The pastes have the migrations' names: exporting into the folder itself (``--export .`` from
+    inside it) would replace every migration with its paste."""
+    folder.write("001_notes.sql", "CREATE TABLE notes (id int);\n")
+    before = (folder.path / "001_notes.sql").read_bytes()
+    for where, cwd in ((folder.path, None), (".", folder.path)):
+        result = cli("manual", "--export", where, "--migrations", folder.path, cwd=cwd)
+        assert result.code == 2, result.output
+        assert_clean(result)
+        assert "migration folder" in result.err and "nothing was exported" in result.err
+        assert (folder.path / "001_notes.sql").read_bytes() == before
+        assert not (folder.path / "INDEX.md").exists()
+
+
 def test_large_files_are_split_at_statement_boundaries(folder, db):
     folder.write("001_big.sql", "CREATE TABLE big (id int, label text);\n" + "".join(
         f"INSERT INTO big VALUES ({i}, '{'x' * 50} {i}');\n" for i in range(300)))

@@ -76,3 +76,112 @@ def test_create_extension_with_schema_needs_the_schema(folder, database, cli):
     assert "missing_schema" in errors[0]["message"]
     applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert applied.json()["failed"]["sqlstate"] == "3F000" and applied.json()["failed"]["version"] == "002"
+
+
+def test_a_table_moved_to_another_schema_or_dropped_with_its_schema_may_be_created_again(folder, database, db, cli):
+    """ALTER TABLE ... SET SCHEMA moves the table out, DROP SCHEMA ... CASCADE drops the tables in
+    it: a CREATE TABLE of the same name after either is no duplicate, and the folder applies."""
+    folder.write("001_move.sql", "CREATE SCHEMA archive;\nCREATE TABLE events (id int);\n"
+                 "ALTER TABLE events SET SCHEMA archive;\nCREATE TABLE events (id int);\n")
+    folder.write("002_rebuild.sql", "CREATE TABLE archive.totals (n int);\nDROP SCHEMA archive CASCADE;\n"
+                 "CREATE SCHEMA archive;\nCREATE TABLE archive.totals (n int);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]
+
+
+def test_a_domain_is_a_type_pre_flight_reads(folder, database, db, cli):
+    """CREATE DOMAIN (whose node also names its base type) is read as the type it creates, and a
+    table using it applies: no unexpected error on the way."""
+    folder.write("001_domain.sql", "CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%');\n"
+                 "CREATE TABLE contacts (address email);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), result.output
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001"]
+
+
+def test_a_renamed_table_keeps_its_columns(folder, database, db, cli):
+    """A table renamed (or moved to another schema) in one file, its columns altered in the next:
+    no missing column, and the folder applies."""
+    folder.write("001_orders.sql", "CREATE SCHEMA sales;\nCREATE TABLE orders (id int, total int);\n"
+                 "ALTER TABLE orders RENAME TO purchases;\n")
+    folder.write("002_types.sql", "ALTER TABLE purchases ALTER COLUMN total TYPE bigint;\n"
+                 "COMMENT ON COLUMN purchases.total IS 'in cents';\nALTER TABLE purchases SET SCHEMA sales;\n"
+                 "CREATE INDEX ON sales.purchases (total);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]
+
+
+def test_a_foreign_table_is_a_table_the_next_files_may_use(folder, database, db, cli):
+    """CREATE FOREIGN TABLE (as Supabase's wrappers have it) creates a table with its columns: a view
+    over it in a later file is no missing table."""
+    folder.write("001_wrapper.sql", "CREATE FOREIGN DATA WRAPPER files_fdw;\nCREATE SERVER files FOREIGN DATA WRAPPER files_fdw;\n"
+                 "CREATE SCHEMA remote;\nCREATE FOREIGN TABLE remote.customers (id text, email text) SERVER files;\n")
+    folder.write("002_view.sql", "CREATE VIEW customer_emails AS SELECT id, email FROM remote.customers;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == ["001", "002"]
+
+
+def test_an_aggregate_names_its_state_function_not_a_type(folder, database, db, cli):
+    """CREATE AGGREGATE's sfunc and CREATE OPERATOR's function name functions: no missing type."""
+    folder.write("001_aggregate.sql", "CREATE AGGREGATE public.total(int) (sfunc = int4pl, stype = int);\n"
+                 "CREATE OPERATOR public.=== (leftarg = int, rightarg = int, function = int4eq);\n"
+                 "CREATE TABLE scores (n int);\nSELECT public.total(n) FROM scores;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+
+
+def test_a_renamed_view_type_or_function_is_there_under_its_new_name(folder, database, db, cli):
+    """ALTER VIEW / TYPE / FUNCTION ... RENAME TO: a later file using the new name finds it."""
+    folder.write("001_first.sql", "CREATE TYPE mood AS ENUM ('calm');\nCREATE VIEW answer AS SELECT 42 AS n;\n"
+                 "CREATE FUNCTION public.two() RETURNS int LANGUAGE sql AS 'SELECT 2';\n")
+    folder.write("002_rename.sql", "ALTER TYPE mood RENAME TO feeling;\nALTER VIEW answer RENAME TO the_answer;\n"
+                 "ALTER FUNCTION public.two() RENAME TO deux;\n")
+    folder.write("003_use.sql", "CREATE TABLE days (f feeling);\nSELECT n, deux() FROM the_answer;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+
+
+def test_a_table_made_under_a_file_s_own_search_path_is_no_duplicate(folder, database, db, cli):
+    """A file that sets its search_path to another schema, then creates a table without a schema,
+    creates it there: a table of the same name in public is no duplicate."""
+    folder.write("001_public.sql", "CREATE TABLE events (id int);\n")
+    folder.write("002_archive.sql", "CREATE SCHEMA archive;\nSET search_path = archive;\nCREATE TABLE events (id int);\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert db.execute("SELECT to_regclass('archive.events') IS NOT NULL").fetchone() == (True,)
+
+
+def test_altering_a_composite_type_uses_the_type_not_a_table(folder, database, db, cli):
+    folder.write("001_type.sql", "CREATE TYPE public.address AS (street text);\n")
+    folder.write("002_alter.sql", "ALTER TYPE public.address ADD ATTRIBUTE city text;\n")
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), target
+    folder.write("003_wrong.sql", "ALTER TYPE public.nowhere ADD ATTRIBUTE city text;\n")
+    result, errors = plan(cli, folder, "--offline")
+    assert [(e["file"], e["code"]) for e in errors] == [("003_wrong.sql", "missing-dependency")]
+    assert "type public.nowhere" in errors[0]["message"]

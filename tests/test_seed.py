@@ -251,3 +251,80 @@ def test_plan_reads_the_seed_files_after_the_migrations(tmp_path, database, cli)
         seeds = [f for f in plan.json()["findings"] if f["file"] == "seed.sql"]
         assert [(f["severity"], f["line"]) for f in seeds] == [("warning", 3)], plan.json()["findings"]
         assert "auth.mfa_amr_claimz" in seeds[0]["message"] and "seed file" in seeds[0]["message"]
+
+
+def test_the_seed_runs_on_a_database_whose_search_path_is_empty(project, database, db, cli):
+    """A database already shaped, then set to an empty search_path (stored as ``""``): a seed that
+    changes its session's settings is followed by a reset to that path, and runs."""
+    first = cli("apply", "--yes", "--json", "--database-url", database, cwd=project)
+    assert first.code == 0, first.output
+    name = db.execute("SELECT current_database()").fetchone()[0]
+    db.execute(f'ALTER DATABASE "{name}" SET search_path = \'\'')
+    (project / "supabase" / "seed.sql").write_text(
+        "SET statement_timeout = '1min';\nINSERT INTO public.plans (code, label) VALUES ('free', 'Free');\n")
+    second = cli("apply", "--yes", "--json", "--include-seed", "--database-url", database, cwd=project)
+    assert second.code == 0, second.output
+    assert second.json()["seeds"][0]["outcome"] == "applied"
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
+
+
+def test_plan_names_a_seed_file_apply_would_refuse(project, database, tmp_path, cli):
+    """A seed that is not UTF-8: apply on the local database refuses to start, and plan says so
+    (an error, exit 2); on another database the seed runs only with --include-seed: a warning."""
+    (project / "supabase" / "seed.sql").write_bytes(b"INSERT INTO plans VALUES ('\xff', 'x');\n")
+    remote = cli("plan", "--json", "--database-url", database, cwd=project)
+    assert remote.code == 0, remote.output
+    found = [f for f in remote.json()["findings"] if f["file"] == "supabase/seed.sql"]
+    assert [(f["severity"], f["code"]) for f in found] == [("warning", "not-utf8")], remote.output
+    local_dir = tmp_path / "local"
+    try:
+        plan = cli("plan", "--local", "--local-dir", local_dir, "--json", cwd=project, timeout=300)
+        assert plan.code == 2, plan.output
+        found = [f for f in plan.json()["findings"] if f["file"] == "supabase/seed.sql"]
+        assert [(f["severity"], f["code"]) for f in found] == [("error", "not-utf8")], plan.output
+        apply = cli("apply", "--local", "--local-dir", local_dir, "--yes", "--json", cwd=project, timeout=300)
+        assert apply.code == plan.code, apply.output
+    finally:
+        cli("local", "stop", "--local-dir", local_dir, timeout=120)
+
+
+def test_a_wrong_value_is_named_at_its_own_line_not_a_same_named_key_of_another_table(project, database, db, cli):
+    """supabase/config.toml has ``enabled`` in most of its tables: the line named is the one under
+    [db.seed], and a key written dotted under [db] is found too."""
+    config = project / "supabase" / "config.toml"
+    config.write_text(CONFIG.format(major=server_major(db)).replace("[db.seed]\nenabled = true",
+                                                                    '[db.seed]\nenabled = "yes"'))
+    line = config.read_text().split("\n").index('enabled = "yes"') + 1
+    result = cli("apply", "--yes", "--database-url", database, cwd=project)
+    assert result.code == 2, result.output
+    assert f"supabase/config.toml:{line}: db.seed.enabled must be true or false" in result.err
+    config.write_text('[api]\nenabled = true\n\n[db]\nport = 54322\nseed.enabled = 1\n')
+    result = cli("plan", "--offline", cwd=project)
+    assert result.code == 2 and "supabase/config.toml:6: db.seed.enabled must be" in result.err, result.output
+    assert history(db) == []
+
+
+async def test_the_wizard_names_a_malformed_config_at_its_line(project, database):
+    """The wizard's Path step reads supabase/config.toml as plan does: a malformed one is named, with
+    its line, as a file to fix, not as something unexpected."""
+    from tui_pilot import press, settle, shown, wizard_app
+
+    (project / "supabase" / "config.toml").write_text('project_id = "x"\n\n[db\nmajor_version = 15\n')
+    app = wizard_app(project, project / "supabase" / "migrations", database)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter")  # Welcome
+        await press(pilot, "enter")  # Environment: the Path step reads the config
+        await settle(pilot)
+        assert "supabase/config.toml:3" in shown(app), shown(app)
+        assert "unexpected" not in shown(app)
+
+
+def test_plan_says_a_seed_path_matches_nothing_as_apply_does(project, database, cli):
+    config = project / "supabase" / "config.toml"
+    config.write_text(config.read_text().replace("sql_paths = ['./seed.sql']", "sql_paths = ['./seeds/*.sql']"))
+    said = "supabase/config.toml: no file matches the seed path './seeds/*.sql'"
+    plan = cli("plan", "--database-url", database, cwd=project)
+    assert plan.code == 0 and said in plan.out, plan.output
+    apply = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
+    assert apply.code == 0 and said in apply.err, apply.output

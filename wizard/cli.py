@@ -11,6 +11,7 @@ import contextlib
 import enum
 import gc
 import json
+import math
 import os
 import signal
 import sys
@@ -42,6 +43,25 @@ class Stop(Exception):
 # -- arguments ---------------------------------------------------------------------------------
 
 
+def _seconds(text: str) -> float:
+    """A duration flag: a finite number of seconds, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (such as 10 or 0.5)")
+    return value
+
+
+def _server_seconds(text: str) -> float:
+    """A PostgreSQL timeout in seconds: from 1 ms (0 would mean no limit) to PostgreSQL's maximum."""
+    value = _seconds(text)
+    if not 0.001 <= value <= 2147483.647:
+        raise argparse.ArgumentTypeError(f"{text!r}: give from 0.001 to 2147483 seconds")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -60,14 +80,14 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
                        help="print one JSON document on stdout")
-    group.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=default(10.0),
+    group.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds, default=default(10.0),
                        help="give up connecting after this long (default 10)")
     group.add_argument("--https", action="store_true", default=default(False),
                        help="go through the Supabase Management API with SUPABASE_ACCESS_TOKEN, even when a "
                        "database connection is configured")
     group.add_argument("--api-url", metavar="URL", default=default(None),
                        help="the Management API's address (default https://api.supabase.com)")
-    group.add_argument("--request-timeout", metavar="SECONDS", type=float, default=default(300.0),
+    group.add_argument("--request-timeout", metavar="SECONDS", type=_seconds, default=default(300.0),
                        help="over HTTPS, give up on a request after this long (default 300)")
 
 
@@ -95,11 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "Supabase-shaped")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    apply.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
-    apply.add_argument("--statement-timeout", metavar="SECONDS", type=float,
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
                        help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
-    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=float,
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_server_seconds,
                        help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
@@ -116,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(they were run by hand)")
     adopt.add_argument("versions", nargs="*", metavar="VERSION",
                        help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
-    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=Path, required=True,
@@ -352,7 +372,7 @@ def _check_folder(loaded) -> None:
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import overview, preflight
+    from wizard.core import overview, preflight, project
 
     if args.offline and (args.database_url or args.local or args.https):
         raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
@@ -366,10 +386,18 @@ def cmd_plan(args) -> int:
         conn = _open(args)
         with conn:
             report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args))
+    found = _project(args)
+    seed_files, seed_warnings = found.seeds() if found is not None else ([], [])
+    report.findings += [preflight.Finding(preflight.WARNING, "seed-unmatched", project.shown(found.config), None,
+                                          warning) for warning in seed_warnings]  # as apply says them
+    if seed_files:
+        from wizard.core import seeds
+
+        # apply refuses to start over these on the local database (and with --include-seed elsewhere)
+        severity = preflight.ERROR if getattr(args, "local_target", False) else preflight.WARNING
+        report.findings += [preflight._from_problem(p, severity) for p in seeds.load(seed_files)[1]]
     findings = report.findings
     errors = preflight.blocking(findings)
-    found = _project(args)
-    seed_files = found.seeds()[0] if found is not None else []
     if args.json:
         emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
     else:
@@ -510,7 +538,7 @@ def _stop_on_interrupt(run):
 def _seeds(args, conn):
     """The seed files this run applies after the migrations (parsed), or []: on the local database
     always, on another only with --include-seed and a yes. Decided before anything runs."""
-    from wizard.core import seeds
+    from wizard.core import project, seeds
 
     found = _project(args)
     local = getattr(args, "local_target", False)
@@ -524,7 +552,7 @@ def _seeds(args, conn):
         return []
     files, warnings = found.seeds()
     for warning in warnings:
-        say(f"warning: {warning}")
+        say(f"warning: {project.shown(found.config)}: {warning}")
     if not files:
         return []
     if getattr(conn, "stateless", False):
@@ -940,6 +968,8 @@ def cmd_manual(args) -> int:
                    "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
         written = manual.export(loaded, args.export, ref, findings)
+    except manual.ExportRefused as exc:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: {exc}", "export") from None
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
     index, files = written[0], written[1:]

@@ -152,8 +152,10 @@ BEGIN
      AND d.setrole = 0 AND s LIKE 'search_path=%';
   IF setting IS NULL OR setting !~ '(^|[=, ])"?extensions"?($|,)' THEN
     BEGIN
+      -- An empty path (SET search_path = '') is stored as "", which cannot start a list.
       EXECUTE format('ALTER DATABASE %I SET search_path = %s', current_database(),
-                     coalesce(substr(setting, length('search_path=') + 1), '"$user", public') || ', extensions');
+                     coalesce(nullif(substr(setting, length('search_path=') + 1), '""') || ', ',
+                              CASE WHEN setting IS NULL THEN '"$user", public, ' ELSE '' END) || 'extensions');
     EXCEPTION WHEN insufficient_privilege THEN
       RAISE WARNING 'extensions is not on the database''s search_path: only its owner may set it'
         USING HINT = 'Qualify calls (extensions.uuid_generate_v4()), or have the owner run ALTER DATABASE ... SET search_path = "$user", public, extensions.';

@@ -254,12 +254,21 @@ def sql_editor_url(ref: str | None) -> str:
     return f"https://supabase.com/dashboard/project/{ref or '_'}/sql/new"
 
 
+class ExportRefused(Exception):
+    """The export would overwrite what it must not: nothing was written."""
+
+
 RECORDS_ITSELF = "each part records itself in the migration history when it runs"
 
 
 def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | None = None) -> list[Path]:
     """One file per migration (or part), each the query to paste (see ``paste``), and an index with
-    the order, the dashboard URL and the pre-flight findings the person should read first."""
+    the order, the dashboard URL and the pre-flight findings the person should read first.
+    ``ExportRefused`` (nothing written) when the directory is the migration folder: the pastes
+    would overwrite the migrations of the same names."""
+    if Path(directory).resolve() == Path(catalog.directory).resolve():
+        raise ExportRefused(f"{directory} is the migration folder: the pastes would overwrite the migrations "
+                            "(they have the same names); export into another directory")
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     lines = [

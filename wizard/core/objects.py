@@ -74,6 +74,11 @@ class Effects:
     trigger: tuple | None = None  # a CREATE TRIGGER's (schema.table, function schema, name, events)
 
 
+# ALTER VIEW / MATERIALIZED VIEW / SEQUENCE / INDEX / FOREIGN TABLE ... RENAME TO, as objects' kinds.
+_RENAMED_RELATIONS = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "view", "OBJECT_SEQUENCE": "sequence",
+                      "OBJECT_INDEX": "index", "OBJECT_FOREIGN_TABLE": "table"}
+
+
 def _names(items: list) -> list[str]:
     return [i["String"]["sval"] for i in items if "String" in i]
 
@@ -181,6 +186,8 @@ def _node_effects(kind: str, node: dict) -> Effects:
     targets: set[int] = set()  # ids of RangeVar dicts that the statement creates, not uses
     ctes: set[str] = set()
 
+    if kind == "CreateForeignTableStmt":  # a table whose rows live elsewhere: created as any table
+        kind, node = "CreateStmt", node["base"]
     if kind == "CreateStmt":
         rel = node["relation"]
         targets.add(id(rel))
@@ -224,10 +231,14 @@ def _node_effects(kind: str, node: dict) -> Effects:
     elif kind == "CreateFunctionStmt":
         schema, name = _split(_names(node["funcname"]))
         out.creates.append(Obj("function", schema, name))
+    elif kind == "DefineStmt" and node.get("kind") == "OBJECT_AGGREGATE":  # called as a function is
+        schema, name = _split(_names(node.get("defnames", [])))
+        out.creates.append(Obj("function", schema, name))
     elif kind == "CreateSchemaStmt":
         out.creates.append(Obj("schema", None, node["schemaname"]))
     elif kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
-        names = node.get("typeName") or (node.get("typevar") and [node["typevar"]]) or node.get("domainname")
+        # CREATE DOMAIN's typeName is its base type: the domain's own name is domainname
+        names = node.get("domainname") if kind == "CreateDomainStmt" else node.get("typeName")
         if kind == "CompositeTypeStmt":
             targets.add(id(node["typevar"]))
             schema, name = node["typevar"].get("schemaname"), node["typevar"]["relname"]
@@ -243,6 +254,10 @@ def _node_effects(kind: str, node: dict) -> Effects:
                 # WITH SCHEMA names a schema that must exist (PostgreSQL creates only the schema an
                 # extension's own control file names, when none is given)
                 out.uses.append(Use(Obj("schema", None, schema), element.get("location", 0)))
+    elif kind == "AlterTableStmt" and node.get("objtype") == "OBJECT_TYPE" and node.get("relation"):
+        rel = node["relation"]  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE: a composite type, no table
+        targets.add(id(rel))
+        out.uses.append(Use(Obj("type", rel.get("schemaname"), rel["relname"]), rel.get("location", 0)))
     elif kind == "AlterTableStmt" and node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
         rel = node["relation"]
         table = _qualified_table(rel)
@@ -270,6 +285,25 @@ def _node_effects(kind: str, node: dict) -> Effects:
         rel = node["relation"]
         out.drops.append(_relation(rel))
         out.creates.append(Obj("table", rel.get("schemaname"), node["newname"]))
+    elif kind == "AlterObjectSchemaStmt" and node.get("objectType") == "OBJECT_TABLE" and node.get("relation"):
+        rel = node["relation"]  # the table leaves its schema for another
+        out.drops.append(_relation(rel))
+        out.creates.append(Obj("table", node["newschema"], rel["relname"]))
+    elif kind == "RenameStmt" and node.get("renameType") in _RENAMED_RELATIONS and node.get("relation"):
+        rel = node["relation"]
+        mapped = _RENAMED_RELATIONS[node["renameType"]]
+        out.drops.append(_relation(rel, mapped))
+        out.creates.append(Obj(mapped, rel.get("schemaname"), node["newname"]))
+    elif kind == "RenameStmt" and node.get("renameType") in ("OBJECT_TYPE", "OBJECT_DOMAIN", "OBJECT_FUNCTION",
+                                                              "OBJECT_PROCEDURE", "OBJECT_AGGREGATE"):
+        target = node.get("object") or {}
+        names = _names(target["List"]["items"]) if "List" in target else _names(
+            target.get("ObjectWithArgs", {}).get("objname", []))
+        if names:
+            mapped = "type" if node["renameType"] in ("OBJECT_TYPE", "OBJECT_DOMAIN") else "function"
+            schema, name = _split(names)
+            out.drops.append(Obj(mapped, schema, name))
+            out.creates.append(Obj(mapped, schema, node["newname"]))
     elif kind == "RenameStmt" and node.get("renameType") == "OBJECT_COLUMN" and node.get("relation"):
         rel = node["relation"]
         table = _qualified_table(rel)
@@ -293,6 +327,8 @@ def _node_effects(kind: str, node: dict) -> Effects:
             out.uses.append(Use(Obj("function", schema, name), item.get("location", 0)))
             if kind in _CALLING and all(c.obj != out.uses[-1].obj for c in out.calls):
                 out.calls.append(out.uses[-1])
+        if kind == "DefineStmt":  # CREATE AGGREGATE, OPERATOR, COLLATION...: most options name no type
+            types = [t for t in types if id(t) not in _non_type_options(node)]
         for item in types:
             schema, name = _split(_names(item["names"]))
             if name not in _PSEUDO_TYPES and not (schema is None and name in ("trigger", "void", "record")):
@@ -336,6 +372,22 @@ def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict
         else:
             stack.extend(v for v in item if type(v) is dict or type(v) is list)
     return relations, functions, types
+
+
+# The options of CREATE AGGREGATE / OPERATOR / TYPE whose value is a type; the others (sfunc =
+# int4pl, function = f, provider = icu, copy = english...) name a function or something else.
+_TYPE_OPTIONS = frozenset(("stype", "mstype", "basetype", "leftarg", "rightarg", "subtype", "element", "like"))
+
+
+def _non_type_options(node: dict) -> set[int]:
+    """The ids of the type names a DefineStmt's options hold that are no type."""
+    skipped = set()
+    for element in node.get("definition", []):
+        option = element.get("DefElem", {}) if type(element) is dict else {}
+        value = option.get("arg")
+        if type(value) is dict and "TypeName" in value and option.get("defname", "").lower() not in _TYPE_OPTIONS:
+            skipped.add(id(value["TypeName"]))
+    return skipped
 
 
 def _constraints(element: dict) -> list[dict]:

@@ -275,6 +275,23 @@ _IF_NOT_EXISTS = re.compile(r"create\s+(?:(?:global|local)\s+)?(?:temp|temporary
                             re.IGNORECASE)
 
 
+def _columns_follow_their_table(statement, state: dict) -> None:
+    """A table renamed or moved to another schema keeps its columns: what the walk knows of them
+    is known under the new name too."""
+    node = statement.node
+    if not isinstance(node, dict) or not isinstance(node.get("relation"), dict):
+        return
+    if statement.kind == "RenameStmt" and node.get("renameType") == "OBJECT_TABLE":
+        schema, name = node["relation"].get("schemaname") or "public", node["newname"]
+    elif statement.kind == "AlterObjectSchemaStmt" and node.get("objectType") == "OBJECT_TABLE":
+        schema, name = node["newschema"], node["relation"]["relname"]
+    else:
+        return
+    old = f"{node['relation'].get('schemaname') or 'public'}.{node['relation']['relname']}"
+    for key in [k for k, known in state.items() if known and k[0] == "column" and k[3] == old]:
+        state[("column", None, key[2], f"{schema}.{name}")] = True
+
+
 def dependencies(
     catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
@@ -323,15 +340,24 @@ def dependencies(
         for name in getattr(compat_will_run, "extensions", None) or ():
             if name in _EXTENSION_SCHEMAS:
                 walk.from_extensions.add({"extname": name})
+    elsewhere: set[tuple] = set()  # tables made without a schema after the file set its search_path
     for migration in pending:
+        path_set = False  # the file set its own search_path: where an unqualified name goes is not known
         for statement in migration.statements:
             creates, drops, uses, more = effects_data(statement)
             plain_create = statement.kind == "CreateStmt" and not _IF_NOT_EXISTS.match(statement.text)
+            if statement.kind == "VariableSetStmt" and "search_path" in statement.text.lower():
+                path_set = True
+            if plain_create and path_set and any(o[0] == "table" and o[1] is None for o in creates):
+                elsewhere.update(_dependency_key(*o) for o in creates if o[0] == "table")
+                plain_create = False
+            if statement.kind in ("RenameStmt", "AlterObjectSchemaStmt"):  # the tree is decoded for these alone
+                _columns_follow_their_table(statement, state)
             for obj in creates:
                 key = _dependency_key(*obj)
                 if obj[0] == "table" and key[1] != "pg_temp":
                     first = made_at.get(key)
-                    if plain_create and state.get(key) and first is not None:
+                    if plain_create and state.get(key) and first is not None and key not in elsewhere:
                         twice.append(Finding(
                             ERROR, "created-twice", migration.filename, statement.line,
                             f"creates table {key[1]}.{key[2]}, which {first[0].filename}:{first[1]} already "
@@ -353,6 +379,9 @@ def dependencies(
                 walk.run(_runs(more, triggers), migration, statement.line, frozenset())
             for obj in drops:
                 state[_dependency_key(*obj)] = False
+                if obj[0] == "schema":  # its tables go with it (CASCADE; without, the DROP fails)
+                    for key in [k for k in state if k[0] == "relation" and k[1] == obj[2]]:
+                        state[key] = False
                 if obj[0] == "trigger" and obj[3]:
                     triggers.get(obj[3] if "." in obj[3] else f"public.{obj[3]}", {}).pop(obj[2], None)
 

@@ -81,7 +81,7 @@ class Project:
                     files.append(path)
             if not files:
                 if tuple(self.seed_paths) != DEFAULT_SEED_PATHS:  # no seed.sql is the common case
-                    warnings.append(f"no file matches the seed path {pattern!r} of {self.config}")
+                    warnings.append(f"no file matches the seed path {pattern!r} ([db.seed] sql_paths)")
                 continue
             for path in files:
                 resolved = path.resolve()
@@ -137,7 +137,7 @@ def read(config: Path) -> Project:
         raise ConfigError(f"{place}: the file is not valid TOML: {reason}") from None
 
     def wrong(key: str, expected: str) -> ConfigError:
-        line = _line_of(text, key.rsplit(".", 1)[-1])
+        line = _line_of(text, key)
         return ConfigError(f"{shown}{f':{line}' if line else ''}: {key} must be {expected}")
 
     project_id = data.get("project_id")
@@ -163,15 +163,29 @@ def read(config: Path) -> Project:
         config=config,
         project_id=project_id,
         major_version=major,
-        major_version_line=_line_of(text, "major_version") if major is not None else None,
+        major_version_line=_line_of(text, "db.major_version") if major is not None else None,
         seed_enabled=enabled,
         seed_paths=tuple(paths),
     )
 
 
 def _line_of(text: str, key: str) -> int | None:
-    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    """The line of a dotted key (``db.seed.enabled``): under its table's header (``[db.seed]``), or
+    written dotted under a header above it (``seed.enabled`` under ``[db]``); None when not found so
+    (an inline table), rather than the line of a key of the same name in another table."""
+    table = ""
+    for number, line in enumerate(text.split("\n"), start=1):
+        header = re.match(r"^[ \t]*\[\[?([^\[\]]+)\]\]?[ \t]*(?:#.*)?$", line)
+        if header:
+            table = ".".join(part.strip().strip("\"'") for part in header.group(1).split("."))
+            continue
+        assigned = re.match(r"^[ \t]*([^=#\[]+?)[ \t]*=", line)
+        if not assigned:
+            continue
+        name = ".".join(part.strip().strip("\"'") for part in assigned.group(1).split("."))
+        if (f"{table}.{name}" if table else name) == key:
+            return number
+    return None
 
 
 def _shown(path: Path) -> str:

@@ -17,6 +17,7 @@ before it applied, and the run says so.
 
 from __future__ import annotations
 
+import re
 import select
 import time
 from collections import deque
@@ -94,6 +95,16 @@ def _settings_sql(options: RunOptions, server_version: int, local: bool = False)
     if options.table_lock_timeout is not None:
         parts.append(f"SET {'LOCAL ' if local else ''}lock_timeout = {int(options.table_lock_timeout * 1000)};\n")
     return "".join(parts)
+
+
+def _path_literals(stored: str) -> str:
+    """A search_path as pg_db_role_setting stores it (``"$user", public``; an empty one is ``""``)
+    as the string literals SET takes, so that an empty path or a quoted name stays what it was."""
+    from psycopg import sql
+
+    names = [n[1:-1].replace('""', '"') if n.startswith('"') else n
+             for n in re.findall(r'"(?:[^"]|"")*"|[^,\s][^,]*?(?=\s*(?:,|$))', stored)]
+    return ", ".join(sql.Literal(n).as_string(None) for n in names) or "''"
 
 
 class Runner:
@@ -227,7 +238,7 @@ class Runner:
             "AND d.setrole = 0 AND s LIKE 'search_path=%'"
         ).fetchone()
         if row is not None and row[0]:
-            self._settings += f"SET search_path = {row[0]};\n"
+            self._settings += f"SET search_path = {_path_literals(row[0])};\n"
 
     def cancel(self) -> None:
         """Ask the run to stop (from another thread): the running migration is cancelled on the

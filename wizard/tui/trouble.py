@@ -106,6 +106,11 @@ class Trouble:
             return cls("The migration folder is gone", f"{exc} does not exist (any more)")
         if isinstance(exc, env.EnvFileError):
             return cls("A settings file cannot be read", str(exc))
+        from wizard.core.project import ConfigError
+
+        if isinstance(exc, ConfigError):
+            return cls("supabase/config.toml cannot be read", str(exc),
+                       details=("Fix the file, then check again: nothing was run.",))
         if isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
             return cls(f"The connection to {shown} was lost", str(exc).strip(),
                        advice=advice.for_connection("connection-failed", str(exc).strip(), ref))
