@@ -51,6 +51,16 @@ def test_a_duration_that_is_not_one_is_refused(cli, one_file, database, db, flag
     assert tables(db) == set()
 
 
+def test_a_local_dir_that_is_a_file_is_a_usage_error(cli, one_file, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory\n")
+    result = cli("plan", "--local", "--local-dir", taken, "--migrations", one_file.path)
+    assert result.code == 2, result.output
+    assert_clean(result)
+    assert "--local-dir" in result.err and "unexpected" not in result.err
+    assert taken.read_text() == "not a directory\n"
+
+
 def test_unreachable_host(cli, one_file):
     result = cli("apply", "--yes", "--migrations", one_file.path, "--database-url",
                  "postgresql://postgres:hunter2hunter2@127.0.0.1:1/postgres")

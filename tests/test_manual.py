@@ -50,6 +50,21 @@ def test_export_into_the_migration_folder_is_refused_and_overwrites_nothing(fold
         assert not (folder.path / "INDEX.md").exists()
 
 
+def test_a_new_export_removes_the_pastes_of_the_last_one_and_nothing_else(tmp_path, folder, cli):
+    """A migration exported in parts, then short enough for one paste: the old parts go (pasting
+    them would run the statements again), a file the person put there stays."""
+    folder.write("001_big.sql", "CREATE TABLE big (id int);\n" + "".join(
+        f"INSERT INTO big VALUES ({i});\n" for i in range(450)))
+    out = tmp_path / "out"
+    assert cli("manual", "--export", out, "--migrations", folder.path).code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["001_big.part1of2.sql", "001_big.part2of2.sql", "INDEX.md"]
+    (out / "notes.sql").write_text("-- mine\n")
+    folder.write("001_big.sql", "CREATE TABLE big (id int);\n")
+    result = cli("manual", "--export", out, "--migrations", folder.path)
+    assert result.code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["001_big.sql", "INDEX.md", "notes.sql"]
+
+
 def test_large_files_are_split_at_statement_boundaries(folder, db):
     folder.write("001_big.sql", "CREATE TABLE big (id int, label text);\n" + "".join(
         f"INSERT INTO big VALUES ({i}, '{'x' * 50} {i}');\n" for i in range(300)))

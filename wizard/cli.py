@@ -220,6 +220,9 @@ def _start_local(args) -> str:
         url = server.start()
     except LocalError as exc:
         raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
+    except OSError as exc:  # --local-dir names a file, or a place this user cannot write
+        raise Stop(ExitCode.USAGE, f"the local database cannot live in {server.directory}: "
+                   f"{exc.strerror or exc}; pass another --local-dir", "local-dir") from None
     say(f"Local database: {url} (data in {server.directory})")
     args.local_target = True  # the wizard's own server: the one with stand-in extensions
     return url

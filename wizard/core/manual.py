@@ -270,6 +270,7 @@ def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | 
         raise ExportRefused(f"{directory} is the migration folder: the pastes would overwrite the migrations "
                             "(they have the same names); export into another directory")
     directory.mkdir(parents=True, exist_ok=True)
+    stale = _listed(directory / "INDEX.md")  # what an earlier export wrote here: not to be pasted any more
     written = []
     lines = [
         "# Migrations to run by hand, in this order",
@@ -318,7 +319,21 @@ def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | 
         lines += ["", "## Without a transaction", "", *notes]
     index = directory / "INDEX.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in stale - {path.name for path in written}:
+        (directory / name).unlink(missing_ok=True)
     return [index, *written]
+
+
+def _listed(index: Path) -> set[str]:
+    """The files an earlier export's INDEX.md lists (its numbered lines): pastes of the wizard's own."""
+    import re
+
+    try:
+        text = index.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    names = re.findall(r"^\d+\. (.+?\.sql)  \(", text, re.MULTILINE)
+    return {name for name in names if "/" not in name and "\\" not in name and not name.startswith(".")}
 
 
 def _findings_section(findings: list) -> list[str]:
