@@ -328,3 +328,30 @@ def test_plan_says_a_seed_path_matches_nothing_as_apply_does(project, database, 
     assert plan.code == 0 and said in plan.out, plan.output
     apply = cli("apply", "--yes", "--include-seed", "--database-url", database, cwd=project)
     assert apply.code == 0 and said in apply.err, apply.output
+
+
+async def test_the_wizard_refuses_a_seed_that_does_not_parse_before_anything_runs(project, tmp_path):
+    """As apply does: on the local database a seed file that does not parse is a pre-flight error
+    of the Path step, and the run does not start (no migration applied first)."""
+    from tui_pilot import press, settle, shown, wizard_app
+
+    from wizard.core.local import LocalServer
+    from wizard.tui.screens.path import PathScreen
+
+    (project / "supabase" / "seed.sql").write_text("INSERT INTO members (id VALUES (1);\n")
+    local_dir = tmp_path / "local"
+    app = wizard_app(project, project / "supabase" / "migrations", local=True, local_dir=local_dir)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, timeout=120)
+            await press(pilot, "enter")  # Environment: the local database
+            await press(pilot, "enter")
+            assert isinstance(app.screen, PathScreen)
+            assert "seed.sql:1" in shown(app), shown(app)
+            assert "keep the run from starting" in shown(app)
+            await press(pilot, "enter")
+            assert isinstance(app.screen, PathScreen)  # Apply is not offered
+        with psycopg.connect(LocalServer(local_dir).url()) as conn:
+            assert conn.execute("SELECT to_regclass('supabase_migrations.schema_migrations')").fetchone() == (None,)
+    finally:
+        LocalServer(local_dir).stop()

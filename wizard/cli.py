@@ -375,7 +375,7 @@ def _check_folder(loaded) -> None:
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import overview, preflight, project
+    from wizard.core import overview, preflight
 
     if args.offline and (args.database_url or args.local or args.https):
         raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
@@ -388,17 +388,10 @@ def cmd_plan(args) -> int:
     else:
         conn = _open(args)
         with conn:
-            report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args))
+            report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args),
+                                   local=getattr(args, "local_target", False))
     found = _project(args)
-    seed_files, seed_warnings = found.seeds() if found is not None else ([], [])
-    report.findings += [preflight.Finding(preflight.WARNING, "seed-unmatched", project.shown(found.config), None,
-                                          warning) for warning in seed_warnings]  # as apply says them
-    if seed_files:
-        from wizard.core import seeds
-
-        # apply refuses to start over these on the local database (and with --include-seed elsewhere)
-        severity = preflight.ERROR if getattr(args, "local_target", False) else preflight.WARNING
-        report.findings += [preflight._from_problem(p, severity) for p in seeds.load(seed_files)[1]]
+    seed_files = found.seeds()[0] if found is not None else []
     findings = report.findings
     errors = preflight.blocking(findings)
     if args.json:

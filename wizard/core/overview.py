@@ -110,6 +110,22 @@ def _seeds(project) -> list[Migration]:
     return seeds.load(project.seeds()[0])[0]
 
 
+def seed_facts(project, local: bool) -> list[Finding]:
+    """What supabase/config.toml's seed settings give, as apply would say it: a seed path that
+    matches no file (a warning), a seed file that cannot be read or parsed (an error where apply
+    runs the seeds, the local database, which it then refuses to start; a warning elsewhere)."""
+    from wizard.core import project as projects
+    from wizard.core import seeds
+
+    files, unmatched = project.seeds()
+    facts = [Finding(preflight.WARNING, "seed-unmatched", projects.shown(project.config), None, warning)
+             for warning in unmatched]
+    if files:
+        severity = preflight.ERROR if local else preflight.WARNING
+        facts += [preflight._from_problem(p, severity) for p in seeds.load(files)[1]]
+    return facts
+
+
 def offline(catalog: Catalog, project=None) -> Overview:
     """The folder alone, without a database: every file pending, pre-flight against the baseline of
     a fresh Supabase project (see ``preflight.offline``), the project's seed files after them.
@@ -117,6 +133,8 @@ def offline(catalog: Catalog, project=None) -> Overview:
     states = history.states(catalog, {})
     pending = list(catalog.migrations) if catalog.ok else []
     findings = preflight.offline(catalog, _seeds(project))
+    if project is not None:
+        findings += seed_facts(project, local=False)
     refusals = [f for f in preflight.blocking(findings) if f.code not in preflight.DEPENDENCY_CODES]
     return Overview(catalog, states, pending, findings, offline=True, refusals=refusals)
 
@@ -186,11 +204,13 @@ def major_version_fact(project, conn) -> list[Finding]:
                     project.major_version_line, warning)]
 
 
-def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, project=None) -> Overview:
+def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, project=None,
+         local: bool = False) -> Overview:
     """The folder against the database behind ``conn``. With ``checks``, pre-flight runs over the
     pending migrations too (statement checks, dependencies, long locks, what the compatibility step
     will create; ``compat`` False when the run will not take that step; the major version
-    supabase/config.toml names, when ``project`` is the project it describes)."""
+    supabase/config.toml names and its seed files, when ``project`` is the project it describes;
+    ``local``: the target is the local database, where apply runs the seeds)."""
     from wizard.core import compat as compat_step
     from wizard.core import runner
 
@@ -217,6 +237,9 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, pr
     overview.findings += preflight.big_table_locks(pending, conn)
     if project is not None:
         overview.findings += major_version_fact(project, conn)
+        seeding = seed_facts(project, local)
+        overview.findings += seeding
+        overview.refusals += preflight.blocking(seeding)  # apply refuses to start over them
     if shape is not None and shape.will_run and pending:
         overview.compat = shape.missing or [shape.summary()]
         overview.findings.append(Finding(

@@ -145,15 +145,19 @@ class ApplyScreen(Step[Outcome]):
                 pending = runner.pending(catalog, records)
                 refusals = preflight.blocking(preflight.check(catalog, pending)
                                               + preflight.missing_extensions(pending, conn))
+                seed_files, seed_trouble = self._seeds_to_run(catalog) if trouble is None else ([], None)
                 if trouble is None and refusals:
                     trouble = Trouble.finding(refusals[0], catalog.directory)
+                elif trouble is None and seed_trouble is not None:
+                    trouble = seed_trouble
                 elif trouble is None:
                     self.runner = target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
                     finished = self.runner.run()
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
                     elif finished.ok:
-                        trouble = self._seed(conn, catalog, lambda text: emit(self.Progress(Notice(text))))
+                        trouble = self._seed(conn, catalog, seed_files,
+                                             lambda text: emit(self.Progress(Notice(text))))
                         if target.source == "local database" and not finished.interrupted:
                             used = tuple(standins.installed(conn))
         except Exception as exc:
@@ -175,26 +179,31 @@ class ApplyScreen(Step[Outcome]):
         self.plan.target.runner(conn, catalog, lambda event: None).adopt([migration])
         return None
 
-    def _seed(self, conn, catalog: Catalog, say) -> Trouble | None:
-        """On the local database, the seed files of supabase/config.toml after the migrations, as
-        the command line runs them; what happened is said in one line."""
-        from dataclasses import replace
-
-        from wizard.core import project, seeds
+    def _seeds_to_run(self, catalog: Catalog) -> tuple[list, Trouble | None]:
+        """On the local database, the seed files of supabase/config.toml, parsed; decided before
+        anything runs, as the command line does: a seed that cannot be read or parsed keeps the run
+        from starting."""
+        from wizard.core import preflight, project, seeds
 
         if self.plan.target.source != "local database":
-            return None
-        try:
-            found = project.find(catalog.directory)
-        except project.ConfigError as exc:
-            say(f"The seed files were not run: {exc}")
-            return None
+            return [], None
+        found = project.find(catalog.directory)  # a malformed config.toml: an error of the step
         files = found.seeds()[0] if found is not None else []
         if not files:
-            return None
+            return [], None
         loaded, problems = seeds.load(files)
         if problems:
-            say(f"The seed files were not run: {problems[0].location()}: {problems[0].message}")
+            return [], Trouble.finding(preflight._from_problem(problems[0]), found.root)
+        return loaded, None
+
+    def _seed(self, conn, catalog: Catalog, loaded: list, say) -> Trouble | None:
+        """The seed files after the migrations, as the command line runs them; what happened is
+        said in one line."""
+        from dataclasses import replace
+
+        from wizard.core import seeds
+
+        if not loaded:
             return None
         results = seeds.SeedRunner(conn, loaded).run_seeds()
         failed = next((r for r in results if r.diagnosis is not None), None)

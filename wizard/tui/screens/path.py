@@ -165,7 +165,7 @@ class PathScreen(Step[Plan]):
             catalog = folders.load(self.ways.catalog.directory)
             found = projects.find(catalog.directory)
             with target.open() as conn:
-                report = overview.read(catalog, conn, project=found)
+                report = overview.read(catalog, conn, project=found, local=target.source == "local database")
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
