@@ -61,6 +61,15 @@ def test_a_local_dir_that_is_a_file_is_a_usage_error(cli, one_file, tmp_path):
     assert taken.read_text() == "not a directory\n"
 
 
+def test_a_migration_folder_that_is_a_file_or_missing_is_named(cli, tmp_path):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not a folder")
+    for path, said in ((afile, "is a file, not a folder"), (tmp_path / "nowhere", "does not exist")):
+        result = cli("plan", "--offline", "--migrations", path)
+        assert result.code == 2 and said in result.err, result.output
+        assert_clean(result)
+
+
 def test_unreachable_host(cli, one_file):
     result = cli("apply", "--yes", "--migrations", one_file.path, "--database-url",
                  "postgresql://postgres:hunter2hunter2@127.0.0.1:1/postgres")

@@ -201,7 +201,8 @@ def _catalog(args):
         loaded = catalog.load(directory)
     except catalog.FolderNotFound:
         hint = "" if args.migrations else " (looked for ./migrations and ./supabase/migrations)"
-        raise Stop(ExitCode.USAGE, f"the migration folder {directory} does not exist{hint}; "
+        what = "is a file, not a folder" if Path(directory).is_file() else "does not exist"
+        raise Stop(ExitCode.USAGE, f"the migration folder {directory} {what}{hint}; "
                    "pass --migrations DIR", "folder-not-found") from None
     return loaded
 
