@@ -168,3 +168,12 @@ def test_offline_and_a_target_do_not_mix(tmp_path, folder, cli, flag):
     args = [flag, UNREACHABLE] if flag == "--database-url" else [flag]
     result = cli("plan", "--offline", *args, "--migrations", folder.path, cwd=tmp_path)
     assert result.code == 2 and "--offline connects to nothing" in result.err
+
+
+def test_an_extension_supabase_does_not_offer_is_a_warning_offline(folder, cli):
+    folder.write("001_extensions.sql", 'CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;\n'
+                 "CREATE EXTENSION IF NOT EXISTS pg_trgmm;\n")
+    result = cli("plan", "--offline", "--json", "--migrations", folder.path)
+    assert result.code == 0, result.output
+    found = [(f["severity"], f["code"], f["line"]) for f in result.json()["findings"] if "extension" in f["code"]]
+    assert found == [("warning", "unknown-extension", 2)]

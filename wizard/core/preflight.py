@@ -585,6 +585,25 @@ def offline(catalog: Catalog, seeds: list[Migration] = ()) -> list[Finding]:
     if catalog.ok:
         found = dependencies(catalog, list(catalog.migrations) + list(seeds), baseline=baseline.load())
         findings += seed_findings(found, seeds)
+        findings += unknown_extensions(catalog.migrations)
+    return findings
+
+
+def unknown_extensions(migrations: list[Migration]) -> list[Finding]:
+    """Offline, no server says which extensions it has: a ``CREATE EXTENSION`` of one that is not
+    among those a Supabase project offers is a warning (a misspelt name, or a server of its own)."""
+    findings = []
+    for migration in migrations:
+        for statement in migration.statements:
+            if statement.kind != "CreateExtensionStmt":
+                continue
+            name = statement.node.get("extname")
+            if name and name not in SUPABASE_EXTENSIONS:
+                findings.append(Finding(
+                    WARNING, "unknown-extension", migration.filename, statement.line,
+                    f"creates the extension {name}, which is not among the extensions a Supabase project "
+                    "offers: check its name (a project cannot install one of its own)",
+                ))
     return findings
 
 
