@@ -185,3 +185,12 @@ def test_altering_a_composite_type_uses_the_type_not_a_table(folder, database, d
     result, errors = plan(cli, folder, "--offline")
     assert [(e["file"], e["code"]) for e in errors] == [("003_wrong.sql", "missing-dependency")]
     assert "type public.nowhere" in errors[0]["message"]
+
+
+def test_the_advice_for_a_table_two_files_create_names_the_first(folder, database, cli):
+    folder.write("001_profiles.sql", "CREATE TABLE IF NOT EXISTS profiles (id int);\n")
+    folder.write("002_generated.sql", "CREATE TABLE profiles (id int);\n")
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 1 and applied.json()["failed"]["sqlstate"] == "42P07"
+    notes = applied.json()["advice"]["notes"]
+    assert any("001_profiles.sql:1 already creates profiles" in note for note in notes), notes

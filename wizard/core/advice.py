@@ -184,9 +184,31 @@ def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> A
             bare = obj.split("(")[0].split(".")[-1]
             notes.append(f"No migration in the folder creates {bare}: a migration is missing, or the object "
                          "was made by hand (in the dashboard) on another database.")
+    if catalog is not None and obj and diagnosis.sqlstate == "42P07":
+        notes += _created_before(obj, diagnosis, catalog)
     if catalog is not None and diagnosis.context:
         notes += _inside_function(diagnosis, catalog)
     return Advice(found.key, found.title, found.cause, found.fix, found.actions, notes)
+
+
+def _created_before(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
+    """For "already exists": an earlier file of the folder that creates the same relation, which
+    makes it the folder's own doing rather than a run by hand."""
+    from wizard.core.objects import effects, normalize
+
+    schema, _, bare = name.split("(")[0].replace('"', "").rpartition(".")
+    failed = f"{diagnosis.version}_{diagnosis.name}.sql"
+    for migration in catalog.migrations:
+        if migration.filename >= failed:
+            break
+        for statement in migration.statements:
+            for obj in effects(statement).creates:
+                if obj.name == bare and obj.kind in ("table", "view", "sequence", "index") and (
+                        not schema or normalize(obj).schema == schema):
+                    return [f"{migration.filename}:{statement.line} already creates {bare}: two files of the folder "
+                            "create it (a file given an earlier version than the one it copies?). Remove one "
+                            "of the two, or make the later one CREATE ... IF NOT EXISTS."]
+    return []
 
 
 def _inside_function(diagnosis: Diagnosis, catalog) -> list[str]:
