@@ -199,3 +199,11 @@ def test_without_a_terminal_and_without_yes_apply_goes_on_as_it_always_did(folde
     assert result.code == 0, result.output
     assert "warning: 002_index.sql:1:" in result.err
     assert history(db) == ["001", "002"]
+
+
+def test_an_unknown_atlas_txmode_is_a_warning(folder, database, cli):
+    folder.write("001_a.sql", "-- a header\n-- atlas:txmode nnone\nCREATE TABLE a (id int);\n")
+    plan = cli("plan", "--json", "--migrations", folder.path, "--database-url", database)
+    assert plan.code == 0
+    found = [(f["code"], f["line"]) for f in plan.json()["findings"] if f["severity"] == "warning"]
+    assert found == [("unknown-txmode", 2)], plan.json()["findings"]

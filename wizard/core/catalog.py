@@ -171,6 +171,18 @@ class Migration:
         return self.text if down is None else self.text[:down]
 
     @cached_property
+    def unknown_txmode(self) -> tuple[int, str] | None:
+        """An Atlas ``txmode`` directive in the opening comment block whose value is none of Atlas's
+        (``none``, ``file``, ``all``): its line and value."""
+        if "atlas:" not in self.text[:4096]:
+            return None
+        for number, line in enumerate(_HEADER_COMMENTS.match(self.text).group(0).split("\n"), start=1):
+            atlas = _ATLAS_TXMODE.match(line.strip())
+            if atlas and atlas.group(1).lower() not in ("none", "file", "all"):
+                return number, atlas.group(1)
+        return None
+
+    @cached_property
     def transaction_marker(self) -> str | None:
         """The header that opts the file out of a transaction, as written: the wizard's own first
         line, Atlas's ``-- atlas:txmode none`` in the opening comment block, or dbmate's

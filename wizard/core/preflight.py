@@ -65,6 +65,13 @@ def check_migration(migration: Migration) -> list[Finding]:
     name = migration.filename
     boundaries = [s for s in migration.statements if s.is_transaction_control]
     marker = migration.transaction_marker
+    txmode = migration.unknown_txmode
+    if txmode is not None:
+        findings.append(Finding(
+            WARNING, "unknown-txmode", name, txmode[0],
+            f"'atlas:txmode {txmode[1]}' is not one of Atlas's modes (none, file, all): the file runs in "
+            "one transaction, as without it",
+        ))
     alone = marker is None and migration.only_outside_transaction
     if marker is not None:
         findings.append(Finding(
