@@ -6,7 +6,7 @@
 
 The folders are not part of this repository: bench/real_folders.toml names each one (repository,
 commit, folder) and the script takes it from a local bare mirror of the repository (default
-/work/.mirror/<owner>+<name>/repo, or --mirrors DIR), or with --clone from
+$WIZARD_BENCH_MIRRORS or bench/mirrors, as <owner>+<name>/repo; or --mirrors DIR), or with --clone from
 https://github.com/<owner>/<name> into a cache directory. For each folder, in a temporary
 directory that is removed afterwards:
 
@@ -47,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MANIFEST = HERE / "real_folders.toml"
 RESULTS = HERE / "results"
-DEFAULT_MIRRORS = Path("/work/.mirror")
+DEFAULT_MIRRORS = Path(os.environ.get("WIZARD_BENCH_MIRRORS") or Path(__file__).resolve().parent / "mirrors")
 DEFAULT_CLONES = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migration-wizard-bench"
 COMMAND_TIMEOUT = 300
 SUPABASE_SCHEMAS = ("auth", "storage", "extensions", "realtime", "vault", "graphql", "graphql_public", "net",
@@ -464,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply real public Supabase migration folders on fresh local databases.")
     parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the folders (default bench/real_folders.toml)")
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS,
-                        help="where bare mirrors live, as <owner>+<name>/repo (default /work/.mirror)")
+                        help="where bare mirrors live, as <owner>+<name>/repo (default $WIZARD_BENCH_MIRRORS, else bench/mirrors)")
     parser.add_argument("--clone", action="store_true",
                         help="clone (bare, blobs on demand) from https://github.com/<repo> what no mirror holds")
     parser.add_argument("--clone-dir", type=Path, default=DEFAULT_CLONES, help="where --clone keeps its clones")
