@@ -1,0 +1,48 @@
+"""``check-remote``: every table the migrations create exists, checked through the project's
+REST API (no database credential)."""
+
+from __future__ import annotations
+
+
+from wizard.cli.errors import ExitCode, Stop
+from wizard.cli.output import emit_json, plain, say
+from wizard.cli.steps import _catalog, _check_folder
+
+
+def cmd_check_remote(args) -> int:
+    from wizard.core import env, manual
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    variable = environment.supabase_url_variable()
+    key_name = environment.rest_key()
+    if not variable or not key_name:
+        raise Stop(ExitCode.USAGE, "check-remote needs the project URL (SUPABASE_URL) and an API key "
+                   "(SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY), from .env.local or the environment", "no-key")
+    base = environment.get(variable).strip()
+    names = manual.tables(loaded)
+    say(f"Checking {len(names)} table(s) through {base}/rest/v1 with {key_name} ...")
+    try:
+        states = manual.rest_check(base, environment.get(key_name), names, timeout=args.connect_timeout)
+    except manual.RestError as exc:
+        from wizard.core import advice
+
+        code = ExitCode.CONNECT if exc.kind in ("bad-key", "unreachable") else ExitCode.FAILED
+        entry = advice.entry("rest", exc.kind, key_name=key_name, url=base, message=exc.message,
+                             ref=environment.supabase_ref())
+        raise Stop(code, exc.message + (f". {plain(entry.fix)}" if entry else ""), f"rest-{exc.kind}") from None
+    missing = [n for n, state in states.items() if state == manual.MISSING]
+    if args.json:
+        emit_json({"ok": not missing, "tables": [{"name": n, "state": st} for n, st in states.items()]})
+    else:
+        for name, state in states.items():
+            mark = {"exists": "ok  ", "exists-without-grants": "ok  ", "missing": "MISSING"}[state]
+            note = " (exists; this key's role has no grant on it)" if state == manual.EXISTS_WITHOUT_GRANTS else ""
+            print(f"  {mark}  {name}{note}")
+        print("All tables exist." if not missing else f"{len(missing)} of {len(states)} tables are missing: run the "
+              "migrations that create them (the first missing one shows where to resume).")
+    return ExitCode.OK if not missing else ExitCode.FAILED

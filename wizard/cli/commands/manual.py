@@ -1,0 +1,47 @@
+"""``manual``: the manual path, every migration exported for the dashboard's SQL editor."""
+
+from __future__ import annotations
+
+
+from wizard.cli.errors import ExitCode, Stop
+from wizard.cli.output import emit_json, say
+from wizard.cli.steps import _catalog, _check_folder
+
+
+def cmd_manual(args) -> int:
+    from wizard.core import env, manual, preflight
+
+    loaded = _catalog(args)
+    _check_folder(loaded)
+    try:
+        ref = env.load(env_file=args.env_file).supabase_ref()
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    # What a paste would meet, found before the first one: the folder alone, against a fresh
+    # Supabase project (the export connects to nothing).
+    findings = preflight.offline(loaded)
+    errors = preflight.blocking(findings)
+    if findings:
+        say(f"Pre-flight, offline (against a fresh Supabase project): {len(errors)} error(s), "
+            f"{len(findings) - len(errors)} other finding(s):")
+        for f in sorted(findings, key=lambda f: f.severity != preflight.ERROR):
+            say(f"  {f.severity:<7} {f.location()}: {f.message}")
+    if errors and not args.despite_findings:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: the pastes would fail at the {len(errors)} error(s) above. "
+                   "Fix the files, or export anyway with --despite-findings (the findings then head INDEX.md; "
+                   "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
+    try:
+        written = manual.export(loaded, args.export, ref, findings)
+    except manual.ExportRefused as exc:
+        raise Stop(ExitCode.USAGE, f"nothing was exported: {exc}", "export") from None
+    except OSError as exc:
+        raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
+    index, files = written[0], written[1:]
+    if args.json:
+        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref),
+                   "findings": [f.to_json() for f in findings]})
+    else:
+        print(f"Wrote {len(files)} file(s) and {index}.")
+        print(f"Run them in order in the SQL editor: {manual.sql_editor_url(ref)}")
+        print("Then 'migration-wizard check-remote' checks every table exists.")
+    return ExitCode.OK

@@ -1,0 +1,53 @@
+"""``plan``: what would run, and the pre-flight findings; writes nothing."""
+
+from __future__ import annotations
+
+import textwrap
+
+from wizard.cli.errors import ExitCode, Stop
+from wizard.cli.output import emit_json, say
+from wizard.cli.steps import _catalog, _no_way_in, _open, _project
+
+
+def cmd_plan(args) -> int:
+    from wizard.core import overview, preflight
+
+    if args.offline and (args.database_url or args.local or args.https):
+        raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
+    loaded = _catalog(args)
+    why = None if args.offline else _no_way_in(args)
+    if args.offline or why:
+        if why:
+            say(f"{why}: analysing the folder offline. 'migration-wizard doctor' shows what a connection needs.")
+        report = overview.offline(loaded, _project(args))
+    else:
+        conn = _open(args)
+        with conn:
+            report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args),
+                                   local=getattr(args, "local_target", False))
+    found = _project(args)
+    seed_files = found.seeds()[0] if found is not None else []
+    findings = report.findings
+    errors = preflight.blocking(findings)
+    if args.json:
+        emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
+    else:
+        if report.offline:
+            print(textwrap.fill(overview.OFFLINE_NOTE, 100))
+        print(report.summary())
+        if report.pending:
+            print(f"{len(report.pending)} pending migration(s):")
+            for m in report.pending:
+                print(f"  {m.filename}  ({len(m.statements)} statements)")
+        else:
+            print("Nothing to apply: the database is up to date." if loaded.ok else "Nothing can be applied.")
+        if findings:
+            print("Pre-flight:")
+            for f in findings:
+                print(f"  {f.severity:<7} {f.location()}: {f.message}")
+        if seed_files:
+            print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
+                  "unless unchanged since they last ran: " + ", ".join(f.path for f in seed_files))
+        for name in loaded.ignored:
+            say(f"Ignored (not a migration file): {name}")
+    return ExitCode.USAGE if errors else ExitCode.OK

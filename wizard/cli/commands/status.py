@@ -1,0 +1,34 @@
+"""``status``: every migration with its state: applied, pending, drifted or missing."""
+
+from __future__ import annotations
+
+
+from wizard.cli.errors import ExitCode
+from wizard.cli.output import emit_json, say
+from wizard.cli.steps import _catalog, _open
+
+
+def cmd_status(args) -> int:
+    from wizard.core import overview
+
+    loaded = _catalog(args)
+    conn = _open(args)
+    with conn:
+        report = overview.read(loaded, conn, checks=False)
+    problems = [p.to_json() for p in loaded.problems]
+    if args.json:
+        document = report.to_json()
+        emit_json({"migrations": document["migrations"], "counts": document["counts"],
+                   "findings": document["findings"], **({"problems": problems} if problems else {})})
+    else:
+        width = max((len(s.version) + len(s.name) + 1 for s in report.states), default=10)
+        for s in report.states:
+            when = f"  {s.record.applied_at:%Y-%m-%d %H:%M}" if s.record and s.record.applied_at else ""
+            print(f"  {(s.version + '_' + s.name):<{width}}  {s.state}{when}")
+        print(report.summary() if report.states else "no migrations")
+        for f in report.findings:
+            if f.code in overview.HISTORY_FACTS:
+                say(f"{f.severity}: {f.location()} {f.message}")
+            else:
+                say(f"problem: {f.location()}: {f.message}")
+    return ExitCode.USAGE if problems else ExitCode.OK

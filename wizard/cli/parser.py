@@ -1,0 +1,117 @@
+"""The arguments: every command, its flags and their help texts."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from wizard import __version__
+
+
+def _seconds(text: str) -> float:
+    """A duration flag: a finite number of seconds, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (such as 10 or 0.5)")
+    return value
+
+
+def _server_seconds(text: str) -> float:
+    """A PostgreSQL timeout in seconds: from 1 ms (0 would mean no limit) to PostgreSQL's maximum."""
+    value = _seconds(text)
+    if not 0.001 <= value <= 2147483.647:
+        raise argparse.ArgumentTypeError(f"{text!r}: give from 0.001 to 2147483 seconds")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("target and folder")
+    group.add_argument("--database-url", metavar="URL", default=default(None),
+                       help="the PostgreSQL to migrate (default: from the environment, else the local database)")
+    group.add_argument("--local", action="store_true", default=default(False),
+                       help="use the local embedded PostgreSQL")
+    group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
+                       help="where the local database lives (default: a per-user data directory)")
+    group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
+                       help="the migration folder (default: ./migrations, else ./supabase/migrations; "
+                       "./supabase/migrations first when ./supabase/config.toml exists)")
+    group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
+                       help="an extra .env file to read (after .env and .env.local)")
+    group.add_argument("--json", action="store_true", default=default(False),
+                       help="print one JSON document on stdout")
+    group.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds, default=default(10.0),
+                       help="give up connecting after this long (default 10)")
+    group.add_argument("--https", action="store_true", default=default(False),
+                       help="go through the Supabase Management API with SUPABASE_ACCESS_TOKEN, even when a "
+                       "database connection is configured")
+    group.add_argument("--api-url", metavar="URL", default=default(None),
+                       help="the Management API's address (default https://api.supabase.com)")
+    group.add_argument("--request-timeout", metavar="SECONDS", type=_seconds, default=default(300.0),
+                       help="over HTTPS, give up on a request after this long (default 300)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migration-wizard",
+        description="Apply an ordered folder of SQL migrations to Supabase or any PostgreSQL, and prove the "
+        "result. With no command, opens the terminal wizard.",
+    )
+    parser.add_argument("--version", action="version", version=f"migration-wizard {__version__}")
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        return sub
+
+    plan = command("plan", "what would run, and pre-flight findings; writes nothing")
+    plan.add_argument("--offline", action="store_true",
+                      help="connect to nothing: check the folder alone against what a fresh Supabase project has "
+                      "(also taken when no way to the database is configured)")
+    plan.add_argument("--no-compat", action="store_true",
+                      help="plan as apply --no-compat runs: without the step that makes a plain PostgreSQL "
+                      "Supabase-shaped")
+    apply = command("apply", "apply the pending migrations, each in one transaction")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                       help="how long to wait for another run's lock before giving up (default 10)")
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
+                       help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_server_seconds,
+                       help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
+    apply.add_argument("--no-compat", action="store_true",
+                       help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
+    apply.add_argument("--include-seed", action="store_true",
+                       help="on a remote database, also run the seed files of supabase/config.toml (after "
+                       "confirmation, or with --yes); the local database always gets them")
+    command("status", "every migration with its state: applied, pending, drifted or missing")
+    command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
+                     "possible now, and the next step")
+    doctor.add_argument("--save", action="store_true",
+                        help="save the first working connection URL to .env.local as SUPABASE_DB_URL")
+    adopt = command("adopt", "record pending migrations as applied when their objects already exist "
+                    "(they were run by hand)")
+    adopt.add_argument("versions", nargs="*", metavar="VERSION",
+                       help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
+    adopt.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                       help="how long to wait for another run's lock before giving up (default 10)")
+    manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
+    manual.add_argument("--export", metavar="DIR", type=Path, required=True,
+                        help="write one file per migration (parts where needed) and an index into DIR")
+    manual.add_argument("--despite-findings", action="store_true",
+                        help="export even when the offline pre-flight finds errors (they head INDEX.md)")
+    command("check-remote", "check through the project's REST API (no database credential) that every table "
+            "the migrations create exists")
+    local = command("local", "the local embedded PostgreSQL")
+    local.add_argument("action", choices=("start", "url", "stop"),
+                       help="start: start it and print its URL; url: print its URL; stop: stop it")
+    return parser

@@ -1,0 +1,217 @@
+"""The steps several commands share: supabase/config.toml, the migration folder and its own
+problems, the choice of the target (a URL, the local database or the Management API) and the
+connection to it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from wizard.cli.errors import ExitCode, Stop
+from wizard.cli.output import plain, say
+
+
+def _project(args):
+    """supabase/config.toml beside the migration folder (or in ./supabase), read once; None when
+    there is none. A malformed file stops the command (exit 2), before anything runs."""
+    if "project" not in vars(args):
+        from wizard.core import project
+
+        try:
+            args.project = project.find(args.migrations)
+        except project.ConfigError as exc:
+            raise Stop(ExitCode.USAGE, f"{exc}; fix the file, then run again", "config") from None
+    return args.project
+
+
+def _catalog(args):
+    from wizard.core import catalog
+
+    found = _project(args)
+    directory = args.migrations or catalog.default_directory()
+    if args.migrations is None and found is not None and found.migrations.is_dir() and directory != found.migrations:
+        say(f"Using {found.migrations} (beside {found.config}), not {directory}.")
+        directory = found.migrations
+    try:
+        loaded = catalog.load(directory)
+    except catalog.FolderNotFound:
+        hint = "" if args.migrations else " (looked for ./migrations and ./supabase/migrations)"
+        what = "is a file, not a folder" if Path(directory).is_file() else "does not exist"
+        raise Stop(ExitCode.USAGE, f"the migration folder {directory} {what}{hint}; "
+                   "pass --migrations DIR", "folder-not-found") from None
+    return loaded
+
+
+def _local_server(args):
+    from wizard.core.local import LocalServer, default_dir
+
+    return LocalServer((args.local_dir or default_dir()).expanduser().resolve())
+
+
+def _start_local(args) -> str:
+    from wizard.core.local import LocalError
+
+    server = _local_server(args)
+    try:
+        url = server.start()
+    except LocalError as exc:
+        raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
+    except OSError as exc:  # --local-dir names a file, or a place this user cannot write
+        raise Stop(ExitCode.USAGE, f"the local database cannot live in {server.directory}: "
+                   f"{exc.strerror or exc}; pass another --local-dir", "local-dir") from None
+    say(f"Local database: {url} (data in {server.directory})")
+    args.local_target = True  # the wizard's own server: the one with stand-in extensions
+    return url
+
+
+def _target(args) -> str:
+    """The URL to connect to: --database-url, --local, the first candidate of the environment, or
+    the local database when nothing is configured. Says where it came from."""
+    from wizard.core import env
+
+    if args.database_url and args.local:
+        raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
+    if args.local:
+        return _start_local(args)
+    if args.database_url:
+        candidates = env.candidates(env.Environment(), explicit=args.database_url)
+    else:
+        try:
+            environment = env.load(env_file=args.env_file)
+        except env.EnvFileError as exc:
+            raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+        candidates = env.candidates(environment)
+        token, ref = environment.get("SUPABASE_ACCESS_TOKEN"), environment.supabase_ref()
+        if (args.https or not candidates) and token and ref:
+            return _api(args, ref, token)
+        if args.https:
+            raise Stop(ExitCode.USAGE, "--https needs SUPABASE_URL (the project) and SUPABASE_ACCESS_TOKEN (a personal "
+                       "access token, https://supabase.com/dashboard/account/tokens)", "no-token")
+        if not candidates and environment.supabase_url_variable():
+            raise Stop(
+                ExitCode.USAGE,
+                f"{environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
+                "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or set SUPABASE_DB_URL to the "
+                "connection string from the dashboard's Connect dialog. 'migration-wizard doctor' shows what is "
+                "there and what is missing. To use the local database instead, pass --local.",
+                "no-credentials",
+            )
+        if not candidates:
+            say("No database is configured (no --database-url, no DATABASE_URL or similar): using the local database.")
+            return _start_local(args)
+    chosen = candidates[0]
+    if chosen.fixed and not _consent(
+        f"The password in {chosen.source.split(' ')[0]} holds characters that must be percent-encoded in a URL "
+        "(such as # @ / % :). Encode them and go on?"
+    ):
+        raise Stop(
+            ExitCode.USAGE,
+            f"the password in {chosen.source.split(' ')[0]} holds characters that must be percent-encoded in a URL "
+            "(such as # @ / % :), so the URL cannot be read as it is. Run 'migration-wizard doctor --save' to store "
+            "an encoded copy in .env.local, give the password alone as SUPABASE_DB_PASSWORD, or encode it yourself "
+            "(# is %23, @ is %40, / is %2F, % is %25, : is %3A).",
+            "bad-url",
+        )
+    say(f"Target: {chosen.masked} (from {chosen.source})")
+    if env.transaction_pooler(chosen.url):
+        say("warning: this is the transaction pooler (port 6543): it keeps no session, so the run lock and session "
+            "settings do not hold. For migrations use the session pooler (the same host, port 5432) or the direct host.")
+    return chosen.url
+
+
+def _no_way_in(args) -> str | None:
+    """Why no way to the database exists, when none does: a Supabase project is named (SUPABASE_URL)
+    but there is no password, connection string or access token. None when ``_target`` would find
+    a target (or start the local database)."""
+    from wizard.core import env
+
+    if args.database_url or args.local or args.https:
+        return None
+    try:
+        environment = env.load(env_file=args.env_file)
+    except env.EnvFileError as exc:
+        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    variable = environment.supabase_url_variable()
+    if variable is None or env.candidates(environment):
+        return None
+    if environment.get("SUPABASE_ACCESS_TOKEN") and environment.supabase_ref():
+        return None
+    return (f"{variable} names a Supabase project, but there is no way to reach its database (no password, "
+            "connection string or access token)")
+
+
+def _api(args, ref: str, token: str):
+    """The project's database through the Management API, probed with a harmless query."""
+    from wizard.core import https
+
+    say(f"Target: Supabase project {ref} over HTTPS ({args.api_url or https.DEFAULT_API_URL}, "
+        "token from SUPABASE_ACCESS_TOKEN)")
+    try:
+        database, version = https.open_database(ref, token, args.api_url, args.connect_timeout,
+                                                args.request_timeout, on_notice=say)
+    except https.ApiError as exc:
+        raise _api_stop(exc, ref) from None
+    except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
+        raise Stop(ExitCode.CONNECT, f"the Management API answered the probe with an error: {exc}", "https") from None
+    say(f"  PostgreSQL {version}")
+    return database
+
+
+def _api_stop(exc, ref: str | None) -> Stop:
+    from wizard.core import advice
+
+    entry = advice.entry("https", exc.kind, ref=ref, message=exc.message)
+    message = exc.message + (f". {plain(entry.fix)}" if entry else "")
+    return Stop(ExitCode.CONNECT, message, exc.connect_kind)
+
+
+def _consent(question: str) -> bool:
+    """Ask on a terminal; never assume yes elsewhere."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
+    except EOFError:
+        return False
+
+
+def _open(args):
+    """The target database: a psycopg connection, or the Management API."""
+    target = _target(args)
+    return _connect(args, target) if isinstance(target, str) else target
+
+
+def _connect(args, url: str):
+    from wizard.core.connect import ConnectError, connect
+
+    try:
+        return connect(url, timeout=args.connect_timeout)
+    except ConnectError as exc:
+        from wizard.core import advice, env
+
+        ref = env.url_ref(url)
+        help_text = advice.for_connection(exc.kind, exc.reason, ref=ref)
+        message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix, links=ref is not None)}"
+        raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, message, exc.kind) from None
+
+
+def _check_folder(loaded) -> None:
+    from wizard.core import preflight
+
+    findings = preflight.check(loaded, [])  # only the folder's own problems here
+    errors = preflight.blocking(findings)
+    if errors:
+        say(f"The migration folder {loaded.directory} has {len(errors)} problem(s); nothing was applied:")
+        for finding in errors:
+            say(f"  {finding.location()}: {finding.message}")
+        raise Stop(ExitCode.USAGE, f"fix the {len(errors)} problem(s) above, then run again", "folder-problems")
+
+
+def _lock_held(exc) -> Stop:
+    holder = f" It is held by {exc.holder}." if exc.holder else ""
+    return Stop(
+        ExitCode.LOCKED,
+        f"another migration run is in progress on this database (waited {exc.waited:g} s for its lock)."
+        f"{holder} Wait for it to finish, then run again; or raise --lock-timeout.",
+        "lock-held",
+    )
