@@ -2,7 +2,8 @@
 ``status``, ``plan`` and the wizard's Path step show.
 
 Each front end calls :func:`read` (status: the history's facts only; plan and the Path step: those
-and pre-flight) and renders the :class:`Overview` it returns; none of them works a fact out on its
+and pre-flight, the config's major version and seed files) or, with no way to the database,
+:func:`offline`, and renders the :class:`Overview` it returns; none of them works a fact out on its
 own, so they cannot disagree. Reading writes nothing.
 """
 
@@ -45,7 +46,6 @@ class Overview:
     # dependency is an error too, but a run applies the migrations before it and stops there.
     refusals: list[Finding] = field(default_factory=list)
     offline: bool = False  # read from the folder alone, against a fresh Supabase project's baseline
-
 
     def counts(self) -> dict[str, int]:
         """How many migrations are in each state, in the order states first appear."""
