@@ -13,6 +13,16 @@ def plan(cli, folder, *target):
     return result, [f for f in result.json()["findings"] if f["severity"] == "error"]
 
 
+def plans_clean_then_applies(cli, folder, database, db, versions):
+    """plan finds no error, with the database and offline; then apply applies every file."""
+    for target in (("--database-url", database), ("--offline",)):
+        result, errors = plan(cli, folder, *target)
+        assert (result.code, errors) == (0, []), (target, result.output)
+    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    assert history(db) == versions
+
+
 def test_a_table_two_files_create_is_named_before_anything_runs(folder, database, db, cli):
     folder.write("20240101000000_profiles.sql", "CREATE TABLE IF NOT EXISTS profiles (id uuid PRIMARY KEY);\n")
     folder.write("20240102000000_notes.sql", "CREATE TABLE notes (id int);\n")
@@ -85,12 +95,7 @@ def test_a_table_moved_to_another_schema_or_dropped_with_its_schema_may_be_creat
                  "ALTER TABLE events SET SCHEMA archive;\nCREATE TABLE events (id int);\n")
     folder.write("002_rebuild.sql", "CREATE TABLE archive.totals (n int);\nDROP SCHEMA archive CASCADE;\n"
                  "CREATE SCHEMA archive;\nCREATE TABLE archive.totals (n int);\n")
-    for target in (("--database-url", database), ("--offline",)):
-        result, errors = plan(cli, folder, *target)
-        assert (result.code, errors) == (0, []), target
-    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
-    assert applied.code == 0, applied.output
-    assert history(db) == ["001", "002"]
+    plans_clean_then_applies(cli, folder, database, db, ["001", "002"])
 
 
 def test_a_domain_is_a_type_pre_flight_reads(folder, database, db, cli):
@@ -98,12 +103,7 @@ def test_a_domain_is_a_type_pre_flight_reads(folder, database, db, cli):
     table using it applies: no unexpected error on the way."""
     folder.write("001_domain.sql", "CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%');\n"
                  "CREATE TABLE contacts (address email);\n")
-    for target in (("--database-url", database), ("--offline",)):
-        result, errors = plan(cli, folder, *target)
-        assert (result.code, errors) == (0, []), result.output
-    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
-    assert applied.code == 0, applied.output
-    assert history(db) == ["001"]
+    plans_clean_then_applies(cli, folder, database, db, ["001"])
 
 
 def test_a_renamed_table_keeps_its_columns(folder, database, db, cli):
@@ -114,12 +114,7 @@ def test_a_renamed_table_keeps_its_columns(folder, database, db, cli):
     folder.write("002_types.sql", "ALTER TABLE purchases ALTER COLUMN total TYPE bigint;\n"
                  "COMMENT ON COLUMN purchases.total IS 'in cents';\nALTER TABLE purchases SET SCHEMA sales;\n"
                  "CREATE INDEX ON sales.purchases (total);\n")
-    for target in (("--database-url", database), ("--offline",)):
-        result, errors = plan(cli, folder, *target)
-        assert (result.code, errors) == (0, []), target
-    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
-    assert applied.code == 0, applied.output
-    assert history(db) == ["001", "002"]
+    plans_clean_then_applies(cli, folder, database, db, ["001", "002"])
 
 
 def test_a_foreign_table_is_a_table_the_next_files_may_use(folder, database, db, cli):
@@ -128,12 +123,7 @@ def test_a_foreign_table_is_a_table_the_next_files_may_use(folder, database, db,
     folder.write("001_wrapper.sql", "CREATE FOREIGN DATA WRAPPER files_fdw;\nCREATE SERVER files FOREIGN DATA WRAPPER files_fdw;\n"
                  "CREATE SCHEMA remote;\nCREATE FOREIGN TABLE remote.customers (id text, email text) SERVER files;\n")
     folder.write("002_view.sql", "CREATE VIEW customer_emails AS SELECT id, email FROM remote.customers;\n")
-    for target in (("--database-url", database), ("--offline",)):
-        result, errors = plan(cli, folder, *target)
-        assert (result.code, errors) == (0, []), target
-    applied = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
-    assert applied.code == 0, applied.output
-    assert history(db) == ["001", "002"]
+    plans_clean_then_applies(cli, folder, database, db, ["001", "002"])
 
 
 def test_an_aggregate_names_its_state_function_not_a_type(folder, database, db, cli):
