@@ -101,29 +101,24 @@ OFFLINE_NOTE = (
 )
 
 
-def _seeds(project) -> list[Migration]:
-    """The seed files of supabase/config.toml, parsed (what does not parse is left to apply)."""
+def seed_files(project, local: bool) -> tuple[list[Migration], list[Finding]]:
+    """The seed files of supabase/config.toml, globbed and parsed once: those that parse, and what
+    the seed settings give, as apply would say it: a seed path that matches no file (a warning), a
+    seed file that cannot be read or parsed (an error where apply runs the seeds, the local
+    database, which it then refuses to start; a warning elsewhere)."""
     if project is None:
-        return []
-    from wizard.core import seeds
-
-    return seeds.load(project.seeds()[0])[0]
-
-
-def seed_facts(project, local: bool) -> list[Finding]:
-    """What supabase/config.toml's seed settings give, as apply would say it: a seed path that
-    matches no file (a warning), a seed file that cannot be read or parsed (an error where apply
-    runs the seeds, the local database, which it then refuses to start; a warning elsewhere)."""
+        return [], []
     from wizard.core import project as projects
     from wizard.core import seeds
 
     files, unmatched = project.seeds()
     facts = [Finding(preflight.WARNING, "seed-unmatched", projects.shown(project.config), None, warning)
              for warning in unmatched]
-    if files:
-        severity = preflight.ERROR if local else preflight.WARNING
-        facts += [preflight._from_problem(p, severity) for p in seeds.load(files)[1]]
-    return facts
+    if not files:
+        return [], facts
+    loaded, problems = seeds.load(files)
+    severity = preflight.ERROR if local else preflight.WARNING
+    return loaded, facts + [preflight._from_problem(p, severity) for p in problems]
 
 
 def offline(catalog: Catalog, project=None) -> Overview:
@@ -132,9 +127,8 @@ def offline(catalog: Catalog, project=None) -> Overview:
     Connects to nothing."""
     states = history.states(catalog, {})
     pending = list(catalog.migrations) if catalog.ok else []
-    findings = preflight.offline(catalog, _seeds(project))
-    if project is not None:
-        findings += seed_facts(project, local=False)
+    seeds, seed_facts = seed_files(project, local=False)
+    findings = preflight.offline(catalog, seeds) + seed_facts
     refusals = [f for f in preflight.blocking(findings) if f.code not in preflight.DEPENDENCY_CODES]
     return Overview(catalog, states, pending, findings, offline=True, refusals=refusals)
 
@@ -231,15 +225,14 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, pr
     overview.refusals = preflight.blocking(statement_checks)
     overview.findings += statement_checks
     shape = compat_step.inspect(conn) if compat else None
-    seed_files = _seeds(project)
-    found = preflight.dependencies(catalog, pending + seed_files, conn, compat_will_run=shape)
-    overview.findings += preflight.seed_findings(found, seed_files)
+    seeds, seed_facts = seed_files(project, local)
+    found = preflight.dependencies(catalog, pending + seeds, conn, compat_will_run=shape)
+    overview.findings += preflight.seed_findings(found, seeds)
     overview.findings += preflight.big_table_locks(pending, conn)
     if project is not None:
         overview.findings += major_version_fact(project, conn)
-        seeding = seed_facts(project, local)
-        overview.findings += seeding
-        overview.refusals += preflight.blocking(seeding)  # apply refuses to start over them
+    overview.findings += seed_facts
+    overview.refusals += preflight.blocking(seed_facts)  # apply refuses to start over them
     if shape is not None and shape.will_run and pending:
         overview.compat = shape.missing or [shape.summary()]
         overview.findings.append(Finding(
