@@ -3,16 +3,9 @@ traceback."""
 
 from __future__ import annotations
 
-import enum
+from wizard.core.errors import ExitCode
 
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    FAILED = 1  # a migration (or a check) failed
-    USAGE = 2  # bad flag, bad migration folder, bad configuration
-    CONNECT = 3  # cannot connect
-    LOCKED = 4  # another run holds the lock
-    INTERRUPTED = 130
+__all__ = ["ExitCode", "Stop"]
 
 
 class Stop(Exception):
