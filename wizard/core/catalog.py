@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from wizard.core.errors import ExitCode, WizardError
+
 
 MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
 NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
@@ -301,8 +303,11 @@ class Catalog:
         return {m.version: m for m in self.migrations}
 
 
-class FolderNotFound(Exception):
-    """The migration folder does not exist."""
+class FolderNotFound(WizardError):
+    """The migration folder does not exist: the message is the folder."""
+
+    kind = "folder-not-found"
+    exit_code = ExitCode.USAGE
 
 
 def default_directory(cwd: Path | None = None) -> Path:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from wizard.core.errors import ExitCode, WizardError
+
 # Variables that hold a whole connection URL, in the order they are tried: direct connections
 # (what migrations want) before pooled ones.
 URL_VARIABLES = ("SUPABASE_DB_URL", "DIRECT_URL", "POSTGRES_URL_NON_POOLING", "DATABASE_URL", "POSTGRES_URL")
@@ -49,8 +51,11 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "")
 REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
 
 
-class EnvFileError(Exception):
+class EnvFileError(WizardError):
     """An --env-file that cannot be read."""
+
+    kind = "env-file"
+    exit_code = ExitCode.USAGE
 
 
 @dataclass

@@ -27,13 +27,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.core.errors import ExitCode, WizardError
+
 SERVER_USER = "embedded_postgres"
 DATABASE = "postgres"
 USER = "postgres"
 
 
-class LocalError(Exception):
+class LocalError(WizardError):
     """The local server could not be set up or started."""
+
+    kind = "local-failed"
+    exit_code = ExitCode.CONNECT
 
 
 def default_dir() -> Path:

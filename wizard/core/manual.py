@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from wizard import __version__
 from wizard.core.catalog import Catalog, Migration
+from wizard.core.errors import ExitCode, WizardError
 from wizard.core.objects import Obj, final_objects
 
 if TYPE_CHECKING:
@@ -254,8 +255,11 @@ def sql_editor_url(ref: str | None) -> str:
     return f"https://supabase.com/dashboard/project/{ref or '_'}/sql/new"
 
 
-class ExportRefused(Exception):
+class ExportRefused(WizardError):
     """The export would overwrite what it must not: nothing was written."""
+
+    kind = "export"
+    exit_code = ExitCode.USAGE
 
 
 RECORDS_ITSELF = "each part records itself in the migration history when it runs"
@@ -359,11 +363,13 @@ EXISTS_WITHOUT_GRANTS = "exists-without-grants"
 MISSING = "missing"
 
 
-class RestError(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind  # bad-key, unreachable, unexpected
-        self.message = message
+class RestError(WizardError):
+    """The REST API refused the key, could not be reached, or answered what it should not. ``kind``:
+    bad-key, unreachable or unexpected (the advice entry of the rest section)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message, kind=kind, advice_key=("rest", kind),
+                         exit_code=ExitCode.CONNECT if kind in ("bad-key", "unreachable") else ExitCode.FAILED)
 
 
 def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[str]:
