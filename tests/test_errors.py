@@ -5,6 +5,7 @@ the same description of the same error."""
 from __future__ import annotations
 
 import json
+import pickle
 
 import psycopg
 import pytest
@@ -64,6 +65,8 @@ def test_a_closed_port_is_a_connect_error():
     found = well_described(error, ExitCode.CONNECT)
     assert found.advice is not None and found.advice.key == "connection.connection-refused"
     assert "hunter2" not in found.line + found.message + found.title
+    copied = pickle.loads(pickle.dumps(error))  # a copy is built as the error was
+    assert (copied.kind, copied.target, copied.reason, str(copied)) == (error.kind, error.target, error.reason, str(error))
 
 
 def test_a_malformed_url_is_a_usage_error():
@@ -101,6 +104,8 @@ def test_an_unreachable_rest_api():
     found = well_described(error, ExitCode.CONNECT, rest_key="SUPABASE_ANON_KEY", rest_url="http://127.0.0.1:1")
     assert found.kind == "rest-unreachable" and found.details
     assert describe(manual.RestError("unexpected", "the REST API answered 500 for a")).exit_code == ExitCode.FAILED
+    copied = pickle.loads(pickle.dumps(error))
+    assert (copied.kind, copied.message, str(copied)) == (error.kind, error.message, error.message)
 
 
 def test_a_checks_file_that_is_not_toml(folder):

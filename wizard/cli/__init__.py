@@ -21,6 +21,8 @@ from wizard.cli.output import emit_json, say
 from wizard.core.errors import WizardError
 
 if TYPE_CHECKING:
+    import argparse
+
     from wizard.core.describe import Description
 from wizard.cli.parser import build_parser
 
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return _ended(args, describe(exc))
 
 
-def _ended(args, description: Description) -> int:
+def _ended(args: argparse.Namespace, description: Description) -> int:
     """A command that ended on an error: the description's sentence on stderr (and, with --json,
     its kind and sentence as the JSON document); its exit code."""
     if getattr(args, "json", False):

@@ -44,7 +44,7 @@ class ConnectError(WizardError):
     def __init__(self, kind: str, target: str, reason: str) -> None:
         super().__init__(f"cannot connect to {target}: {reason}", kind=kind, advice_key=("connection", kind),
                          exit_code=ExitCode.USAGE if kind == BAD_URL else ExitCode.CONNECT)
-        self.args = (kind, target, reason)
+        self.args = (kind, target, reason)  # as constructed: a copy (pickle, copy) is built the same way
         self.target = target  # the URL with its password masked
         self.reason = reason  # the driver's message, with any secret scrubbed
 

@@ -370,6 +370,10 @@ class RestError(WizardError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message, kind=kind, advice_key=("rest", kind),
                          exit_code=ExitCode.CONNECT if kind in ("bad-key", "unreachable") else ExitCode.FAILED)
+        self.args = (kind, message)  # as constructed: a copy (pickle, copy) is built the same way
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[str]:
