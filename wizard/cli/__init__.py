@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import emit_json, say
+from wizard.cli.parser import build_parser
 from wizard.core.errors import WizardError
 
 if TYPE_CHECKING:
     import argparse
 
     from wizard.core.describe import Description
-from wizard.cli.parser import build_parser
 
 __all__ = ["ExitCode", "Stop", "build_parser", "main", "run"]
 
