@@ -87,9 +87,10 @@ class Environment:
         """The name of the API key the REST API checks use, if any is set."""
         return next((name for name in REST_KEYS if self.get(name)), None)
 
-    def found(self) -> dict[str, dict[str, str]]:
-        """Each known variable that is set: where from, and its value shown safely."""
-        report = {}
+    def found(self) -> dict[str, dict[str, str | None]]:
+        """Each known variable that is set: where from, and its value shown safely (a document the
+        caller may add fields to, such as a key's role, which may be null)."""
+        report: dict[str, dict[str, str | None]] = {}
         for name, kind in KNOWN.items():
             value = self.get(name)
             if value is None:
