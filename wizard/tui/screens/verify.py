@@ -80,6 +80,7 @@ class VerifyScreen(Step[Report]):
         if target is None:
             self.over_rest()
             return
+
         def checked(result: CheckResult) -> None:
             self.post_message(self.Checked(result))
 
