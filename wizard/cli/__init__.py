@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if os.environ.get("WIZARD_DEBUG"):
             raise
-        from wizard.core.https import ApiError
+        from wizard.core.db.https import ApiError
 
         if isinstance(exc, ApiError):
             from wizard.cli.steps import _api_stop

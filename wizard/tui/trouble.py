@@ -87,7 +87,7 @@ class Trouble:
         from wizard.core import advice, compat, env, runner
         from wizard.core.catalog import FolderNotFound
         from wizard.core.connect import ConnectError
-        from wizard.core.https import ApiError
+        from wizard.core.db.https import ApiError
 
         shown, ref = (target.shown, target.ref) if target else ("the database", None)
         if isinstance(exc, ConnectError):

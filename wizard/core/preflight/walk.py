@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from wizard.core.catalog import Catalog, Migration
+from wizard.core.db import Connectable, database
 from wizard.core.preflight.extensions import _EXTENSION_SCHEMAS, _ExtensionObjects
 from wizard.core.preflight.findings import ERROR, WARNING, Finding
 
@@ -81,7 +82,7 @@ def _columns_follow_their_table(statement, state: dict) -> None:
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
+    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
@@ -195,7 +196,8 @@ def dependencies(
     if baseline is not None:
         present = {key: baseline.has(*key) for key in unique}
     else:
-        rows = conn.execute(
+        assert conn is not None, "a database or a baseline to look in"
+        rows = database(conn).query(
             _EXISTS_SQL,
             {
                 "kinds": [k[0] for k in unique],
@@ -203,7 +205,7 @@ def dependencies(
                 "names": [k[2] for k in unique],
                 "tables": [k[3] for k in unique],
             },
-        ).fetchall()
+        )
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     extension_functions = None  # what the compatibility step's extensions hold, when a use needs it

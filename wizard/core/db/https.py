@@ -1,13 +1,12 @@
 """The automated path without a database password: SQL over HTTPS, through the Supabase Management
 API (``POST /v1/projects/<ref>/database/query`` with a personal access token).
 
-``ApiDatabase`` answers the engine's queries the way a psycopg connection does (``execute`` with
-parameters bound on this side, rows as tuples, psycopg's error classes), so history, pre-flight,
-verification and adoption work unchanged. ``ApiRunner`` applies a migration as ONE request that
-holds ``BEGIN``, a transaction-level advisory lock, the file's statements, its history rows and
-``COMMIT``: PostgreSQL runs a multi-statement query string in order and stops at the first error,
-leaving the transaction uncommitted, so the migration and its record commit together or not at all.
-What the service itself guarantees beyond running the query is not documented; see the README.
+``ApiDatabase`` is the Database of the engine over that service. Every request is a transaction of
+its own: PostgreSQL runs a multi-statement query string in order and stops at the first error,
+leaving the implicit transaction uncommitted, so what one request holds commits together or not at
+all. The run lock is a lease row (``lease``); checks run in ``START TRANSACTION READ ONLY ...
+ROLLBACK`` within one request. What the service itself guarantees beyond running the query is not
+documented; see the README.
 """
 
 from __future__ import annotations
@@ -18,20 +17,21 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from wizard import __version__
-from wizard.core import history
-from wizard.core.catalog import Migration
-from wizard.core.diagnosis import ServerError, diagnose, named_object
-from wizard.core.events import AppliedMigration, MigrationStarted, Notice, RunFinished, StatementDone
-from wizard.core.runner import LOCK_KEY, Interrupted, Runner, _settings_sql
+from wizard.core.catalog import Migration, Statement
+from wizard.core.connect import OK, Probe
+from wizard.core.db.lease import Lease
+from wizard.core.db.protocol import Params, Query, Row
+from wizard.core.diagnosis import ServerError, named_object
+from wizard.core.errors import ExitCode, WizardError
 
 DEFAULT_API_URL = "https://api.supabase.com"
 
@@ -49,56 +49,57 @@ _LINE = re.compile(r"^LINE (\d+): (.*)$")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 
 
-class ApiError(Exception):
+class ApiError(WizardError):
     """The service refused or failed the request (not an SQL error)."""
 
+    exit_code = ExitCode.CONNECT
+
     def __init__(self, kind: str, status: int | None, message: str):
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(message, kind=kind, advice_key=("https", kind))
         self.status = status
-        self.message = message
 
     @property
     def connect_kind(self) -> str:
         return "https-" + self.kind
 
 
-@dataclass
-class _Info:
-    server_version: int = 0
-    encoding: str = "utf-8"
+class ApiSqlError(WizardError):
+    """The service ran the query and PostgreSQL failed it: the server's error as the service wrote it."""
+
+    kind = "sql"
+    exit_code = ExitCode.FAILED
+
+    def __init__(self, error: ApiServerError):
+        super().__init__(error.message)
+        self.error = error
+
+    def as_psycopg(self) -> psycopg.Error:
+        """The same error as psycopg's class for its SQLSTATE, for code that catches those."""
+        sqlstate = self.error.sqlstate
+        try:
+            cls = psycopg.errors.lookup(sqlstate) if sqlstate else psycopg.DatabaseError
+        except KeyError:
+            cls = psycopg.DatabaseError
+        return cls(self.error.message)
 
 
-class _Rows:
-    def __init__(self, rows: list[tuple]):
-        self._rows = rows
-
-    def fetchone(self):
-        return self._rows[0] if self._rows else None
-
-    def fetchall(self):
-        return list(self._rows)
-
-    def __iter__(self):
-        return iter(self._rows)
-
-
-def bind(query: str, params=None) -> str:
+def bind(query: str, params: Params = None) -> str:
     """The query with its %s / %(name)s parameters written as SQL literals."""
     if params is None:
         return query
-    sequence = iter(params) if isinstance(params, (list, tuple)) else None
+    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
+    sequence = iter(params) if not isinstance(params, Mapping) else iter(())
 
-    def literal(match: re.Match) -> str:
+    def literal(match: re.Match[str]) -> str:
         if match.group(0) == "%%":
             return "%"
-        value = params[match.group(1)] if match.group(1) else next(sequence)
+        value = named[match.group(1)] if match.group(1) else next(sequence)
         return sql.Literal(value).as_string(None)
 
     return _PLACEHOLDER.sub(literal, query)
 
 
-def _value(value):
+def _value(value: Any) -> Any:
     """JSON values back to what psycopg would give: timestamps as datetimes."""
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T " and value[13] == ":":
         try:
@@ -141,13 +142,21 @@ class ApiServerError(ServerError):
     line: int | None = None
     column: int | None = None
 
+    def in_text(self, text: str) -> ServerError:
+        """The error with its LINE n (and column) made a position in ``text``, the query sent."""
+        if self.line is None:
+            return self
+        lines = text.split("\n")
+        if self.line > len(lines):
+            return self
+        position = sum(len(part) + 1 for part in lines[: self.line - 1]) + (self.column or 1)
+        return ServerError(self.sqlstate, self.message, self.detail, self.hint, position, None)
+
 
 class ApiDatabase:
     """The project's database, reached through the Management API."""
 
-    stateless = True  # every request is a transaction of its own: no session state survives
-    autocommit = True
-    closed = False
+    session = False  # every request is a transaction of its own: no session state survives
 
     def __init__(self, ref: str, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 60,
                  on_notice: Callable[[str], None] | None = None, max_retries: int = 5):
@@ -155,32 +164,37 @@ class ApiDatabase:
         self._token = token
         self.endpoint = f"{api_url.rstrip('/')}/v1/projects/{ref}/database/query"
         self.timeout = timeout
-        self.info = _Info()
         self.on_notice = on_notice or (lambda message: None)
         self.max_retries = max_retries
+        self._server_version = 0
+        self.lease = Lease(self._rows, on_lost=self.on_notice)
 
     def __repr__(self) -> str:  # never the token
         return f"ApiDatabase(ref={self.ref!r}, endpoint={self.endpoint!r})"
 
-    def __enter__(self):
+    def __enter__(self) -> ApiDatabase:
         return self
 
-    def __exit__(self, *exc):
-        return False
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def server_version(self) -> int:
+        return self._server_version
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"  # JSON over HTTPS
 
     def close(self) -> None:
-        pass
-
-    @contextmanager
-    def transaction(self, force_rollback: bool = False):
-        """Each request is its own transaction; a block of requests cannot be one."""
-        yield self
+        """Nothing stays open between requests; a lease still held is given up."""
+        self.unlock()
 
     # -- requests ----------------------------------------------------------------------------
 
-    def request(self, query: str) -> list[dict]:
-        """POST one query; rows as dicts. Retries on 429 with backoff; raises ApiError or
-        psycopg's error class for an SQL error."""
+    def request(self, query: str) -> list[dict[str, Any]]:
+        """POST one query; the rows of its last result as dicts. Retries on 429 with backoff;
+        raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query."""
         body = json.dumps({"query": query}).encode("utf-8")
         delay = 1.0
         for attempt in range(self.max_retries + 1):
@@ -221,7 +235,7 @@ class ApiDatabase:
                 raise ApiError(UNREACHABLE, None, f"cannot reach {self.endpoint}: {exc}") from None
         raise ApiError(RATE_LIMITED, 429, "the Management API kept answering 429 (rate limited)")
 
-    def _classify(self, status: int, message: str) -> Exception:
+    def _classify(self, status: int, message: str) -> ApiError | ApiSqlError:
         if status == 401:
             return ApiError(UNAUTHORIZED, status, "the access token was refused (401): it is wrong, expired or revoked")
         if status == 403:
@@ -235,27 +249,87 @@ class ApiDatabase:
         error = parse_error(message)
         if error.sqlstate is None and "ERROR" not in message:
             return ApiError(SERVICE_ERROR, status, f"the Management API refused the request ({status}): {message[:200]}")
+        return ApiSqlError(error)
+
+    def _rows(self, query: str) -> list[Row]:
+        """The rows of a query as tuples, values as psycopg would give them; psycopg's error class
+        for an SQL error."""
         try:
-            cls = psycopg.errors.lookup(error.sqlstate) if error.sqlstate else psycopg.DatabaseError
-        except KeyError:
-            cls = psycopg.DatabaseError
-        exc = cls(error.message)
-        exc.api_error = error  # type: ignore[attr-defined]
-        return exc
+            rows = self.request(query)
+        except ApiSqlError as exc:
+            raise exc.as_psycopg() from exc
+        return [tuple(_value(v) for v in row.values()) for row in rows]
 
-    # -- the connection-like surface the engine uses ------------------------------------------
+    # -- the Database ------------------------------------------------------------------------
 
-    def execute(self, query, params=None) -> _Rows:
-        text = query.as_string(None) if hasattr(query, "as_string") else query
-        rows = self.request(bind(text, params))
-        return _Rows([tuple(_value(v) for v in row.values()) for row in rows])
+    def query(self, query: Query, params: Params = None) -> list[Row]:
+        text = query if isinstance(query, str) else query.as_string(None)
+        return self._rows(bind(text, params))
+
+    def transaction(self, script: str) -> None:
+        """One request: its statements are one implicit transaction on the server."""
+        self._rows(script)
+
+    def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
+                    read_only: bool = False) -> list[Row]:
+        """One request: ``START TRANSACTION [READ ONLY]; before; query; ROLLBACK`` (a write there
+        fails when read-only, and is rolled back in any case)."""
+        parts = ["START TRANSACTION READ ONLY" if read_only else "START TRANSACTION"]
+        parts += [q if isinstance(q, str) else q.as_string(None) for q in before]
+        text = query if isinstance(query, str) else query.as_string(None)
+        parts += [bind(text, params), "ROLLBACK"]
+        return self._rows(";\n".join(parts) + ";")
+
+    def execute(self, script: str) -> ServerError | None:
+        """One request; the server's error when a statement failed, its LINE made a position in
+        the script's text (nothing stays open either way)."""
+        try:
+            self.request(script)
+        except ApiSqlError as exc:
+            return exc.error.in_text(script)
+        return None
+
+    def rollback(self) -> None:
+        """Nothing to roll back: a request that failed left no transaction open."""
 
     def probe(self) -> str:
         """A harmless query; the server version on success."""
         rows = self.request("SELECT current_setting('server_version') AS server_version, "
                             "current_setting('server_version_num')::int AS server_version_num")
-        self.info.server_version = int(rows[0]["server_version_num"])
-        return rows[0]["server_version"]
+        self._server_version = int(rows[0]["server_version_num"])
+        return str(rows[0]["server_version"])
+
+    # -- the run lock: a lease ---------------------------------------------------------------
+
+    def try_lock(self) -> bool:
+        try:
+            return self.lease.take()
+        except psycopg.errors.UniqueViolation:
+            return self.lease.take()  # another run created the lease table at the same moment
+
+    def lock_holder(self) -> str | None:
+        holder = self.lease.holder or self.lease.current_holder()
+        return str(holder) if holder is not None else None
+
+    def unlock(self) -> None:
+        try:
+            self.lease.release()
+        except (ApiError, psycopg.Error):
+            pass  # the lease expires on its own
+
+    def cancel(self) -> None:
+        """Cancel the migration request in flight: its backend is the one running a query that
+        carries this database's mark (see ``mark``)."""
+        try:
+            self.request("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                         f"WHERE pid <> pg_backend_pid() AND query LIKE {sql.Literal('%' + self.mark + '%').as_string(None)}")
+        except (ApiError, ApiSqlError):
+            pass  # nothing to cancel, or no right to: the request in flight runs to its end
+
+    @property
+    def mark(self) -> str:
+        """A comment that names this run's migration requests, so that ``cancel`` finds them."""
+        return f"/* migration-wizard {self.lease.owner} */"
 
 
 def _message(text: str) -> str:
@@ -275,129 +349,7 @@ def _retry_after(header: str | None, default: float) -> float:
         return default
 
 
-class ApiRunner(Runner):
-    """The runner over HTTPS: same pre-flight, events, history and diagnosis; one request per
-    migration. There is no session, so no run-wide lock: each migration takes a transaction-level
-    advisory lock, and the history's primary key refuses a second application of a version."""
-
-    def _session_setup(self) -> None:
-        # settings last one request: the service's connection is shared, nothing may leak into it
-        self._settings = _settings_sql(self.options, self.conn.info.server_version, local=True).replace("\n", " ")
-
-    def _acquire_lock(self) -> None:
-        pass
-
-    def _keep_database_search_path(self) -> None:
-        """Nothing to keep: no request resets a session another one set up (and a SET must not
-        leak into the service's shared connection)."""
-
-    def _apply_all(self, todo: list[Migration]) -> RunFinished:
-        """One request per migration, in order (there is no pipeline over HTTPS)."""
-        applied: list[AppliedMigration] = []
-        for migration in todo:
-            if self._cancelled:
-                return RunFinished(applied, interrupted=True)
-            stopped = self._apply_one(migration, applied)
-            if stopped is not None:
-                return stopped
-        return RunFinished(applied)
-
-    def _release_lock(self) -> None:
-        pass
-
-    def cancel(self) -> None:
-        self._cancelled = True  # the request in flight finishes or fails on the server; nothing after it starts
-
-    def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
-        return history.record_sql(migration, statements, "https" if method == "automated" else method)
-
-    def _apply(self, migration: Migration):
-        if self._cancelled:
-            raise Interrupted()
-        if migration.no_transaction:
-            return self._apply_without_transaction(migration)
-        statements = migration.executable_statements
-        self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
-        # Everything before the file's text stays on its first line, so the server's LINE n is the file's.
-        prefix = f"BEGIN; {self._settings}SELECT pg_advisory_xact_lock({LOCK_KEY}); "
-        query = (prefix + migration.body_for_transaction + "\n;\n"
-                 + "RESET ALL;\n" + self._record_sql(migration, [s.text for s in statements], "https") + ";\nCOMMIT;")
-        self._prefix = prefix
-        started = time.monotonic()
-        try:
-            self.conn.request(query)
-        except psycopg.errors.UniqueViolation as exc:
-            if "schema_migrations_pkey" not in str(exc):
-                return self._diagnose(migration, exc)
-            # another run recorded this version between our reading of the history and our commit:
-            # the primary key refused ours, and our transaction rolled back
-            self._emit(Notice(f"{migration.filename} was applied by another run meanwhile; nothing of this run's "
-                              "attempt was kept."))
-            return AppliedMigration(migration.version, migration.name, 0)
-        except psycopg.Error as exc:
-            return self._diagnose(migration, exc)
-        except ApiError as exc:
-            if exc.kind == TIMEOUT:
-                return self._unknown_outcome(migration, exc)
-            raise
-        for index in range(1, len(statements) + 1):
-            self._emit(StatementDone(migration.version, index, len(statements)))
-        return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
-
-    def _execute(self, query: str) -> ServerError | None:
-        try:
-            self.conn.request(query)
-        except psycopg.Error as exc:
-            error = _server_error(exc)
-            line, column = getattr(error, "line", None), getattr(error, "column", None)
-            if line is not None:  # LINE n of the query: make it a position in the query's text
-                lines = query.split("\n")
-                if line <= len(lines):
-                    position = sum(len(text) + 1 for text in lines[: line - 1]) + (column or 1)
-                    error = ServerError(error.sqlstate, error.message, error.detail, error.hint, position, None)
-            return error
-        return None
-
-    def _rollback_quietly(self) -> None:
-        pass  # a failed request leaves no transaction open
-
-    def _diagnose(self, migration: Migration, exc: psycopg.Error, statement=None):
-        error = _server_error(exc)
-        if statement is None:
-            api = getattr(exc, "api_error", None)
-            line = getattr(api, "line", None)
-            if line is not None and 1 <= line <= migration.text.count("\n") + 1:
-                column = getattr(api, "column", None)
-                start = len("\n".join(migration.text.split("\n")[: line - 1])) + (1 if line > 1 else 0)
-                if line == 1:
-                    column = column - len(self._prefix) if column and column > len(self._prefix) else None
-                offset = start + (column - 1 if column and column > 0 else 0)
-                found = diagnose(migration, error, offset=offset)
-                if not column:
-                    found = _without_column(found, line)
-                return found
-            statement = statement_naming(migration, error.message)
-        return diagnose(migration, error, statement=statement)
-
-    def _unknown_outcome(self, migration: Migration, exc: ApiError):
-        """The request timed out: the migration may or may not have committed. Ask the history."""
-        try:
-            applied = migration.version in history.read(self.conn)
-        except (ApiError, psycopg.Error):
-            applied = False
-        if applied:
-            self._emit(Notice(f"{migration.filename}: the answer timed out, but the history shows it committed."))
-            return AppliedMigration(migration.version, migration.name, 0)
-        raise exc
-
-
-def _without_column(found, line):
-    from dataclasses import replace
-
-    return replace(found, line=line, column=None)
-
-
-def statement_naming(migration: Migration, message: str):
+def statement_naming(migration: Migration, message: str) -> Statement | None:
     """With no position from the server, the statement that names the object of the error."""
     name = named_object(message)
     if not name:
@@ -405,13 +357,6 @@ def statement_naming(migration: Migration, message: str):
     bare = name.split("(")[0].split(".")[-1]
     pattern = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])")
     return next((s for s in migration.statements if pattern.search(s.text)), None)
-
-
-def _server_error(exc: psycopg.Error) -> ServerError:
-    api = getattr(exc, "api_error", None)
-    if api is not None:
-        return api
-    return ServerError(getattr(exc, "sqlstate", None), str(exc), None, None, None, None)
 
 
 PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
@@ -423,17 +368,15 @@ def open_database(ref: str, token: str, api_url: str | None = None, connect_time
                   on_notice: Callable[[str], None] | None = None) -> tuple[ApiDatabase, str]:
     """The project's database over HTTPS, probed with a harmless query (within the connect
     timeout), then given the longer request timeout; with the server version. Raises ApiError,
-    or psycopg's error when the service answers the probe with an SQL error."""
+    or ApiSqlError when the service answers the probe with an SQL error."""
     database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=connect_timeout, on_notice=on_notice)
     version = database.probe()
     database.timeout = request_timeout
     return database, version
 
 
-def probe(ref: str, token: str, api_url: str | None = None, timeout: float = 10):
+def probe(ref: str, token: str, api_url: str | None = None, timeout: float = 10) -> Probe:
     """The HTTPS path tried with a harmless query, as a connection probe. Never raises."""
-    from wizard.core.connect import OK, Probe
-
     database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=timeout)
     try:
         version = database.probe()
