@@ -76,6 +76,7 @@ class Lease:
         self.owner = uuid.uuid4().hex
         self.holder: Holder | None = None  # who held it at the last refused attempt
         self._created = False
+        self.held = False
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
         self._on_lost = on_lost or (lambda message: None)
@@ -93,6 +94,7 @@ class Lease:
             self.holder = Holder(host, pid, started)
             return False
         self.holder = None
+        self.held = True
         self._start_renewing()
         return True
 
@@ -106,7 +108,9 @@ class Lease:
         if self._renewer is not None:
             self._renewer.join(timeout=5)
             self._renewer = None
-        self._request(_RELEASE.format(owner=_literal(self.owner)))
+        if self.held:
+            self.held = False
+            self._request(_RELEASE.format(owner=_literal(self.owner)))
 
     def _start_renewing(self) -> None:
         if self._renewer is not None:

@@ -16,8 +16,10 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from psycopg import sql
 
+from wizard.core.diagnosis import ServerError
+
 Row: TypeAlias = tuple[Any, ...]
-Query: TypeAlias = "str | sql.Composable"
+Query: TypeAlias = "str | sql.SQL | sql.Composed"
 Params: TypeAlias = "Sequence[Any] | Mapping[str, Any] | None"
 
 
@@ -52,6 +54,16 @@ class Database(Protocol):
                     read_only: bool = False) -> list[Row]:
         """Run ``before`` then ``query`` in one transaction that is rolled back whatever happens
         (read-only when asked); the rows of ``query``."""
+        ...
+
+    def execute(self, script: str) -> ServerError | None:
+        """Run a script of statements as the server runs a query string (a failure stops it);
+        the server's error instead of raising. A transaction the script opened and did not end
+        is the caller's to ``rollback``."""
+        ...
+
+    def rollback(self) -> None:
+        """Roll back what a failed ``execute`` left open, if anything; never raises."""
         ...
 
     def try_lock(self) -> bool:
