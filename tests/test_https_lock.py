@@ -132,3 +132,24 @@ def test_a_check_that_writes_is_refused_and_rolled_back_over_https(api, project,
     assert db.execute("SELECT count(*) FROM notes").fetchone() == (0,)
     sent = [q for q in api.requests if "INSERT INTO notes" in q]
     assert len(sent) == 1 and sent[0].startswith("START TRANSACTION READ ONLY;") and sent[0].endswith("ROLLBACK;")
+
+
+def test_cancel_over_https_stops_the_migration_in_flight(api, folder, db):
+    import threading
+
+    from wizard.core import catalog
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.db.https import ApiDatabase
+
+    folder.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);")
+    folder.write("002_after.sql", "CREATE TABLE after_slow (id int);")
+    database = ApiDatabase(REF, TOKEN, api.url)
+    database.probe()
+    run = ApiRunner(database, catalog.load(folder.path))
+    threading.Timer(1.0, run.cancel).start()
+    started = time.monotonic()
+    finished = run.run()
+    assert finished.interrupted and not finished.applied
+    assert time.monotonic() - started < 15
+    assert history(db) == [] and db.execute("SELECT to_regclass('slow')").fetchone() == (None,)
+    assert db.execute(f"SELECT count(*) FROM {LEASE}").fetchone() == (0,)

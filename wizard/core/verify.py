@@ -14,8 +14,8 @@ import psycopg
 
 from wizard.core import checks as checks_file
 from wizard.core.catalog import Catalog, Migration
-from wizard.core.db import Connectable, database
 from wizard.core.checks import CheckResult
+from wizard.core.db import Connectable, database
 from wizard.core.objects import Obj, final_objects
 
 # One query per kind: which of the given objects exist. Arrays in, one boolean per object out.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -318,11 +319,15 @@ class ApiDatabase:
             pass  # the lease expires on its own
 
     def cancel(self) -> None:
-        """Cancel the migration request in flight: its backend is the one running a query that
-        carries this database's mark (see ``mark``)."""
+        """Cancel the migration request in flight (from another thread, without waiting for the
+        service): its backend is the one running a query that carries this database's ``mark``."""
+        threading.Thread(target=self._cancel_marked, name="cancel", daemon=True).start()
+
+    def _cancel_marked(self) -> None:
+        pattern = sql.Literal("%" + self.mark + "%").as_string(None)
         try:
             self.request("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-                         f"WHERE pid <> pg_backend_pid() AND query LIKE {sql.Literal('%' + self.mark + '%').as_string(None)}")
+                         f"WHERE pid <> pg_backend_pid() AND query LIKE {pattern}")
         except (ApiError, ApiSqlError):
             pass  # nothing to cancel, or no right to: the request in flight runs to its end
 

@@ -12,7 +12,7 @@ since both speak PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, TypeAlias
 
 from psycopg import sql
 
@@ -23,7 +23,6 @@ Query: TypeAlias = "str | sql.SQL | sql.Composed"
 Params: TypeAlias = "Sequence[Any] | Mapping[str, Any] | None"
 
 
-@runtime_checkable
 class Database(Protocol):
     """A database the engine reads, checks and migrates."""
 
