@@ -26,7 +26,6 @@ from typing import Any
 import psycopg
 
 from wizard.core import history
-from wizard.core.apirunner import ApiRunner
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db import Connectable
 from wizard.core.db.direct import LOCK_KEY, DirectDatabase
@@ -173,4 +172,6 @@ def runner_for(conn: Connectable) -> type[BaseRunner]:
     request stands alone (the Management API), one request per migration."""
     if isinstance(conn, psycopg.Connection) or conn.session:
         return Runner
+    from wizard.core.apirunner import ApiRunner  # the HTTPS client is loaded only when it is used
+
     return ApiRunner

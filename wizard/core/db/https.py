@@ -295,10 +295,10 @@ class ApiDatabase:
 
     def probe(self) -> str:
         """A harmless query; the server version on success."""
-        rows = self.request("SELECT current_setting('server_version') AS server_version, "
-                            "current_setting('server_version_num')::int AS server_version_num")
-        self._server_version = int(rows[0]["server_version_num"])
-        return str(rows[0]["server_version"])
+        ((version, number),) = self._rows("SELECT current_setting('server_version') AS server_version, "
+                                          "current_setting('server_version_num')::int AS server_version_num")
+        self._server_version = int(number)
+        return str(version)
 
     # -- the run lock: a lease ---------------------------------------------------------------
 
@@ -373,7 +373,7 @@ def open_database(ref: str, token: str, api_url: str | None = None, connect_time
                   on_notice: Callable[[str], None] | None = None) -> tuple[ApiDatabase, str]:
     """The project's database over HTTPS, probed with a harmless query (within the connect
     timeout), then given the longer request timeout; with the server version. Raises ApiError,
-    or ApiSqlError when the service answers the probe with an SQL error."""
+    or psycopg's error when the service answers the probe with an SQL error."""
     database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=connect_timeout, on_notice=on_notice)
     version = database.probe()
     database.timeout = request_timeout
