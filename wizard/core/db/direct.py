@@ -45,10 +45,6 @@ class DirectDatabase:
     def encoding(self) -> str:
         return self.conn.info.encoding
 
-    @property
-    def closed(self) -> bool:
-        return self.conn.closed
-
     # -- queries -----------------------------------------------------------------------------------
 
     def query(self, query: Query, params: Params = None) -> list[Row]:

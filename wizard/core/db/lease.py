@@ -41,7 +41,8 @@ _TAKE = (
     "SELECT EXISTS (SELECT 1 FROM taken) AS taken, h.host, h.pid, h.started "
     f"FROM (SELECT 1) AS one LEFT JOIN {TABLE} AS h ON h.name = 'run' AND h.expires >= now()"
 )
-_RENEW = f"UPDATE {TABLE} SET expires = now() + make_interval(secs => {{seconds}}) WHERE name = 'run' AND owner = {{owner}}"
+_RENEW = (f"UPDATE {TABLE} SET expires = now() + make_interval(secs => {{seconds}}) "
+          "WHERE name = 'run' AND owner = {owner} RETURNING owner")
 _RELEASE = f"DELETE FROM {TABLE} WHERE name = 'run' AND owner = {{owner}}"
 _HOLDER = f"SELECT host, pid, started FROM {TABLE} WHERE name = 'run' AND expires >= now()"
 
@@ -124,6 +125,11 @@ class Lease:
         query = _RENEW.format(seconds=_literal(self.seconds), owner=_literal(self.owner))
         while not self._stop.wait(self.seconds / 4):
             try:
-                self._request(query)
+                renewed = bool(self._request(query))
             except Exception as exc:  # noqa: BLE001 - the run goes on; the next renewal retries
                 self._on_lost(f"The run lock's lease could not be renewed ({exc}); retrying.")
+                continue
+            if not renewed and not self._stop.is_set():
+                self._on_lost("The run lock's lease expired before it was renewed, and another run may hold it "
+                              "now: this run goes on, each migration still under its transaction-level lock.")
+                return
