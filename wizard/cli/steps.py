@@ -127,7 +127,7 @@ def _no_way_in(args) -> str | None:
 
 def _api(args, ref: str, token: str):
     """The project's database through the Management API, probed with a harmless query."""
-    from wizard.core import https
+    from wizard.core.db import https
 
     say(f"Target: Supabase project {ref} over HTTPS ({args.api_url or https.DEFAULT_API_URL}, "
         "token from SUPABASE_ACCESS_TOKEN)")

@@ -190,8 +190,9 @@ def major_version_fact(project, conn) -> list[Finding]:
     """A warning when the server's major version is not the one supabase/config.toml names."""
     from wizard.core import project as projects
 
-    info = getattr(conn, "info", None)
-    warning = projects.major_version_warning(project, getattr(info, "server_version", None))
+    from wizard.core.db import database
+
+    warning = projects.major_version_warning(project, database(conn).server_version)
     if warning is None:
         return []
     return [Finding(preflight.WARNING, "major-version", projects.shown(project.config),

@@ -49,7 +49,7 @@ class Target:
     def attempt(self) -> Target:
         """Try it (blocking; never raises): the same target with its result."""
         if self.over_https:
-            from wizard.core import https
+            from wizard.core.db import https
 
             return replace(self, probe=https.probe(self.ref, self.token, self.api_url, timeout=self.timeout))
         from wizard.core.connect import probe
@@ -63,7 +63,7 @@ class Target:
             from wizard.core.connect import connect
 
             return connect(self.url, timeout=self.timeout)
-        from wizard.core import https
+        from wizard.core.db import https
 
         return https.open_database(self.ref, self.token, self.api_url, self.timeout, on_notice=on_notice)[0]
 

@@ -52,7 +52,9 @@ def _seeds(args, conn):
         say(f"warning: {project.shown(found.config)}: {warning}")
     if not files:
         return []
-    if getattr(conn, "stateless", False):
+    from wizard.core.db import database
+
+    if not database(conn).session:
         say("The seed files are not run over HTTPS: run them in the SQL editor, or over a database connection.")
         return []
     loaded, problems = seeds.load(files)

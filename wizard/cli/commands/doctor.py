@@ -157,7 +157,7 @@ def cmd_doctor(args) -> int:
 
 def _probe_api(args, ref: str, token: str):
     """The HTTPS path, tried with a harmless query."""
-    from wizard.core import https
+    from wizard.core.db import https
 
     say(f"Trying {https.PROBE_SOURCE} ...")
     return https.probe(ref, token, args.api_url, timeout=args.connect_timeout)

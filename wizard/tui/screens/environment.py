@@ -104,7 +104,7 @@ class EnvironmentScreen(Step[Ways]):
     @work(thread=True, exit_on_error=False)
     def survey(self) -> None:
         from wizard.core import env
-        from wizard.core.https import PROBE_SOURCE
+        from wizard.core.db.https import PROBE_SOURCE
 
         settings = self.app.settings
         environment = env.load(settings.cwd, settings.env_file, settings.environ)
