@@ -99,7 +99,7 @@ def cmd_apply(args) -> int:
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
         found = _project(args)
         if found is not None:
-            from wizard.core import overview
+            from wizard.core.flows import overview
 
             findings += overview.major_version_fact(found, conn)
         for f in findings:

@@ -158,7 +158,7 @@ class ApplyScreen(Step[Outcome]):
                     elif finished.ok:
                         trouble = self._seed(conn, catalog, seed_files,
                                              lambda text: emit(self.Progress(Notice(text))))
-                        if target.source == "local database" and not finished.interrupted:
+                        if target.local and not finished.interrupted:
                             used = tuple(standins.installed(conn))
         except Exception as exc:
             trouble = Trouble.error(exc, target)
@@ -185,7 +185,7 @@ class ApplyScreen(Step[Outcome]):
         from starting."""
         from wizard.core import preflight, project, seeds
 
-        if self.plan.target.source != "local database":
+        if not self.plan.target.local:
             return [], None
         found = project.find(catalog.directory)  # a malformed config.toml: an error of the step
         files = found.seeds()[0] if found is not None else []
