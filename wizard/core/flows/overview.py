@@ -10,6 +10,7 @@ own, so they cannot disagree. Reading writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from wizard.core import history, preflight
 from wizard.core.catalog import Catalog, Migration
@@ -30,7 +31,7 @@ class Partial:
     present: list[Obj]
     missing: list[Obj]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"present": [o.describe() for o in self.present], "missing": [o.describe() for o in self.missing]}
 
 
@@ -46,6 +47,13 @@ class Overview:
     # dependency is an error too, but a run applies the migrations before it and stops there.
     refusals: list[Finding] = field(default_factory=list)
     offline: bool = False  # read from the folder alone, against a fresh Supabase project's baseline
+    # What a run meets, each part of ``findings`` kept apart for apply: the pending statements' own
+    # checks (their errors are refusals), the dependencies of the migration files (not the seeds'),
+    # tables locked for long, the server's major version against supabase/config.toml.
+    statement_facts: list[Finding] = field(default_factory=list)
+    dependency_facts: list[Finding] = field(default_factory=list)
+    lock_facts: list[Finding] = field(default_factory=list)
+    version_facts: list[Finding] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many migrations are in each state, in the order states first appear."""
@@ -72,7 +80,7 @@ class Overview:
             parts.append(f"{counts[history.MISSING]} recorded without a file (missing)")
         return f"{len(self.catalog.migrations)} migrations: " + ", ".join(parts) + "."
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             **({"offline": True, "baseline": OFFLINE_BASELINE, "unknown": list(OFFLINE_UNKNOWN)}
                if self.offline else {}),
@@ -83,7 +91,7 @@ class Overview:
             **({"compat": self.compat} if self.compat else {}),
         }
 
-    def _state_json(self, state: MigrationState) -> dict:
+    def _state_json(self, state: MigrationState) -> dict[str, Any]:
         document = state.to_json()
         if self.partial is not None and state.version == self.partial.state.version:
             document["objects"] = self.partial.to_json()
@@ -101,7 +109,7 @@ OFFLINE_NOTE = (
 )
 
 
-def seed_files(project, local: bool) -> tuple[list[Migration], list[Finding]]:
+def seed_files(project: Any, local: bool) -> tuple[list[Migration], list[Finding]]:
     """The seed files of supabase/config.toml, globbed and parsed once: those that parse, and what
     the seed settings give, as apply would say it: a seed path that matches no file (a warning), a
     seed file that cannot be read or parsed (an error where apply runs the seeds, the local
@@ -121,7 +129,7 @@ def seed_files(project, local: bool) -> tuple[list[Migration], list[Finding]]:
     return loaded, facts + [preflight._from_problem(p, severity) for p in problems]
 
 
-def offline(catalog: Catalog, project=None) -> Overview:
+def offline(catalog: Catalog, project: Any = None) -> Overview:
     """The folder alone, without a database: every file pending, pre-flight against the baseline of
     a fresh Supabase project (see ``preflight.offline``), the project's seed files after them.
     Connects to nothing."""
@@ -140,7 +148,7 @@ def history_facts(catalog: Catalog, states: list[MigrationState]) -> list[Findin
     applied = [s for s in states if s.state in (history.APPLIED, history.ADOPTED, history.DRIFTED)]
     latest = max(applied, key=lambda s: s.version, default=None)
     for s in states:
-        filename = s.file and s.file.rsplit("/", 1)[-1]
+        filename = s.file.rsplit("/", 1)[-1] if s.file else ""
         if s.state == history.DRIFTED:
             facts.append(Finding(
                 preflight.WARNING, "drifted", filename, None,
@@ -160,7 +168,7 @@ def history_facts(catalog: Catalog, states: list[MigrationState]) -> list[Findin
     return facts
 
 
-def _partial(conn, catalog: Catalog, states: list[MigrationState]) -> Partial | None:
+def _partial(conn: Any, catalog: Catalog, states: list[MigrationState]) -> Partial | None:
     from wizard.core import verify
 
     first = next((s for s in states if s.state == history.PENDING), None)
@@ -186,7 +194,7 @@ def partial_fact(partial: Partial) -> Finding:
     return Finding(preflight.WARNING, "already-present", name, None, message)
 
 
-def major_version_fact(project, conn) -> list[Finding]:
+def major_version_fact(project: Any, conn: Any) -> list[Finding]:
     """A warning when the server's major version is not the one supabase/config.toml names."""
     from wizard.core import project as projects
 
@@ -198,7 +206,7 @@ def major_version_fact(project, conn) -> list[Finding]:
                     project.major_version_line, warning)]
 
 
-def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, project=None,
+def read(catalog: Catalog, conn: Any, *, checks: bool = True, compat: bool = True, project: Any = None,
          local: bool = False) -> Overview:
     """The folder against the database behind ``conn``. With ``checks``, pre-flight runs over the
     pending migrations too (statement checks, dependencies, long locks, what the compatibility step
@@ -223,14 +231,20 @@ def read(catalog: Catalog, conn, *, checks: bool = True, compat: bool = True, pr
         return overview
     statement_checks = preflight.check(catalog, pending) + preflight.missing_extensions(pending, conn)
     overview.refusals = preflight.blocking(statement_checks)
+    overview.statement_facts = statement_checks
     overview.findings += statement_checks
     shape = compat_step.inspect(conn) if compat else None
     seeds, seed_facts = seed_files(project, local)
-    found = preflight.dependencies(catalog, pending + seeds, conn, compat_will_run=shape)
-    overview.findings += preflight.seed_findings(found, seeds)
-    overview.findings += preflight.big_table_locks(pending, conn)
+    found = preflight.seed_findings(preflight.dependencies(catalog, pending + seeds, conn, compat_will_run=shape),
+                                    seeds)
+    seed_names = {seed.filename for seed in seeds}
+    overview.dependency_facts = [f for f in found if f.file not in seed_names]
+    overview.findings += found
+    overview.lock_facts = preflight.big_table_locks(pending, conn)
+    overview.findings += overview.lock_facts
     if project is not None:
-        overview.findings += major_version_fact(project, conn)
+        overview.version_facts = major_version_fact(project, conn)
+        overview.findings += overview.version_facts
     overview.findings += seed_facts
     overview.refusals += preflight.blocking(seed_facts)  # apply refuses to start over them
     if shape is not None and shape.will_run and pending:
