@@ -43,9 +43,9 @@ def _catalog(args):
 
 
 def _local_server(args):
-    from wizard.core.local import LocalServer, default_dir
+    from wizard.core.flows import local
 
-    return LocalServer((args.local_dir or default_dir()).expanduser().resolve())
+    return local.server(args.local_dir)
 
 
 def _start_local(args) -> str:

@@ -136,20 +136,21 @@ class EnvironmentScreen(Step[Ways]):
             self.post_message(self.Tried(key, target.attempt()))
 
     def start_local(self) -> None:
-        from wizard.core.local import LocalError, LocalServer, default_dir
+        from wizard.core.flows import local as databases
+        from wizard.core.local import LocalError
 
         settings = self.app.settings
         key = f"way-{next(self._keys)}"
-        directory = (settings.local_dir or default_dir()).expanduser().resolve()
+        directory = databases.server(settings.local_dir).directory
         shown = settings.target_name or f"embedded PostgreSQL in {directory}"
         local = Way(Kind.LOCAL, LOCAL_SOURCE)
         self.post_message(self.Tried(key, Target.of(local, shown, timeout=settings.connect_timeout)))
         try:
-            url = LocalServer(directory).start()
+            url = databases.start(directory).url
         except LocalError as exc:
             from wizard.core.connect import Probe
 
-            failed = Probe("local database", shown, "connection-failed", str(exc))
+            failed = Probe(LOCAL_SOURCE, shown, "connection-failed", str(exc))
             self.post_message(self.Tried(key, replace(Target.of(local, shown), probe=failed)))
             return
         target = Target.of(replace(local, url=url), settings.target_name or url, timeout=settings.connect_timeout)
