@@ -35,41 +35,36 @@ def _stop_on_interrupt(run):
 def _seeds(args, conn):
     """The seed files this run applies after the migrations (parsed), or []: on the local database
     always, on another only with --include-seed and a yes. Decided before anything runs."""
-    from wizard.core import project, seeds
+    from wizard.core import project
+    from wizard.core.flows.apply import SeedSkip, seed_plan
 
     found = _project(args)
     local = getattr(args, "local_target", False)
-    if found is None or not (local or args.include_seed):
-        if args.include_seed:
-            say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
-        return []
-    if not found.seed_enabled:
-        if args.include_seed:
-            say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
-        return []
-    files, warnings = found.seeds()
-    for warning in warnings:
+    plan = seed_plan(found, local=local, asked=args.include_seed, stateless=getattr(conn, "stateless", False))
+    if plan.skipped is SeedSkip.NO_CONFIG and args.include_seed:
+        say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
+    if plan.skipped is SeedSkip.DISABLED and args.include_seed:
+        say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
+    for warning in plan.unmatched:
         say(f"warning: {project.shown(found.config)}: {warning}")
-    if not files:
-        return []
-    if getattr(conn, "stateless", False):
+    if plan.skipped is SeedSkip.OVER_HTTPS:
         say("The seed files are not run over HTTPS: run them in the SQL editor, or over a database connection.")
+    if plan.skipped is not None:
         return []
-    loaded, problems = seeds.load(files)
-    if problems:
-        say(f"The seed files have {len(problems)} problem(s); nothing was applied:")
-        for problem in problems:
+    if plan.problems:
+        say(f"The seed files have {len(plan.problems)} problem(s); nothing was applied:")
+        for problem in plan.problems:
             say(f"  {problem.location()}: {problem.message}")
         raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "seed-problems")
-    if not local and not args.yes:
-        names = ", ".join(f.path for f in files)
+    if plan.needs_consent and not args.yes:
+        names = ", ".join(f.path for f in plan.files)
         if args.json or not sys.stdin.isatty():
             raise Stop(ExitCode.USAGE, f"--include-seed runs {names} on a remote database: confirm with --yes "
                        "(nothing was applied)", "seed-needs-yes")
         if not _consent(f"Also run the seed file(s) {names} on this database after the migrations?"):
             say("The seed files will not run.")
             return []
-    return loaded
+    return plan.loaded
 
 
 def cmd_apply(args) -> int:

@@ -11,19 +11,21 @@ compatibility step cannot run) are raised as the runner raises them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.core import preflight as checks
 from wizard.core.advice import Advice
-from wizard.core.catalog import Catalog, Migration
+from wizard.core.catalog import Catalog, Migration, Problem
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.errors import ExitCode
 from wizard.core.events import Event, RunFinished
 from wizard.core.flows import overview
 from wizard.core.flows.overview import Overview
 from wizard.core.preflight import Finding
+from wizard.core.project import Project, SeedFile
 from wizard.core.runner import RunOptions, Runner
 from wizard.core.seeds import SeedResult
 
@@ -66,6 +68,47 @@ def preflight(catalog: Catalog, database: Any, project: Any = None, *, compat: b
               local: bool = False) -> Preflight:
     """The pre-flight of a run on ``database`` (an open connection): plan's reading."""
     return Preflight(overview.read(catalog, database, compat=compat, project=project, local=local))
+
+
+class SeedSkip(enum.Enum):
+    """Why a run applies no seed file."""
+
+    NO_CONFIG = "no-config"  # no supabase/config.toml
+    NOT_ASKED = "not-asked"  # a database other than the local one, and the seeds were not asked for
+    DISABLED = "disabled"  # [db.seed] enabled = false
+    NO_FILES = "no-files"  # the seed paths match no file
+    OVER_HTTPS = "over-https"  # the Management API runs no seed file
+
+
+@dataclass
+class SeedPlan:
+    """The seed files a run applies after the migrations, decided before anything runs: on the
+    local database always, elsewhere when asked (and confirmed: ``needs_consent``)."""
+
+    files: list[SeedFile] = field(default_factory=list)
+    loaded: list[Migration] = field(default_factory=list)  # parsed, when none has a problem
+    unmatched: list[str] = field(default_factory=list)  # seed paths of config.toml that match no file
+    problems: list[Problem] = field(default_factory=list)  # unreadable or unparsable: the run refuses to start
+    skipped: SeedSkip | None = None
+    needs_consent: bool = False  # a remote database: the user confirms first
+
+
+def seed_plan(project: Project | None, *, local: bool, asked: bool = False, stateless: bool = False) -> SeedPlan:
+    """Which seed files run (``local``: the local database; ``asked``: --include-seed;
+    ``stateless``: over the Management API)."""
+    from wizard.core import seeds
+
+    if project is None or not (local or asked):
+        return SeedPlan(skipped=SeedSkip.NO_CONFIG if project is None else SeedSkip.NOT_ASKED)
+    if not project.seed_enabled:
+        return SeedPlan(skipped=SeedSkip.DISABLED)
+    files, unmatched = project.seeds()
+    if not files:
+        return SeedPlan(unmatched=unmatched, skipped=SeedSkip.NO_FILES)
+    if stateless:
+        return SeedPlan(files, unmatched=unmatched, skipped=SeedSkip.OVER_HTTPS)
+    loaded, problems = seeds.load(files)
+    return SeedPlan(files, [] if problems else loaded, unmatched, problems, needs_consent=not local)
 
 
 @dataclass

@@ -194,18 +194,16 @@ class ApplyScreen(Step[Outcome]):
         """On the local database, the seed files of supabase/config.toml, parsed; decided before
         anything runs, as the command line does: a seed that cannot be read or parsed keeps the run
         from starting."""
-        from wizard.core import preflight, project, seeds
+        from wizard.core import preflight, project
+        from wizard.core.flows.apply import seed_plan
 
         if not self.plan.target.local:
             return [], None
         found = project.find(catalog.directory)  # a malformed config.toml: an error of the step
-        files = found.seeds()[0] if found is not None else []
-        if not files:
-            return [], None
-        loaded, problems = seeds.load(files)
-        if problems:
-            return [], Trouble.finding(preflight._from_problem(problems[0]), found.root)
-        return loaded, None
+        plan = seed_plan(found, local=True)
+        if plan.problems:
+            return [], Trouble.finding(preflight._from_problem(plan.problems[0]), found.root)
+        return plan.loaded, None
 
     def _seed(self, catalog: Catalog, results: list[SeedResult], say) -> Trouble | None:
         """What the seed files did, after the migrations, as the command line runs them: a failure,
