@@ -27,7 +27,8 @@ def _stamp() -> str:
     spec = importlib.util.find_spec("pglast")
     here = Path(__file__).parent
     parts = []
-    for path in (getattr(spec, "origin", None), here / "catalog.py", here / "objects.py", here / "plpgsql.py"):
+    modules = ("catalog.py", "sqlfile.py", "objects.py", "nodes.py", "effects.py", "plpgsql.py")
+    for path in (getattr(spec, "origin", None), *(here / name for name in modules)):
         try:
             info = os.stat(path)
         except (TypeError, OSError):
