@@ -7,10 +7,12 @@ Worked out from parse trees by ``objects``; a statement keeps its own (``Stateme
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 DEFAULT_SCHEMA = "public"
 TEMP_SCHEMA = "pg_temp"  # where a temporary table is: unqualified uses find it first
+
+Node: TypeAlias = dict[str, Any]  # a parse tree, or a node of one, in pglast's JSON form
 
 # Trigger event bits, as CREATE TRIGGER's parse tree has them (TRIGGER_TYPE_INSERT...).
 INSERT, DELETE, UPDATE, TRUNCATE = 4, 8, 16, 32

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from wizard.core.effects import DEFAULT_SCHEMA, DELETE, INSERT, TEMP_SCHEMA, TRUNCATE, UPDATE, Effects, Obj, Use
+from typing import Any
+
+from wizard.core.effects import DEFAULT_SCHEMA, DELETE, INSERT, TEMP_SCHEMA, TRUNCATE, UPDATE, Effects, Node, Obj, Use
 
 # Type names the parser accepts that are not rows of pg_type.
 _PSEUDO_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
@@ -15,7 +17,7 @@ _RENAMED_RELATIONS = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "view", "OBJECT_S
                       "OBJECT_INDEX": "index", "OBJECT_FOREIGN_TABLE": "table"}
 
 
-def string_names(items: list) -> list[str]:
+def string_names(items: list[Node]) -> list[str]:
     """The strings of a list of name nodes (the parts of a qualified name)."""
     return [i["String"]["sval"] for i in items if "String" in i]
 
@@ -27,11 +29,11 @@ def split_name(names: list[str]) -> tuple[str | None, str]:
     return None, names[-1]
 
 
-def _relation(rv: dict, kind: str = "table") -> Obj:
+def _relation(rv: Node, kind: str = "table") -> Obj:
     return Obj(kind, rv.get("schemaname"), rv["relname"])
 
 
-def _qualified_table(rv: dict) -> str:
+def _qualified_table(rv: Node) -> str:
     return f"{rv.get('schemaname') or DEFAULT_SCHEMA}.{rv['relname']}"
 
 
@@ -40,7 +42,7 @@ _WRITES = {"InsertStmt": INSERT, "UpdateStmt": UPDATE, "DeleteStmt": DELETE, "Me
 _CALLING = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt", "CreateTableAsStmt"}
 
 
-def node_effects(kind: str, node: dict) -> Effects:
+def node_effects(kind: str, node: Node) -> Effects:
     """What a statement of this kind and parse tree creates, drops and uses (the body of a DO
     block or of a function aside: see ``objects``)."""
     out = Effects()
@@ -52,14 +54,14 @@ def node_effects(kind: str, node: dict) -> Effects:
     if kind == "CreateStmt":
         rel = node["relation"]
         targets.add(id(rel))
-        table = _relation(rel)
+        created = _relation(rel)
         if rel.get("relpersistence") == "t":  # a temporary table: gone at the end of the session
-            table = Obj("table", TEMP_SCHEMA, rel["relname"])
-        out.creates.append(table)
+            created = Obj("table", TEMP_SCHEMA, rel["relname"])
+        out.creates.append(created)
         for element in node.get("tableElts", []):
             column = element.get("ColumnDef")
             if column:
-                out.creates.append(Obj("column", table.schema, column["colname"], _qualified_table(rel)))
+                out.creates.append(Obj("column", created.schema, column["colname"], _qualified_table(rel)))
     elif kind == "ViewStmt":
         targets.add(id(node["view"]))
         out.creates.append(_relation(node["view"], "view"))
@@ -98,12 +100,12 @@ def node_effects(kind: str, node: dict) -> Effects:
     elif kind == "CreateSchemaStmt":
         out.creates.append(Obj("schema", None, node["schemaname"]))
     elif kind in ("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt"):
-        # CREATE DOMAIN's typeName is its base type: the domain's own name is domainname
-        names = node.get("domainname") if kind == "CreateDomainStmt" else node.get("typeName")
         if kind == "CompositeTypeStmt":
             targets.add(id(node["typevar"]))
             schema, name = node["typevar"].get("schemaname"), node["typevar"]["relname"]
         else:
+            # CREATE DOMAIN's typeName is its base type: the domain's own name is domainname
+            names = node["domainname"] if kind == "CreateDomainStmt" else node["typeName"]
             schema, name = split_name(string_names(names))
         out.creates.append(Obj("type", schema, name))
     elif kind == "CreateExtensionStmt":
@@ -202,7 +204,9 @@ def node_effects(kind: str, node: dict) -> Effects:
         for element in node.get("tableElts", []):
             for constraint in _constraints(element):
                 pktable = constraint.get("pktable")
-                for column in string_names(constraint.get("pk_attrs", [])) if pktable else []:
+                if not pktable:
+                    continue
+                for column in string_names(constraint.get("pk_attrs", [])):
                     out.uses.append(Use(Obj("column", None, column, _qualified_table(pktable)), pktable.get("location", 0)))
     out.uses.sort(key=lambda use: use.offset)
     return out
@@ -211,11 +215,13 @@ def node_effects(kind: str, node: dict) -> Effects:
 _NO_USES = {"DropStmt", "DoStmt", "CreateFunctionStmt", "GrantStmt", "CommentStmt", "RenameStmt"}
 
 
-def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
+def _scan(node: Node, ctes: set[str]) -> tuple[list[Node], list[Node], list[Node]]:
     """One pass over a parse tree: the relations, function calls and type names it mentions, and
     the names of its CTEs (added to ``ctes``)."""
-    relations, functions, types = [], [], []
-    stack = [node]
+    relations: list[Node] = []
+    functions: list[Node] = []
+    types: list[Node] = []
+    stack: list[Node | list[Any]] = [node]
     while stack:
         item = stack.pop()
         if type(item) is dict:
@@ -240,9 +246,9 @@ def _scan(node: dict, ctes: set[str]) -> tuple[list[dict], list[dict], list[dict
 _TYPE_OPTIONS = frozenset(("stype", "mstype", "basetype", "leftarg", "rightarg", "subtype", "element", "like"))
 
 
-def _non_type_options(node: dict) -> set[int]:
+def _non_type_options(node: Node) -> set[int]:
     """The ids of the type names a DefineStmt's options hold that are no type."""
-    skipped = set()
+    skipped: set[int] = set()
     for element in node.get("definition", []):
         option = element.get("DefElem", {}) if type(element) is dict else {}
         value = option.get("arg")
@@ -251,16 +257,16 @@ def _non_type_options(node: dict) -> set[int]:
     return skipped
 
 
-def _constraints(element: dict) -> list[dict]:
+def _constraints(element: Node) -> list[Node]:
     if "Constraint" in element:
         return [element["Constraint"]]
     column = element.get("ColumnDef", {})
     return [c["Constraint"] for c in column.get("constraints", []) if "Constraint" in c]
 
 
-def _dropped(node: dict) -> list[Obj]:
+def _dropped(node: Node) -> list[Obj]:
     kind = node.get("removeType")
-    out = []
+    out: list[Obj] = []
     for item in node.get("objects", []):
         names = string_names(item["List"]["items"]) if "List" in item else string_names([item]) if "String" in item else []
         if not names:

@@ -75,7 +75,8 @@ def _read_body(statement: Statement, out: Effects) -> None:
     body = plpgsql.read(kind, node, text)
     if body is None:
         return
-    anchor = plpgsql.body_option(kind, node)[1]  # bytes in the file, of the opening delimiter
+    option = plpgsql.body_option(kind, node)
+    anchor = option[1] if option is not None else None  # bytes in the file, of the opening delimiter
     starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
     def offset(line: int) -> int:
@@ -120,7 +121,7 @@ def _unknown(obj: Obj) -> bool:
     return any(MARKER in (part or "") for part in (obj.schema, obj.name, obj.table))
 
 
-def _guarded(obj: Obj, guarded: frozenset) -> bool:
+def _guarded(obj: Obj, guarded: frozenset[str]) -> bool:
     if not guarded:
         return False
     table = (obj.table or "").rsplit(".", 1)[-1]
@@ -128,21 +129,25 @@ def _guarded(obj: Obj, guarded: frozenset) -> bool:
 
 
 
+_Key = tuple[str, str | None, str, str | None]  # what one object of the database is known by
+
+
 def final_objects(migrations: list[Migration]) -> list[tuple[Obj, Migration, Statement]]:
     """Every object the migrations leave behind, in creation order, with the statement that
     (last) created it: what a database with all of them applied should contain. What a DO block
     creates counts (conditional or not); what a PL/pgSQL function creates counts where a later
     statement calls it, never where the function is only created."""
-    alive: dict[tuple, tuple[Obj, Migration, Statement]] = {}
-    bodies: dict[tuple, Effects] = {}
+    alive: dict[_Key, tuple[Obj, Migration, Statement]] = {}
+    bodies: dict[tuple[str, str], Effects] = {}
     for migration in migrations:
         for statement in migration.statements:
             _leave(effects(statement), migration, statement, alive, bodies, frozenset())
     return list(alive.values())
 
 
-def _leave(result: Effects, migration: Migration, statement: Statement, alive: dict, bodies: dict,
-           running: frozenset) -> None:
+def _leave(result: Effects, migration: Migration, statement: Statement,
+           alive: dict[_Key, tuple[Obj, Migration, Statement]], bodies: dict[tuple[str, str], Effects],
+           running: frozenset[tuple[str, str]]) -> None:
     """What one statement (or a function it calls) leaves behind, into ``alive``."""
     for obj in result.drops:
         obj = normalize(obj)
@@ -164,6 +169,6 @@ def _leave(result: Effects, migration: Migration, statement: Statement, alive: d
             _leave(bodies[key], migration, statement, alive, bodies, running | {key})
 
 
-def _key(obj: Obj) -> tuple:
+def _key(obj: Obj) -> _Key:
     kind = "relation" if obj.kind in ("table", "view", "sequence", "index") else obj.kind
     return (kind, obj.schema, obj.name, obj.table)

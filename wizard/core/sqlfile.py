@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from wizard.core.effects import Effects, EffectsData
+from wizard.core.effects import Effects, EffectsData, Node
 
 
 NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
@@ -27,7 +27,7 @@ _DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
 _BOUNDARIES = {"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT"}
 
 
-def _dbmate_up(text: str) -> re.Match | None:
+def _dbmate_up(text: str) -> re.Match[str] | None:
     """The ``-- migrate:up`` line of a dbmate file: only blank lines and comments come before it."""
     if "migrate:up" not in text:
         return None
@@ -36,6 +36,12 @@ def _dbmate_up(text: str) -> re.Match | None:
         return None
     before = text[: up.start()].split("\n")
     return up if all(not line.strip() or line.lstrip().startswith("--") for line in before) else None
+
+
+def _opening_comments(text: str) -> list[str]:
+    """The lines of the comment block that opens a file."""
+    block = _HEADER_COMMENTS.match(text)
+    return (block.group(0) if block else "").split("\n")
 
 
 def location(file: str, line: int | None = None, column: int | None = None) -> str:
@@ -52,7 +58,7 @@ class Statement:
 
     index: int  # 1-based position in the file
     kind: str  # the parser's node name: CreateStmt, IndexStmt, TransactionStmt...
-    tree: dict | bytes  # the parse tree (pglast's JSON form), or its marshal bytes until first used
+    tree: Node | bytes  # the parse tree (pglast's JSON form), or its marshal bytes until first used
     start: int  # character offset of the statement's first token in the file
     end: int  # character offset just past the statement (before its semicolon)
     line: int  # 1-based line of ``start``
@@ -63,7 +69,7 @@ class Statement:
     effects: Effects | None = field(default=None, repr=False)
 
     @property
-    def node(self) -> dict:
+    def node(self) -> Node:
         """The statement's parse tree. A tree read from the parse cache is decoded on first use:
         most runs need the kind and position of every statement, and the tree of a few."""
         tree = self.tree
@@ -126,7 +132,7 @@ class Problem:
     def location(self) -> str:
         return location(self.file, self.line, self.column)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "severity": "error",
             "code": self.code,
@@ -172,7 +178,7 @@ class Migration:
         (``none``, ``file``, ``all``): its line and value."""
         if "atlas:" not in self.text[:4096]:
             return None
-        for number, line in enumerate(_HEADER_COMMENTS.match(self.text).group(0).split("\n"), start=1):
+        for number, line in enumerate(_opening_comments(self.text), start=1):
             atlas = _ATLAS_TXMODE.match(line.strip())
             if atlas and atlas.group(1).lower() not in ("none", "file", "all"):
                 return number, atlas.group(1)
@@ -189,7 +195,7 @@ class Migration:
         if first.lower().replace(" ", "") == NO_TRANSACTION_HEADER.replace(" ", ""):
             return first
         if "atlas:" in text[:4096]:
-            for line in _HEADER_COMMENTS.match(text).group(0).split("\n"):
+            for line in _opening_comments(text):
                 atlas = _ATLAS_TXMODE.match(line.strip())
                 if atlas:
                     return line.strip() if atlas.group(1).lower() == "none" else None
@@ -197,7 +203,8 @@ class Migration:
         if up is not None:
             options = dict(o.split(":", 1) for o in (up.group(1) or "").split() if o.count(":") == 1)
             if options.get("transaction", "").lower() == "false":
-                return up.group(0).strip()
+                marker: str = up.group(0).strip()
+                return marker
         return None
 
     @property

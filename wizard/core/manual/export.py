@@ -5,9 +5,13 @@ pre-flight's findings to read first.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.core.catalog import Catalog
 from wizard.core.manual.paste import parts, sql_editor_url
+
+if TYPE_CHECKING:
+    from wizard.core.preflight import Finding
 
 
 class ExportRefused(Exception):
@@ -17,7 +21,7 @@ class ExportRefused(Exception):
 RECORDS_ITSELF = "each part records itself in the migration history when it runs"
 
 
-def export(catalog: Catalog, directory: Path, ref: str | None, findings: list | None = None) -> list[Path]:
+def export(catalog: Catalog, directory: Path, ref: str | None, findings: list[Finding] | None = None) -> list[Path]:
     """One file per migration (or part), each the query to paste (see ``paste``), and an index with
     the order, the dashboard URL and the pre-flight findings the person should read first.
     ``ExportRefused`` (nothing written) when the directory is the migration folder: the pastes
@@ -92,7 +96,7 @@ def _listed(index: Path) -> set[str]:
     return {name for name in names if "/" not in name and "\\" not in name and not name.startswith(".")}
 
 
-def _findings_section(findings: list) -> list[str]:
+def _findings_section(findings: list[Finding]) -> list[str]:
     """The pre-flight findings, errors first, as INDEX.md shows them before the first paste."""
     order = {"error": 0, "warning": 1, "info": 2}
     errors = sum(1 for f in findings if f.severity == "error")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.core.catalog import Migration
+from wizard.core.catalog import Migration, Statement
 
 # A paste larger than this is offered in parts: the SQL editor handles large queries badly, and
 # smaller parts fail in smaller pieces.
@@ -64,7 +64,7 @@ def parts(migration: Migration, max_bytes: int = MAX_PART_BYTES, max_statements:
     if (not alone and len(migration.source.encode("utf-8")) <= max_bytes
             and len(migration.statements) <= max_statements):
         return [Part(migration, 1, 1, 1, len(migration.statements), migration.source)]
-    groups: list[list] = [[]]
+    groups: list[list[Statement]] = [[]]
     size = 0
     for statement in statements:
         length = len(statement.text.encode("utf-8")) + 2

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.manual.rest import EXISTS_WITHOUT_GRANTS, MISSING, RestApi
 from wizard.core.objects import Obj, final_objects
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 
 def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[str]:
@@ -91,23 +95,37 @@ class Presence:
         return "tables" if self.how == "the REST API" else "objects"
 
 
-def check(migration: Migration, catalog: Catalog, conn=None, rest: RestApi | None = None) -> Presence:
+def check(migration: Migration, catalog: Catalog, conn: Connection[Any] | None = None,
+          rest: RestApi | None = None) -> Presence:
     """What the database holds of a migration: every object and seeded row, through a connection;
     else its tables, through the REST API (raises RestError when that fails)."""
     if conn is not None:
-        from wizard.core import verify
+        return _through_catalog(migration, conn)
+    if rest is None:
+        raise ValueError("a check needs a connection or the REST API")
+    return _through_rest(migration, catalog, rest)
 
-        found, absent = verify.migration_presence(conn, migration)
-        present, missing = [o.describe() for o in found], [o.describe() for o in absent]
-        for seeds in verify.seed_checks(conn, [migration]):
-            (present if seeds.ok else missing).append(f"{seeds.name}: {seeds.detail}")
-        unseen = [t for t in _seeded(migration) if not any(t in line for line in present + missing)]
-        unchecked = f"rows in {', '.join(unseen)} (not keyed by ON CONFLICT)" if unseen else ""
-        return Presence("the database's catalog", tuple(present), tuple(missing), unchecked)
 
+def _through_catalog(migration: Migration, conn: Connection[Any]) -> Presence:
+    """Every object and seeded row of the migration, looked up through a connection."""
     from wizard.core import verify
 
-    present, missing = [], []
+    found, absent = verify.migration_presence(conn, migration)
+    present, missing = [o.describe() for o in found], [o.describe() for o in absent]
+    for seeds in verify.seed_checks(conn, [migration]):
+        (present if seeds.ok else missing).append(f"{seeds.name}: {seeds.detail}")
+    unseen = [t for t in _seeded(migration) if not any(t in line for line in present + missing)]
+    unchecked = f"rows in {', '.join(unseen)} (not keyed by ON CONFLICT)" if unseen else ""
+    return Presence("the database's catalog", tuple(present), tuple(missing), unchecked)
+
+
+def _through_rest(migration: Migration, catalog: Catalog, rest: RestApi) -> Presence:
+    """The migration's tables, the columns it adds to earlier tables and (with the service role's
+    key) its seeded rows, through the REST API."""
+    from wizard.core import verify
+
+    present: list[str] = []
+    missing: list[str] = []
     names = tables(catalog, [migration])
     for name in names:
         state = rest.state(name)

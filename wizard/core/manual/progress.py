@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from wizard.core.catalog import Catalog, Migration
 
@@ -26,7 +27,7 @@ def target_key(ref: str | None, url: str | None) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{f':{port}' if port else ''}{parts.path}"
 
 
-def _read_progress(project: Path) -> dict:
+def _read_progress(project: Path) -> dict[str, Any]:
     try:
         data = json.loads((project / PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -52,7 +53,9 @@ def confirm(project: Path, migration: Migration, target: str = "") -> None:
     data = _read_progress(project)
     progress = load_progress(project, target)
     progress[migration.version] = migration.checksum
-    targets = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+    targets = data.get("targets")
+    if not isinstance(targets, dict):
+        targets = {}
     targets[target] = {"confirmed": progress}
     path = project / PROGRESS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tu
         raise RestError("unreachable", f"cannot reach {base}: {reason}") from None
 
 
-def _unexpected(table: str, status: int, body) -> RestError:
+def _unexpected(table: str, status: int, body: object) -> RestError:
     said = str(body.get("message", "")) if isinstance(body, dict) else ""
     return RestError("unexpected", f"the REST API answered {status} for {table}: {said}".rstrip(": "))
 
@@ -125,9 +125,11 @@ class RestApi:
         """SUPABASE_URL (or NEXT_PUBLIC_SUPABASE_URL) and the first API key set; None without both."""
         variable = environment.supabase_url_variable()
         key_name = environment.rest_key()
-        if variable is None or key_name is None:
+        url = environment.get(variable) if variable is not None else None
+        key = environment.get(key_name) if key_name is not None else None
+        if url is None or key_name is None or key is None:
             return None
-        return cls(environment.get(variable).strip().rstrip("/"), key_name, environment.get(key_name), timeout)
+        return cls(url.strip().rstrip("/"), key_name, key, timeout)
 
     def state(self, table: str) -> str:
         """exists, exists-without-grants or missing. Raises RestError."""
