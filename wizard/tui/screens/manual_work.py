@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
     from wizard.core.manual import Part, Presence
     from wizard.tui.screens.path import Plan
+    from wizard.tui.target import Target
 
 
 class Loaded(Message, namespace="manual_screen"):
@@ -80,7 +81,7 @@ def check(plan: Plan, catalog: Catalog, migration: Migration, project: Path) -> 
             with target.open() as conn:
                 presence = manual.check(migration, catalog, conn=conn)
                 if presence.ok:
-                    recorded = _record(plan, catalog, conn, migration)
+                    recorded = _record(target, catalog, conn, migration)
         else:
             presence = manual.check(migration, catalog, rest=plan.rest)
         if presence.ok:
@@ -100,17 +101,17 @@ def settle(plan: Plan, catalog: Catalog, migration: Migration, project: Path) ->
     try:
         if target is not None:
             with target.open() as conn:
-                recorded = _record(plan, catalog, conn, migration)
+                recorded = _record(target, catalog, conn, migration)
         manual.confirm(project, migration, plan.progress_key)
     except Exception as exc:
         return Checked(migration, None, Trouble.error(exc, target))
     return Checked(migration, None, None, True, recorded)
 
 
-def _record(plan: Plan, catalog: Catalog, conn: Connection, migration: Migration) -> bool:
+def _record(target: Target, catalog: Catalog, conn: Connection, migration: Migration) -> bool:
     """In the history, as run by hand (so later runs and the Supabase CLI agree), unless the
     paste recorded itself already. True: the history holds it."""
-    runner = plan.target.runner(conn, catalog, lambda event: None)
+    runner = target.runner(conn, catalog, lambda event: None)
     runner.adopt([migration], method="manual")
     return True
 
