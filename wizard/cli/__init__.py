@@ -14,10 +14,17 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import emit_json, plain, say
+from wizard.cli.output import emit_json, say
 from wizard.cli.parser import build_parser
+from wizard.core.errors import WizardError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from wizard.core.describe import Description
 
 __all__ = ["ExitCode", "Stop", "build_parser", "main", "run"]
 
@@ -66,47 +73,29 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
     try:
         return int(_command(args.command)(args))
-    except Stop as stop:
-        if getattr(args, "json", False):
-            emit_json({"ok": False, "error": {"kind": stop.kind, "message": stop.message}})
-        say(f"migration-wizard: {stop.message}")
-        return int(stop.code)
-    except KeyboardInterrupt:
-        say("migration-wizard: interrupted; nothing of the migration in progress was kept.")
+    except KeyboardInterrupt as exc:
+        from wizard.core.describe import describe
+
+        say(f"migration-wizard: {describe(exc).line}")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.FAILED)
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        import psycopg
-
-        if os.environ.get("WIZARD_DEBUG"):
+        if os.environ.get("WIZARD_DEBUG") and not isinstance(exc, WizardError):
             raise
-        from wizard.core.https import ApiError
+        from wizard.core.describe import describe
 
-        if isinstance(exc, ApiError):
-            from wizard.cli.steps import _api_stop
+        return _ended(args, describe(exc))
 
-            stop = _api_stop(exc, None)
-            code, kind, message = stop.code, stop.kind, stop.message
-        elif isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
-            code, kind = ExitCode.CONNECT, "connection-lost"
-            message = f"the connection to the database was lost: {str(exc).strip()}"
-        elif isinstance(exc, psycopg.Error):
-            from wizard.core import advice
 
-            code, kind = ExitCode.FAILED, f"sqlstate.{exc.sqlstate}"
-            message = f"the database refused a step of the wizard's own: {exc.sqlstate} {str(exc).strip()}"
-            help_text = advice.entry("sqlstate", exc.sqlstate or "", message=str(exc).strip(), object="it")
-            if help_text:
-                message += f". {plain(help_text.fix)}"
-        else:
-            code, kind = ExitCode.FAILED, "unexpected"
-            message = f"unexpected error ({type(exc).__name__}): {exc}"
-        if getattr(args, "json", False):
-            emit_json({"ok": False, "error": {"kind": kind, "message": message}})
-        say(f"migration-wizard: {message}")
-        return int(code)
+def _ended(args: argparse.Namespace, description: Description) -> int:
+    """A command that ended on an error: the description's sentence on stderr (and, with --json,
+    its kind and sentence as the JSON document); its exit code."""
+    if getattr(args, "json", False):
+        emit_json({"ok": False, "error": {"kind": description.kind, "message": description.line}})
+    say(f"migration-wizard: {description.line}")
+    return int(description.exit_code)
 
 
 def run() -> None:

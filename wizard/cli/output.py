@@ -6,18 +6,13 @@ from __future__ import annotations
 import json
 import sys
 
+from wizard.core.describe import plain
+
+__all__ = ["emit_json", "plain", "say"]
+
 
 def say(message: str = "") -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def plain(markdown: str, links: bool = True) -> str:
-    """Markdown advice as terminal text: links as 'text (url)' (or the text alone when the links
-    would not be the user's: a Supabase page without a project), no emphasis."""
-    import re
-
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)" if links else r"\1", markdown)
-    return text.replace("**", "").replace("`", "")
 
 
 def emit_json(document: dict) -> None:

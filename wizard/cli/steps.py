@@ -5,22 +5,19 @@ connection to it."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import plain, say
+from wizard.cli.output import say
+from wizard.core.describe import describe
 
 
 def _project(args):
     """supabase/config.toml beside the migration folder (or in ./supabase), read once; None when
-    there is none. A malformed file stops the command (exit 2), before anything runs."""
+    there is none. A malformed file stops the command (a ConfigError, exit 2), before anything runs."""
     if "project" not in vars(args):
         from wizard.core import project
 
-        try:
-            args.project = project.find(args.migrations)
-        except project.ConfigError as exc:
-            raise Stop(ExitCode.USAGE, f"{exc}; fix the file, then run again", "config") from None
+        args.project = project.find(args.migrations)
     return args.project
 
 
@@ -34,11 +31,8 @@ def _catalog(args):
         directory = found.migrations
     try:
         loaded = catalog.load(directory)
-    except catalog.FolderNotFound:
-        hint = "" if args.migrations else " (looked for ./migrations and ./supabase/migrations)"
-        what = "is a file, not a folder" if Path(directory).is_file() else "does not exist"
-        raise Stop(ExitCode.USAGE, f"the migration folder {directory} {what}{hint}; "
-                   "pass --migrations DIR", "folder-not-found") from None
+    except catalog.FolderNotFound as exc:
+        raise Stop.of(describe(exc, folder_named=bool(args.migrations))) from None
     return loaded
 
 
@@ -49,13 +43,10 @@ def _local_server(args):
 
 
 def _start_local(args) -> str:
-    from wizard.core.local import LocalError
-
+    """Start the local database (a LocalError when it cannot start): its URL."""
     server = _local_server(args)
     try:
         url = server.start()
-    except LocalError as exc:
-        raise Stop(ExitCode.CONNECT, f"the local database could not start: {exc}", "local-failed") from None
     except OSError as exc:  # --local-dir names a file, or a place this user cannot write
         raise Stop(ExitCode.USAGE, f"the local database cannot live in {server.directory}: "
                    f"{exc.strerror or exc}; pass another --local-dir", "local-dir") from None
@@ -76,10 +67,7 @@ def _target(args) -> str:
     if args.database_url:
         candidates = env.candidates(env.Environment(), explicit=args.database_url)
     else:
-        try:
-            environment = env.load(env_file=args.env_file)
-        except env.EnvFileError as exc:
-            raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+        environment = env.load(env_file=args.env_file)
         candidates = env.candidates(environment)
         token, ref = environment.get("SUPABASE_ACCESS_TOKEN"), environment.supabase_ref()
         if (args.https or not candidates) and token and ref:
@@ -127,10 +115,7 @@ def _no_way_in(args) -> str | None:
 
     if args.database_url or args.local or args.https:
         return None
-    try:
-        environment = env.load(env_file=args.env_file)
-    except env.EnvFileError as exc:
-        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    environment = env.load(env_file=args.env_file)
     variable = environment.supabase_url_variable()
     if variable is None or env.candidates(environment):
         return None
@@ -150,19 +135,11 @@ def _api(args, ref: str, token: str):
         database, version = https.open_database(ref, token, args.api_url, args.connect_timeout,
                                                 args.request_timeout, on_notice=say)
     except https.ApiError as exc:
-        raise _api_stop(exc, ref) from None
+        raise Stop.of(describe(exc, ref=ref)) from None
     except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
         raise Stop(ExitCode.CONNECT, f"the Management API answered the probe with an error: {exc}", "https") from None
     say(f"  PostgreSQL {version}")
     return database
-
-
-def _api_stop(exc, ref: str | None) -> Stop:
-    from wizard.core import advice
-
-    entry = advice.entry("https", exc.kind, ref=ref, message=exc.message)
-    message = exc.message + (f". {plain(entry.fix)}" if entry else "")
-    return Stop(ExitCode.CONNECT, message, exc.connect_kind)
 
 
 def _consent(question: str) -> bool:
@@ -187,12 +164,9 @@ def _connect(args, url: str):
     try:
         return connect(url, timeout=args.connect_timeout)
     except ConnectError as exc:
-        from wizard.core import advice, env
+        from wizard.core import env
 
-        ref = env.url_ref(url)
-        help_text = advice.for_connection(exc.kind, exc.reason, ref=ref)
-        message = f"{exc}. {plain(help_text.cause)} {plain(help_text.fix, links=ref is not None)}"
-        raise Stop(ExitCode.USAGE if exc.config_error else ExitCode.CONNECT, message, exc.kind) from None
+        raise Stop.of(describe(exc, ref=env.url_ref(url))) from None
 
 
 def _check_folder(loaded) -> None:
@@ -206,12 +180,3 @@ def _check_folder(loaded) -> None:
             say(f"  {finding.location()}: {finding.message}")
         raise Stop(ExitCode.USAGE, f"fix the {len(errors)} problem(s) above, then run again", "folder-problems")
 
-
-def _lock_held(exc) -> Stop:
-    holder = f" It is held by {exc.holder}." if exc.holder else ""
-    return Stop(
-        ExitCode.LOCKED,
-        f"another migration run is in progress on this database (waited {exc.waited:g} s for its lock)."
-        f"{holder} Wait for it to finish, then run again; or raise --lock-timeout.",
-        "lock-held",
-    )

@@ -13,7 +13,9 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+from wizard.core.catalog import Catalog
 from wizard.core.diagnosis import Diagnosis, named_object
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Advice:
     actions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what is known of this very failure
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"key": self.key, "title": self.title, "cause": self.cause, "fix": self.fix,
                 "actions": self.actions, "notes": self.notes}
 
@@ -37,7 +39,8 @@ class Advice:
 
 
 @lru_cache(maxsize=1)
-def _entries() -> dict:
+def _entries() -> dict[str, Any]:
+    """advice.toml, as read (sections of entries, each a table of texts)."""
     text = resources.files("wizard.core").joinpath("advice.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
@@ -46,17 +49,17 @@ def keys(section: str) -> list[str]:
     return list(_entries().get(section, {}))
 
 
-class _Fields(dict):
+class _Fields(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
-def _fill(text: str, values: dict) -> str:
+def _fill(text: str, values: dict[str, object]) -> str:
     known = {k: v for k, v in values.items() if v not in (None, "")}
     return text.format_map(_Fields(known))
 
 
-def entry(section: str, key: str, **values) -> Advice | None:
+def entry(section: str, key: str, **values: object) -> Advice | None:
     data = _entries().get(section, {}).get(key)
     if data is None:
         return None
@@ -75,9 +78,12 @@ def entry(section: str, key: str, **values) -> Advice | None:
 
 
 def for_connection(kind: str, message: str = "", ref: str | None = None) -> Advice:
-    return entry("connection", kind, message=message, ref=ref) or entry(
+    found = entry("connection", kind, message=message, ref=ref) or entry(
         "connection", "connection-failed", message=message, ref=ref
     )
+    if found is None:  # advice.toml has the entry: what every other connection failure falls back to
+        raise LookupError("advice.toml has no [connection.connection-failed]")
+    return found
 
 
 def for_probe(kind: str, message: str = "", ref: str | None = None) -> Advice:
@@ -149,7 +155,7 @@ def _supabase_key(sqlstate: str | None, obj: str | None, message: str) -> tuple[
     return None
 
 
-def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> Advice:
+def for_failure(diagnosis: Diagnosis, catalog: Catalog | None = None, ref: str | None = None) -> Advice:
     """Advice for a failed migration, with what is known of this failure. A failure about an object
     that one of Supabase's services owns (``auth.users``, ``storage.objects``...) gets that
     service's entry: no migration of the folder is expected to create it."""
@@ -191,7 +197,7 @@ def for_failure(diagnosis: Diagnosis, catalog=None, ref: str | None = None) -> A
     return Advice(found.key, found.title, found.cause, found.fix, found.actions, notes)
 
 
-def _created_before(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
+def _created_before(name: str, diagnosis: Diagnosis, catalog: Catalog) -> list[str]:
     """For "already exists": an earlier file of the folder that creates the same relation, which
     makes it the folder's own doing rather than a run by hand."""
     from wizard.core.objects import effects, normalize
@@ -211,7 +217,7 @@ def _created_before(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
     return []
 
 
-def _inside_function(diagnosis: Diagnosis, catalog) -> list[str]:
+def _inside_function(diagnosis: Diagnosis, catalog: Catalog) -> list[str]:
     """Where, in the folder, is the line of a PL/pgSQL function the error happened in, when the
     failing statement called it (or fired it as a trigger)."""
     from wizard.core.diagnosis import body_file_line, called_functions
@@ -242,7 +248,7 @@ def _inside_function(diagnosis: Diagnosis, catalog) -> list[str]:
             "which the failing statement called or fired as a trigger."]
 
 
-def _who_creates(name: str, diagnosis: Diagnosis, catalog) -> list[str]:
+def _who_creates(name: str, diagnosis: Diagnosis, catalog: Catalog) -> list[str]:
     from wizard.core.objects import effects, normalize
 
     schema, _, bare = name.split("(")[0].replace('"', "").rpartition(".")

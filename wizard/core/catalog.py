@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from wizard.core.errors import ExitCode, WizardError
 from wizard.core.sqlfile import NO_TRANSACTION_HEADER, Migration, Problem, Statement, location
 
 __all__ = [
@@ -48,8 +49,11 @@ class Catalog:
         return {m.version: m for m in self.migrations}
 
 
-class FolderNotFound(Exception):
-    """The migration folder does not exist."""
+class FolderNotFound(WizardError):
+    """The migration folder does not exist: the message is the folder."""
+
+    kind = "folder-not-found"
+    exit_code = ExitCode.USAGE
 
 
 def default_directory(cwd: Path | None = None) -> Path:

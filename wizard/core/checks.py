@@ -10,12 +10,16 @@ from pathlib import Path
 import psycopg
 
 from wizard.core.catalog import CHECKS_FILE
+from wizard.core.errors import ExitCode, WizardError
 
 _EXPECTATIONS = ("expect", "expect_min", "expect_contains")
 
 
-class ChecksFileError(Exception):
+class ChecksFileError(WizardError):
     """The checks file is not valid."""
+
+    kind = "checks-file"
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

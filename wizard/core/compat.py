@@ -42,6 +42,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import psycopg
+from wizard.core.errors import ExitCode, WizardError
 
 ROLE_MARK = "Made by migration-wizard"  # how the step's comment on its administrative roles begins
 
@@ -312,5 +313,8 @@ def ensure(conn: psycopg.Connection) -> list[str]:
     return state.missing or [_GRANTS]
 
 
-class CompatError(Exception):
+class CompatError(WizardError):
     """The compatibility objects are missing and this user cannot create them."""
+
+    kind = "compat-failed"
+    exit_code = ExitCode.USAGE

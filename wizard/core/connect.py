@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import psycopg
 
 from wizard.core.env import mask_url, scrub, unencoded_password, url_secrets
+from wizard.core.errors import ExitCode, WizardError
 
 # Failure classes; each has an advice entry of the same name.
 BAD_URL = "bad-url"
@@ -37,14 +38,18 @@ _CLASSES = (
 
 
 
-@dataclass
-class ConnectError(Exception):
-    kind: str
-    target: str  # the URL with its password masked
-    reason: str  # the driver's message, with any secret scrubbed
+class ConnectError(WizardError):
+    """The database cannot be reached. ``kind``: the failure class, which names its advice entry."""
+
+    def __init__(self, kind: str, target: str, reason: str) -> None:
+        super().__init__(f"cannot connect to {target}: {reason}", kind=kind, advice_key=("connection", kind),
+                         exit_code=ExitCode.USAGE if kind == BAD_URL else ExitCode.CONNECT)
+        self.args = (kind, target, reason)  # as constructed: a copy (pickle, copy) is built the same way
+        self.target = target  # the URL with its password masked
+        self.reason = reason  # the driver's message, with any secret scrubbed
 
     def __str__(self) -> str:
-        return f"cannot connect to {self.target}: {self.reason}"
+        return self.message
 
     @property
     def config_error(self) -> bool:

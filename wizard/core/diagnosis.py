@@ -38,7 +38,7 @@ class Diagnosis:
     def location(self) -> str:
         return location(self.file, self.line, self.column)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("context")
         return data

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+from wizard.core.errors import ExitCode, WizardError
 
 # Variables that hold a whole connection URL, in the order they are tried: direct connections
 # (what migrations want) before pooled ones.
@@ -49,8 +53,11 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "")
 REST_KEYS = ("SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")
 
 
-class EnvFileError(Exception):
+class EnvFileError(WizardError):
     """An --env-file that cannot be read."""
+
+    kind = "env-file"
+    exit_code = ExitCode.USAGE
 
 
 @dataclass
@@ -85,9 +92,10 @@ class Environment:
         """The name of the API key the REST API checks use, if any is set."""
         return next((name for name in REST_KEYS if self.get(name)), None)
 
-    def found(self) -> dict[str, dict]:
-        """Each known variable that is set: where from, and its value shown safely."""
-        report = {}
+    def found(self) -> dict[str, dict[str, str | None]]:
+        """Each known variable that is set: where from, and its value shown safely (a document the
+        caller may add fields to, such as a key's role, which may be null)."""
+        report: dict[str, dict[str, str | None]] = {}
         for name, kind in KNOWN.items():
             value = self.get(name)
             if value is None:
@@ -136,7 +144,7 @@ class Environment:
         return problems
 
 
-def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | None = None) -> Environment:
+def load(cwd: Path | None = None, env_file: Path | None = None, process: Mapping[str, str] | None = None) -> Environment:
     cwd = cwd or Path.cwd()
     environment = Environment()
     files = [cwd / ".env", cwd / ".env.local"]
@@ -163,8 +171,9 @@ def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | 
     return environment
 
 
-def jwt_claims(token: str) -> dict | None:
-    """The payload of a JWT, read without verifying it; None when it is not one."""
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWT (a JSON object, as decoded), read without verifying it; None when it
+    is not one."""
     import base64
     import json
 
@@ -225,9 +234,11 @@ def _candidate(source: str, url: str) -> Candidate:
 def fix_url(url: str) -> str:
     """The URL with its password percent-encoded (a raw '#', '@', '/'... breaks a URL)."""
     parts = _split_userinfo(url)
-    if parts is None or parts[2] is None:
+    if parts is None:
         return url
     scheme, user, password, rest = parts
+    if password is None:
+        return url
     from urllib.parse import unquote
 
     return f"{scheme}{user}:{quote(unquote(password) if not _bad_percent(password) else password, safe='')}@{rest}"
@@ -235,7 +246,10 @@ def fix_url(url: str) -> str:
 
 def with_password(url: str, password: str) -> str:
     """The URL with this password, percent-encoded, as its password."""
-    scheme, user, _, rest = _split_userinfo(url)
+    parts = _split_userinfo(url)
+    if parts is None:  # callers pass a URL that has a scheme
+        raise ValueError("not a connection URL")
+    scheme, user, _, rest = parts
     return f"{scheme}{user or 'postgres'}:{quote(password, safe='')}@{rest}"
 
 
@@ -340,7 +354,7 @@ def url_password(url: str) -> str | None:
 def unencoded_password(url: str) -> bool:
     """True when the password holds a character that must be percent-encoded in a URL."""
     password = url_password(url)
-    return bool(password) and bool(re.search(r"[@#/?:\[\] ]|%(?![0-9A-Fa-f]{2})", password))
+    return bool(password and re.search(r"[@#/?:\[\] ]|%(?![0-9A-Fa-f]{2})", password))
 
 
 def url_secrets(url: str) -> list[str]:

@@ -51,7 +51,7 @@ class AppliedMigration:
     name: str
     duration_ms: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"version": self.version, "name": self.name, "duration_ms": self.duration_ms}
 
 

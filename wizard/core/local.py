@@ -23,17 +23,23 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from wizard.core.errors import ExitCode, WizardError
 
 SERVER_USER = "embedded_postgres"
 DATABASE = "postgres"
 USER = "postgres"
 
 
-class LocalError(Exception):
+class LocalError(WizardError):
     """The local server could not be set up or started."""
+
+    kind = "local-failed"
+    exit_code = ExitCode.CONNECT
 
 
 def default_dir() -> Path:
@@ -234,6 +240,8 @@ class LocalServer:
             )
 
         entry = ensure_user_exists(SERVER_USER)
+        if entry is None:  # the helper adds the user when it is missing
+            raise LocalError(f"the system user {SERVER_USER} could not be created")
         ensure_prefix_permissions(self.data)
         for path in (self.directory, self.data):
             os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -247,15 +255,15 @@ class LocalServer:
         if (bin_dir.parent / "share").exists():
             ensure_folder_permissions(bin_dir.parent / "share", read)
 
-    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(self._bin() / args[0]), *args[1:]]
-        kwargs: dict = {"capture_output": True, "text": True, "cwd": str(self.directory)}
-        if os.geteuid() == 0:
-            kwargs["user"] = SERVER_USER
-            kwargs["group"] = SERVER_USER
-            kwargs["extra_groups"] = []
+        as_server = os.geteuid() == 0  # else user, group and extra_groups stay None: unchanged
         try:
-            result = subprocess.run(command, **kwargs, timeout=120)
+            result = subprocess.run(
+                command, capture_output=True, text=True, cwd=str(self.directory),
+                user=SERVER_USER if as_server else None, group=SERVER_USER if as_server else None,
+                extra_groups=[] if as_server else None, timeout=120,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise LocalError(f"{args[0]} could not run: {exc}") from exc
         if check and result.returncode != 0:
@@ -270,7 +278,7 @@ class LocalServer:
         return " / ".join(lines[-3:])
 
     @contextmanager
-    def _lock(self):
+    def _lock(self) -> Iterator[None]:
         with open(self.directory / ".lock", "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -300,4 +308,5 @@ def _port_free(port: int) -> bool:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

@@ -14,6 +14,7 @@ import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import importlib.util
 
@@ -28,10 +29,12 @@ def _stamp() -> str:
     here = Path(__file__).parent
     parts = []
     modules = ("catalog.py", "sqlfile.py", "objects.py", "nodes.py", "effects.py", "plpgsql.py")
-    for path in (getattr(spec, "origin", None), *(here / name for name in modules)):
+    for path in (spec.origin if spec is not None else None, *(here / name for name in modules)):
+        if path is None:
+            return "unknown"
         try:
             info = os.stat(path)
-        except (TypeError, OSError):
+        except OSError:
             return "unknown"
         parts.append(f"{info.st_size:x}{info.st_mtime_ns:x}")
     return hashlib.sha1("-".join(parts).encode()).hexdigest()[:16]
@@ -47,21 +50,23 @@ def directory() -> Path | None:
     return Path(base) / "migration-wizard" / "parse" / _FORMAT
 
 
-def load(checksum: str, folder: Path | None = None) -> list | None:
-    """The cached statements of a file: tuples (index, kind, parse tree as marshal bytes, start,
-    end, line, effects as plain tuples), or None. ``folder`` is ``directory()``, when the caller
-    already has it."""
+def load(checksum: str, folder: Path | None = None) -> list[Any] | None:
+    """What ``store`` wrote for this checksum, or None: whatever marshal writes, each caller reads
+    back what it stored. For a migration file, its statements: tuples (index, kind, parse tree as
+    marshal bytes, start, end, line, effects as plain tuples). ``folder`` is ``directory()``, when
+    the caller already has it."""
     folder = folder or directory()
     if folder is None:
         return None
     try:
         with open(os.path.join(folder, checksum), "rb") as handle:
-            return marshal.loads(handle.read())
+            cached: list[Any] = marshal.loads(handle.read())
+            return cached
     except (OSError, EOFError, ValueError, TypeError):
         return None
 
 
-def store(checksum: str, statements: list) -> None:
+def store(checksum: str, statements: list[Any]) -> None:
     folder = directory()
     if folder is None:
         return

@@ -33,6 +33,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+# A node of pglast's JSON parse trees (of SQL and of PL/pgSQL): a JSON object, read as decoded.
+Node: TypeAlias = dict[str, Any]
 
 # What a placeholder of a format() template becomes: an identifier no real object has, so that
 # whatever the placeholder names can be recognised and left out.
@@ -57,10 +61,10 @@ class Inner:
     """One SQL statement run by the body."""
 
     kind: str
-    node: dict
+    node: Node
     text: str  # the SQL the node's locations (bytes) refer to
     line: int  # 0-based line of the statement's text (the top-level one) where ``text`` starts
-    guarded: frozenset = frozenset()  # names a surrounding IF checks the existence of, or {"*"}: failures are caught
+    guarded: frozenset[str] = frozenset()  # names a surrounding IF checks the existence of, or {"*"}: failures are caught
     dynamic: bool = False  # read from EXECUTE: names holding MARKER stand for unknown ones
     source: str | None = None  # the top-level statement's text, where ``text`` (after ``skip``) was read from
     skip: int = 0  # characters put before the query to parse it ("SELECT ")
@@ -84,17 +88,18 @@ class Body:
     dynamic: list[int] = field(default_factory=list)  # 0-based lines of EXECUTEs that were not read
 
 
-def language(kind: str, node: dict) -> str | None:
+def language(kind: str, node: Node) -> str | None:
     """The language of a DO block (default plpgsql) or of a function."""
     options = node.get("args" if kind == "DoStmt" else "options", [])
     for option in options:
         item = option.get("DefElem", {})
         if item.get("defname") == "language":
-            return item.get("arg", {}).get("String", {}).get("sval", "").lower()
+            sval: str = item.get("arg", {}).get("String", {}).get("sval", "")
+            return sval.lower()
     return "plpgsql" if kind == "DoStmt" else None
 
 
-def body_option(kind: str, node: dict) -> tuple[str, int] | None:
+def body_option(kind: str, node: Node) -> tuple[str, int] | None:
     """The body string and its location (bytes, in what was parsed: the opening delimiter)."""
     options = node.get("args" if kind == "DoStmt" else "options", [])
     for option in options:
@@ -130,7 +135,7 @@ def body_line(text: str, body: str) -> int | None:
     return None if found is None else text.count("\n", 0, found[1])
 
 
-def read(kind: str, node: dict, text: str) -> Body | None:
+def read(kind: str, node: Node, text: str) -> Body | None:
     """The SQL statements a DO block or a PL/pgSQL function runs, or None when the statement has
     no PL/pgSQL body or its body cannot be read."""
     if language(kind, node) != "plpgsql":
@@ -186,19 +191,19 @@ def _public_types(text: str, quote: int, start: int, body: str, as_text: bool = 
     declared = _DECLARATION_TYPE if as_text else _DECLARATION
     replacement = r"\1text" if as_text else r"\1public\3"
 
-    def declarations(match: re.Match) -> str:
+    def declarations(match: re.Match[str]) -> str:
         return match.group(0).replace(match.group(1), declared.sub(replacement, match.group(1)))
 
     return header + text[quote:start] + _SECTION.sub(declarations, body) + text[start + len(body):]
 
 
 class _Walker:
-    def __init__(self, out: Body, first: int, source: str):
+    def __init__(self, out: Body, first: int, source: str) -> None:
         self.out = out
         self.source = source
         self.first = first  # 0-based line of the statement's text that is the body's line 1
 
-    def walk(self, node, lineno: int, guarded: frozenset) -> None:
+    def walk(self, node: object, lineno: int, guarded: frozenset[str]) -> None:
         if type(node) is list:
             for item in node:
                 self.walk(item, lineno, guarded)
@@ -213,7 +218,7 @@ class _Walker:
             elif type(value) in (dict, list):
                 self.walk(value, lineno, guarded)
 
-    def statement(self, key: str, value: dict, lineno: int, guarded: frozenset) -> None:
+    def statement(self, key: str, value: Node, lineno: int, guarded: frozenset[str]) -> None:
         lineno = value.get("lineno") or lineno
         if key == "PLpgSQL_stmt_block" and _catches_missing(value.get("exceptions")):
             self.walk(value.get("body"), lineno, guarded | {"*"})
@@ -231,7 +236,7 @@ class _Walker:
     def line(self, lineno: int) -> int:
         return self.first + max(lineno, 1) - 1
 
-    def expression(self, expr: dict, lineno: int, guarded: frozenset) -> None:
+    def expression(self, expr: Node, lineno: int, guarded: frozenset[str]) -> None:
         query, mode = expr.get("query") or "", expr.get("parseMode", 0)
         line = self.line(lineno)
         if mode == 0:
@@ -250,7 +255,7 @@ class _Walker:
             return
         self.parse(sql, line, guarded, dynamic=False, skip=len(sql) - len(query))
 
-    def parse(self, sql: str, line: int, guarded: frozenset, dynamic: bool, skip: int = 0) -> bool:
+    def parse(self, sql: str, line: int, guarded: frozenset[str], dynamic: bool, skip: int = 0) -> bool:
         from pglast import parser
 
         try:
@@ -263,7 +268,7 @@ class _Walker:
             self.out.statements.append(Inner(kind, node, sql, line, guarded, dynamic, source, skip))
         return True
 
-    def dynamic(self, item, lineno: int, guarded: frozenset) -> None:
+    def dynamic(self, item: object, lineno: int, guarded: frozenset[str]) -> None:
         expr = item.get("PLpgSQL_expr") if type(item) is dict else None
         if expr is None:
             return
@@ -309,7 +314,7 @@ _MISSING = {"others", "undefined_table", "undefined_function", "undefined_object
             "42P01", "42883", "42704", "42703", "3F000", "42000"}
 
 
-def _catches_missing(exceptions: dict | None) -> bool:
+def _catches_missing(exceptions: Node | None) -> bool:
     """Whether a block's handlers catch the failure of a statement using a missing object (a
     handler for duplicate_object only, the usual companion of CREATE POLICY or CREATE TYPE, does
     not)."""
@@ -322,7 +327,7 @@ def _catches_missing(exceptions: dict | None) -> bool:
     return False
 
 
-def _names_in_conditions(node: dict) -> frozenset:
+def _names_in_conditions(node: Node) -> frozenset[str]:
     """The names an IF's conditions hold in string literals ('public.legacy' gives both
     'public.legacy' and 'legacy')."""
     texts = [node.get("cond", {}).get("PLpgSQL_expr", {}).get("query", "")]
@@ -355,9 +360,10 @@ def _constant_sql(query: str) -> str | None:
     return _constant(value)
 
 
-def _constant(value: dict) -> str | None:
+def _constant(value: Node) -> str | None:
     if "A_Const" in value:
-        return value["A_Const"].get("sval", {}).get("sval")
+        sval: str | None = value["A_Const"].get("sval", {}).get("sval")
+        return sval
     if "TypeCast" in value:  # 'text'::text
         return _constant(value["TypeCast"].get("arg", {}))
     expr = value.get("A_Expr")
@@ -379,7 +385,7 @@ def _constant(value: dict) -> str | None:
 
 
 def _fill(template: str) -> str:
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         kind = match.group(2)
         if kind == "%":
             return "%"

@@ -21,12 +21,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.core.errors import ExitCode, WizardError
+
 CONFIG = "config.toml"
 DEFAULT_SEED_PATHS = ("./seed.sql",)
 
 
-class ConfigError(Exception):
+class ConfigError(WizardError):
     """supabase/config.toml cannot be read: the message names the file and line."""
+
+    kind = "config"
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

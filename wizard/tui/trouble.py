@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wizard.core.advice import Advice
     from wizard.core.catalog import Catalog
     from wizard.core.checks import CheckResult
+    from wizard.core.describe import Description
     from wizard.core.diagnosis import Diagnosis
     from wizard.core.manual import RestError
     from wizard.core.preflight import Finding
@@ -82,51 +83,22 @@ class Trouble:
     def error(cls, exc: BaseException, target: Target | None = None) -> Trouble:
         """A step that stopped on an error: the database cannot be reached, another run holds the
         lock, a setting cannot be read... or an error nobody expected."""
-        import psycopg
+        from wizard.core.describe import THE_DATABASE, describe
 
-        from wizard.core import advice, compat, env, runner
-        from wizard.core.catalog import FolderNotFound
-        from wizard.core.connect import ConnectError
-        from wizard.core.https import ApiError
+        found = describe(exc, shown=target.shown if target else THE_DATABASE, ref=target.ref if target else None)
+        return cls.described(found)
 
-        shown, ref = (target.shown, target.ref) if target else ("the database", None)
-        if isinstance(exc, ConnectError):
-            return cls(f"Cannot connect to {shown}", exc.reason,
-                       advice=advice.for_connection(exc.kind, exc.reason, ref))
-        if isinstance(exc, ApiError):
-            return cls(f"The Management API failed for {shown}", exc.message,
-                       advice=advice.entry("https", exc.kind, ref=ref, message=exc.message))
-        if isinstance(exc, runner.LockHeld):
-            holder = f" It is held by {exc.holder}." if exc.holder else ""
-            return cls("Another migration run holds the lock", f"Waited {exc.waited:g} s for it.{holder}",
-                       advice=advice.for_connection("lock-held", str(exc), ref))
-        if isinstance(exc, compat.CompatError):
-            return cls("The Supabase compatibility step could not run", str(exc))
-        if isinstance(exc, FolderNotFound):
-            return cls("The migration folder is gone", f"{exc} does not exist (any more)")
-        if isinstance(exc, env.EnvFileError):
-            return cls("A settings file cannot be read", str(exc))
-        from wizard.core.project import ConfigError
-
-        if isinstance(exc, ConfigError):
-            return cls("supabase/config.toml cannot be read", str(exc),
-                       details=("Fix the file, then check again: nothing was run.",))
-        if isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
-            return cls(f"The connection to {shown} was lost", str(exc).strip(),
-                       advice=advice.for_connection("connection-failed", str(exc).strip(), ref))
-        if isinstance(exc, psycopg.Error):
-            return cls("The database refused a step of the wizard's own", f"{exc.sqlstate} {str(exc).strip()}",
-                       advice=advice.entry("sqlstate", exc.sqlstate or "", message=str(exc).strip(), object="it"))
-        return cls("Something unexpected went wrong", f"{type(exc).__name__}: {exc}".strip())
+    @classmethod
+    def described(cls, description: Description) -> Trouble:
+        """An error as ``describe`` tells it."""
+        return cls(description.title, description.message, details=description.details, advice=description.advice)
 
     @classmethod
     def rest(cls, exc: RestError, rest: RestApi, ref: str | None = None) -> Trouble:
         """The project's REST API refused the key, or could not be reached."""
-        from wizard.core import advice
+        from wizard.core.describe import describe
 
-        entry = advice.entry("rest", exc.kind, key_name=rest.key_name, url=rest.url, message=exc.message, ref=ref)
-        fix = entry.fix if entry else "Retry in a moment."
-        return cls("The REST API cannot check the tables", exc.message, details=(fix,))
+        return cls.described(describe(exc, ref=ref, rest_key=rest.key_name, rest_url=rest.url))
 
     @classmethod
     def finding(cls, finding: Finding, directory: Path) -> Trouble:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import _Narrator, emit_json, say
-from wizard.cli.steps import _catalog, _check_folder, _lock_held, _open
+from wizard.cli.steps import _catalog, _check_folder, _open
 
 
 def cmd_adopt(args) -> int:
@@ -40,10 +40,7 @@ def cmd_adopt(args) -> int:
                        "them by hand first", "adopt-refused")
         run = runner.runner_for(conn)(conn, loaded, runner.RunOptions(lock_timeout=args.lock_timeout),
                                 on_event=_Narrator(quiet=False))
-        try:
-            adopted = run.adopt(chosen)
-        except runner.LockHeld as exc:
-            raise _lock_held(exc) from None
+        adopted = run.adopt(chosen)  # LockHeld ends the command (exit 4)
     for a in adopted:
         say(f"  {a.version}_{a.name}  adopted (its objects were already in the database)")
     stopped_at = None

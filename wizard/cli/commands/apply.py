@@ -8,7 +8,7 @@ import sys
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import _Narrator, emit_json, plain, say
-from wizard.cli.steps import _catalog, _check_folder, _consent, _lock_held, _open, _project
+from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project
 
 
 @contextlib.contextmanager
@@ -134,19 +134,15 @@ def cmd_apply(args) -> int:
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
         seeded = []
-        try:
-            with _stop_on_interrupt(run):
-                finished = run.run()
-            if finished.ok and seed_files:
-                from wizard.core import seeds
+        # LockHeld (exit 4) and CompatError (exit 2) end the command: see wizard.core.describe.
+        with _stop_on_interrupt(run):
+            finished = run.run()
+        if finished.ok and seed_files:
+            from wizard.core import seeds
 
-                seeding = seeds.SeedRunner(conn, seed_files, options, on_event=narrator)
-                with _stop_on_interrupt(seeding):
-                    seeded = seeding.run_seeds()
-        except runner.LockHeld as exc:
-            raise _lock_held(exc) from None
-        except compat.CompatError as exc:
-            raise Stop(ExitCode.USAGE, str(exc), "compat-failed") from None
+            seeding = seeds.SeedRunner(conn, seed_files, options, on_event=narrator)
+            with _stop_on_interrupt(seeding):
+                seeded = seeding.run_seeds()
         used_standins = []
         if getattr(args, "local_target", False) and not finished.interrupted:
             from wizard.core import standins

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import emit_json, plain, say
+from wizard.cli.output import emit_json, say
 from wizard.cli.steps import _catalog, _check_folder
 
 
@@ -14,10 +14,7 @@ def cmd_check_remote(args) -> int:
 
     loaded = _catalog(args)
     _check_folder(loaded)
-    try:
-        environment = env.load(env_file=args.env_file)
-    except env.EnvFileError as exc:
-        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    environment = env.load(env_file=args.env_file)
     variable = environment.supabase_url_variable()
     key_name = environment.rest_key()
     if not variable or not key_name:
@@ -29,12 +26,9 @@ def cmd_check_remote(args) -> int:
     try:
         states = manual.rest_check(base, environment.get(key_name), names, timeout=args.connect_timeout)
     except manual.RestError as exc:
-        from wizard.core import advice
+        from wizard.core.describe import describe
 
-        code = ExitCode.CONNECT if exc.kind in ("bad-key", "unreachable") else ExitCode.FAILED
-        entry = advice.entry("rest", exc.kind, key_name=key_name, url=base, message=exc.message,
-                             ref=environment.supabase_ref())
-        raise Stop(code, exc.message + (f". {plain(entry.fix)}" if entry else ""), f"rest-{exc.kind}") from None
+        raise Stop.of(describe(exc, ref=environment.supabase_ref(), rest_key=key_name, rest_url=base)) from None
     missing = [n for n, state in states.items() if state == manual.MISSING]
     if args.json:
         emit_json({"ok": not missing, "tables": [{"name": n, "state": st} for n, st in states.items()]})

@@ -23,10 +23,7 @@ def cmd_doctor(args) -> int:
 
     if args.database_url and args.local:
         raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
-    try:
-        environment = env.load(env_file=args.env_file)
-    except env.EnvFileError as exc:
-        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    environment = env.load(env_file=args.env_file)
     ref = environment.supabase_ref()
     links = env.dashboard(ref)
     found = environment.found()

@@ -13,10 +13,7 @@ def cmd_manual(args) -> int:
 
     loaded = _catalog(args)
     _check_folder(loaded)
-    try:
-        ref = env.load(env_file=args.env_file).supabase_ref()
-    except env.EnvFileError as exc:
-        raise Stop(ExitCode.USAGE, str(exc), "env-file") from None
+    ref = env.load(env_file=args.env_file).supabase_ref()
     # What a paste would meet, found before the first one: the folder alone, against a fresh
     # Supabase project (the export connects to nothing).
     findings = preflight.offline(loaded)
@@ -32,8 +29,6 @@ def cmd_manual(args) -> int:
                    "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
         written = manual.export(loaded, args.export, ref, findings)
-    except manual.ExportRefused as exc:
-        raise Stop(ExitCode.USAGE, f"nothing was exported: {exc}", "export") from None
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
     index, files = written[0], written[1:]

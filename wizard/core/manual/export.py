@@ -8,14 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wizard.core.catalog import Catalog
+from wizard.core.errors import ExitCode, WizardError
 from wizard.core.manual.paste import parts, sql_editor_url
 
 if TYPE_CHECKING:
     from wizard.core.preflight import Finding
 
 
-class ExportRefused(Exception):
+class ExportRefused(WizardError):
     """The export would overwrite what it must not: nothing was written."""
+
+    kind = "export"
+    exit_code = ExitCode.USAGE
 
 
 RECORDS_ITSELF = "each part records itself in the migration history when it runs"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard import __version__
+from wizard.core.errors import ExitCode, WizardError
 
 if TYPE_CHECKING:
     from wizard.core.env import Environment
@@ -22,11 +23,17 @@ EXISTS_WITHOUT_GRANTS = "exists-without-grants"
 MISSING = "missing"
 
 
-class RestError(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind  # bad-key, unreachable, unexpected
-        self.message = message
+class RestError(WizardError):
+    """The REST API refused the key, could not be reached, or answered what it should not. ``kind``:
+    bad-key, unreachable or unexpected (the advice entry of the rest section)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message, kind=kind, advice_key=("rest", kind),
+                         exit_code=ExitCode.CONNECT if kind in ("bad-key", "unreachable") else ExitCode.FAILED)
+        self.args = (kind, message)  # as constructed: a copy (pickle, copy) is built the same way
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tuple[int, object]:

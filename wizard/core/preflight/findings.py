@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from wizard.core.catalog import Catalog, Migration, Problem, Statement, location
+
+# A statement's effects as objects.effects_data gives them (plain tuples, as the parse cache keeps
+# them): an object is (kind, schema, name, table), a use (kind, schema, name, table, byte offset).
+ObjectData: TypeAlias = tuple[str, "str | None", str, "str | None"]
+UseData: TypeAlias = tuple[str, "str | None", str, "str | None", int]
+FunctionName: TypeAlias = tuple["str | None", str]  # (schema, name)
+# A CREATE TRIGGER's (schema.table, function schema, function name, trigger event bits).
+TriggerData: TypeAlias = tuple[str, "str | None", str, int]
+# (bodies: each function's name and what its body does, writes: (schema.table, trigger event bit),
+# calls: (schema, name, byte offset), byte offsets of the dynamic SQL not read, the trigger created)
+MoreData: TypeAlias = tuple[
+    tuple[tuple[FunctionName, "EffectsData"], ...],
+    tuple[tuple[str, int], ...],
+    tuple[tuple["str | None", str, int], ...],
+    tuple[int, ...],
+    "TriggerData | None",
+]
+# (creates, drops, uses, more): more is None when the statement has nothing of it.
+EffectsData: TypeAlias = tuple[tuple[ObjectData, ...], tuple[ObjectData, ...], tuple[UseData, ...], "MoreData | None"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -20,7 +40,7 @@ class Finding:
     message: str
     column: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "severity": self.severity,
             "code": self.code,
@@ -43,8 +63,9 @@ def _destructive(statement: Statement) -> str | None:
     if kind not in ("DropStmt", "TruncateStmt", "AlterTableStmt"):
         return None
     node = statement.node
-    if kind == "DropStmt" and node.get("removeType") in ("OBJECT_TABLE", "OBJECT_SCHEMA"):
-        return "DROP " + node["removeType"].removeprefix("OBJECT_")
+    removed: str | None = node.get("removeType")
+    if kind == "DropStmt" and removed in ("OBJECT_TABLE", "OBJECT_SCHEMA"):
+        return "DROP " + removed.removeprefix("OBJECT_")
     if kind == "TruncateStmt":
         return "TRUNCATE"
     if kind == "AlterTableStmt":
@@ -92,17 +113,17 @@ def check_migration(migration: Migration) -> list[Finding]:
                   and not s.is_transaction_control and s.kind != "VariableSetStmt"]
         ordinary = next((s for s in others if s.kind != "AlterEnumStmt"), others[0] if others else None)
     for statement in migration.statements:
-        what = statement.outside_transaction
-        if what and not migration.no_transaction:
-            others = (f", and the file also holds other statements ({_short(ordinary)} at line "
-                      f"{ordinary.line}), which run in the file's transaction" if ordinary is not None else "")
+        outside = statement.outside_transaction
+        if outside and not migration.no_transaction:
+            also = (f", and the file also holds other statements ({_short(ordinary)} at line "
+                    f"{ordinary.line}), which run in the file's transaction" if ordinary is not None else "")
             findings.append(
                 Finding(
                     ERROR,
                     "needs-no-transaction",
                     name,
                     statement.line,
-                    f"{what} cannot run inside a transaction{others}: move it to a file of its own (a file "
+                    f"{outside} cannot run inside a transaction{also}: move it to a file of its own (a file "
                     "of such statements alone runs without a transaction), or make the file's first line "
                     "'-- wizard:no-transaction' (it then runs statement by statement, without the "
                     "all-or-nothing guarantee)",
@@ -190,7 +211,7 @@ def _unchecked(migration: Migration, statement: Statement) -> list[Finding]:
     """Dynamic SQL of a DO block or PL/pgSQL function that pre-flight could not read."""
     from wizard.core.objects import effects_data
 
-    more = effects_data(statement)[3]
+    more: MoreData | None = effects_data(statement)[3]
     if more is None or not more[3]:
         return []
     lines = sorted({migration.line_at_byte(offset) if offset else statement.line for offset in more[3]})

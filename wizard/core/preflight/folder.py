@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.preflight.extensions import unknown_extensions
 from wizard.core.preflight.findings import ERROR, WARNING, Finding, check
 from wizard.core.preflight.walk import dependencies
 
-def offline(catalog: Catalog, seeds: list[Migration] = ()) -> list[Finding]:
+def offline(catalog: Catalog, seeds: Sequence[Migration] = ()) -> list[Finding]:
     """Every finding for the folder alone, without a database: every file counts as pending, and
     what exists before the first one is what a fresh Supabase project has (``wizard.core.baseline``).
     The dependencies are only followed through a folder whose files all parse; the seed files, run
@@ -22,7 +24,7 @@ def offline(catalog: Catalog, seeds: list[Migration] = ()) -> list[Finding]:
     return findings
 
 
-def seed_findings(found: list[Finding], seeds: list[Migration]) -> list[Finding]:
+def seed_findings(found: list[Finding], seeds: Sequence[Migration]) -> list[Finding]:
     """Dependency findings of a walk that went on through the seed files: a seed's are warnings
     (a seed runs on the local database, elsewhere only when asked), saying so."""
     if not seeds:

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING, TypeAlias
 
-from wizard.core.catalog import Catalog, Migration
+from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.preflight.extensions import _EXTENSION_SCHEMAS, _ExtensionObjects
-from wizard.core.preflight.findings import ERROR, WARNING, Finding
+from wizard.core.preflight.findings import ERROR, WARNING, EffectsData, Finding, FunctionName, MoreData, ObjectData, UseData
+
+if TYPE_CHECKING:
+    from wizard.core.compat import State
+
+Key: TypeAlias = ObjectData  # how the walk looks an object up (_dependency_key)
+Defined: TypeAlias = tuple[Migration, str, EffectsData, int]  # a body: where, its name, what it does, line
+Triggers: TypeAlias = dict[str, dict[str, tuple[FunctionName, int]]]  # table -> trigger -> (function, events)
+Run: TypeAlias = tuple["str | None", str, str]  # a function a statement runs: schema, name, how
+# A use nothing before created: lookup, where, line, the object, its table when not known to exist,
+# the migration whose statement made the use, how a body came to run.
+Candidate: TypeAlias = tuple[Key, Migration, int, ObjectData, "Key | None", Migration, "str | None"]
 
 _EXISTS_SQL = """
 WITH wanted AS (
@@ -37,7 +50,7 @@ _SUPABASE_SCHEMAS = frozenset(("auth", "storage", "extensions", "realtime", "vau
 _RELATION_KINDS = frozenset(("table", "view", "sequence", "index"))
 
 
-def _dependency_key(kind: str, schema: str | None, name: str, table: str | None) -> tuple:
+def _dependency_key(kind: str, schema: str | None, name: str, table: str | None) -> Key:
     """How an object is looked up: relations of every kind share one name space."""
     if kind in _RELATION_KINDS:
         return ("relation", schema or "public", name, None)
@@ -48,13 +61,16 @@ def _dependency_key(kind: str, schema: str | None, name: str, table: str | None)
     return (kind, schema, name, table)
 
 
-def _compat_provides(compat_will_run) -> frozenset:
+def _compat_provides(compat_will_run: State | bool | None) -> frozenset[Key]:
     """What the Supabase compatibility step gives the migrations, as dependency keys: everything its
     SQL creates (compat.manifest). ``compat_will_run`` is the step's state on the database
     (compat.inspect), or True when not known."""
-    if not compat_will_run or not getattr(compat_will_run, "will_run", True):
-        return frozenset()  # it will not run: what it made is in the database, or nothing is
+    if not compat_will_run:
+        return frozenset()
     from wizard.core import compat
+
+    if isinstance(compat_will_run, compat.State) and not compat_will_run.will_run:
+        return frozenset()  # it will not run: what it made is in the database, or nothing is
 
     return frozenset(_dependency_key(*obj) for obj in compat.manifest().provides)
 
@@ -63,7 +79,7 @@ _IF_NOT_EXISTS = re.compile(r"create\s+(?:(?:global|local)\s+)?(?:temp|temporary
                             re.IGNORECASE)
 
 
-def _columns_follow_their_table(statement, state: dict) -> None:
+def _columns_follow_their_table(statement: Statement, state: dict[Key, bool]) -> None:
     """A table renamed or moved to another schema keeps its columns: what the walk knows of them
     is known under the new name too."""
     node = statement.node
@@ -105,15 +121,15 @@ def dependencies(
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
-    created_by: dict[tuple, Migration] = {}  # every creation in the folder, for "created later"
-    bodies: dict[tuple, tuple] = {}  # function -> (migration, name, body effects, line), last one read
-    defined: list[tuple] = []  # the bodies the pending migrations define
-    triggers: dict[str, dict[str, tuple]] = {}  # table -> trigger -> (function, events)
+    created_by: dict[Key, Migration] = {}  # every creation in the folder, for "created later"
+    bodies: dict[tuple[str, str], Defined] = {}  # function -> (migration, name, body effects, line), last one read
+    defined: list[Defined] = []  # the bodies the pending migrations define
+    triggers: Triggers = {}  # table -> trigger -> (function, events)
     waiting = set(map(id, pending))
     for migration in catalog.migrations:
         applied = id(migration) not in waiting
         for statement in migration.statements:
-            data = effects_data(statement)
+            data: EffectsData = effects_data(statement)
             for obj in data[0]:
                 created_by.setdefault(_dependency_key(*obj), migration)
             if applied and data[3] is not None:
@@ -121,18 +137,19 @@ def dependencies(
 
     walk = _Walk(bodies, triggers, provided)
     state, candidates = walk.state, walk.candidates
-    made_at: dict[tuple, tuple[Migration, int]] = {}  # tables the pending files create, where
+    made_at: dict[Key, tuple[Migration, int]] = {}  # tables the pending files create, where
     twice: list[Finding] = []
-    must_be_new: list[tuple[tuple, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
+    must_be_new: list[tuple[Key, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
     if provided:  # the step installs these where the server has them: their schemas (vault, graphql) come too
         for name in getattr(compat_will_run, "extensions", None) or ():
             if name in _EXTENSION_SCHEMAS:
                 walk.from_extensions.add({"extname": name})
-    elsewhere: set[tuple] = set()  # tables made without a schema after the file set its search_path
+    elsewhere: set[Key] = set()  # tables made without a schema after the file set its search_path
     for migration in pending:
         path_set = False  # the file set its own search_path: where an unqualified name goes is not known
         for statement in migration.statements:
-            creates, drops, uses, more = effects_data(statement)
+            effects: EffectsData = effects_data(statement)
+            creates, drops, uses, more = effects
             plain_create = statement.kind == "CreateStmt" and not _IF_NOT_EXISTS.match(statement.text)
             if statement.kind == "VariableSetStmt" and "search_path" in statement.text.lower():
                 path_set = True
@@ -174,8 +191,9 @@ def dependencies(
                     triggers.get(obj[3] if "." in obj[3] else f"public.{obj[3]}", {}).pop(obj[2], None)
 
     # Bodies of the pending files: what nothing creates (and the database lacks) fails when called.
-    in_bodies = {_dependency_key(*obj) for _, _, body, _ in bodies.values() for obj in body[0]} if defined else ()
-    unresolved = []
+    in_bodies: Collection[Key] = (
+        {_dependency_key(*obj) for _, _, body, _ in bodies.values() for obj in body[0]} if defined else ())
+    unresolved: list[tuple[Key, Migration, int, ObjectData, str]] = []
     for where, label, body, _ in defined:
         for kind, schema, name, table, offset in body[2]:
             key = _dependency_key(kind, schema, name, table)
@@ -190,6 +208,7 @@ def dependencies(
 
     if not candidates and not unresolved and not must_be_new:
         return twice
+    present: dict[Key, bool]
     unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]
                                 + [u[0] for u in unresolved] + [n[0] for n in must_be_new]))
     if baseline is not None:
@@ -206,8 +225,9 @@ def dependencies(
         ).fetchall()
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
-    extension_functions = None  # what the compatibility step's extensions hold, when a use needs it
-    findings, seen = list(twice), set()
+    extension_functions: set[str] | None = None  # what the compatibility step's extensions hold, when a use needs it
+    findings = list(twice)
+    seen: set[tuple[str, ObjectData]] = set()
     if baseline is None:  # a database to ask: a plain CREATE TABLE of a table it already has fails
         for lookup, migration, line, name in must_be_new:
             if present.get(lookup):
@@ -292,13 +312,13 @@ class _Walk:
     nothing before them created (a class, not closures: the wizard runs without the cyclic garbage
     collector, and a recursive closure would keep all of it alive)."""
 
-    def __init__(self, bodies: dict, triggers: dict, provided: frozenset):
+    def __init__(self, bodies: dict[tuple[str, str], Defined], triggers: Triggers, provided: frozenset[Key]) -> None:
         self.bodies, self.triggers, self.provided = bodies, triggers, provided
-        self.state: dict[tuple, bool] = {}  # what the pending statements so far created (True) or dropped (False)
-        self.candidates: list[tuple] = []
+        self.state: dict[Key, bool] = {}  # what the pending statements so far created (True) or dropped (False)
+        self.candidates: list[Candidate] = []
         self.from_extensions = _ExtensionObjects()  # what the pending CREATE EXTENSIONs so far provide
 
-    def consider(self, uses: tuple, where: Migration, default_line: int, site: Migration, called: str | None) -> None:
+    def consider(self, uses: tuple[UseData, ...], where: Migration, default_line: int, site: Migration, called: str | None) -> None:
         state = self.state
         for kind, schema, name, table, offset in uses:
             if self.from_extensions.provides(kind, schema, name):
@@ -317,8 +337,8 @@ class _Walk:
                 continue  # created without a schema (in public, the first on the path), used with it
             if state.get(key) is None and key in self.provided:
                 continue
-            parent = None
-            if kind == "column":
+            parent: Key | None = None
+            if kind == "column" and table is not None:  # a column's use names its table
                 parent_schema, _, parent_table = table.rpartition(".")
                 parent = ("relation", parent_schema or "public", parent_table, None)
                 if state.get(parent) is not None and not state.get(parent):
@@ -328,7 +348,7 @@ class _Walk:
             line = where.line_at_byte(offset) if offset else default_line
             self.candidates.append((lookup, where, line, (kind, schema, name, table), parent, site, called))
 
-    def run(self, functions: list, site: Migration, site_line: int, running: frozenset) -> None:
+    def run(self, functions: list[Run], site: Migration, site_line: int, running: frozenset[tuple[str, str]]) -> None:
         """What calling these functions does, at a statement of ``site``."""
         for schema, name, how in functions:
             key = (schema or "public", name)
@@ -347,10 +367,13 @@ class _Walk:
                 self.state[_dependency_key(*obj)] = False
 
 
-def _learn(data: tuple, migration: Migration, line: int, bodies: dict, triggers: dict) -> list[tuple]:
+def _learn(data: EffectsData, migration: Migration, line: int, bodies: dict[tuple[str, str], Defined],
+           triggers: Triggers) -> list[tuple[str, str]]:
     """Remember the function bodies and the triggers a statement creates; the functions."""
     more = data[3]
-    functions = []
+    functions: list[tuple[str, str]] = []
+    if more is None:  # callers pass a statement that defines a body or a trigger
+        return functions
     for (schema, name), body in more[0]:
         functions.append((schema or "public", name))
         bodies[functions[-1]] = (migration, f"{schema}.{name}" if schema else name, body, line)
@@ -363,7 +386,7 @@ def _learn(data: tuple, migration: Migration, line: int, bodies: dict, triggers:
     return functions
 
 
-def _runs(more: tuple, triggers: dict) -> list:
+def _runs(more: MoreData, triggers: Triggers) -> list[Run]:
     """The functions a statement runs: those it calls, and the triggers its writes fire."""
     functions = [(schema, name, "called at") for schema, name, _ in more[2]]
     for table, event in more[1]:
@@ -373,7 +396,7 @@ def _runs(more: tuple, triggers: dict) -> list:
     return functions
 
 
-def _supabase_owner(lookup: tuple) -> str | None:
+def _supabase_owner(lookup: Key) -> str | None:
     """For an object of a schema Supabase manages, what to say of it (else None)."""
     schema = lookup[1]
     if lookup[0] == "schema":

@@ -42,8 +42,9 @@ class DoneScreen(Step[bool]):
                 steps.insert(0, "Fix what verification found (r on the Verify step checks again).")
             yield Static("\n".join(f"  {n}. {text}" for n, text in enumerate(steps, 1)), id="steps")
             guide = advice.guide("api-500", ref=report.outcome.plan.ref)
-            with Collapsible(title=guide.title, id="guide"):
-                yield Markdown(f"{guide.cause}\n\n{guide.fix}")
+            if guide is not None:  # advice.toml has it
+                with Collapsible(title=guide.title, id="guide"):
+                    yield Markdown(f"{guide.cause}\n\n{guide.fix}")
 
     def _summary(self) -> Content:
         report = self.report
@@ -81,7 +82,9 @@ class DoneScreen(Step[bool]):
         return True
 
     def action_copy(self) -> None:
-        self.app.copy(self.report.outcome.plan.target.url, "The connection URL")
+        target = self.report.outcome.plan.target
+        if target is not None and target.url is not None:  # a database URL: else the action is off (check_action)
+            self.app.copy(target.url, "The connection URL")
 
     def action_finish(self) -> None:
         self.dismiss(True)

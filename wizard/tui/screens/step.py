@@ -3,7 +3,7 @@ troubleshoot screen for a failure, including a worker's error that nobody expect
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -13,6 +13,11 @@ from textual.worker import Worker, WorkerState
 from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import Steps
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from wizard.tui.app import WizardApp
+
 Answer = TypeVar("Answer")
 
 
@@ -20,6 +25,9 @@ class Step(Screen[Answer]):
     """A step of the wizard; it answers what the next step needs, or None to go back."""
 
     STEP: ClassVar[str]  # its name in the steps bar
+
+    if TYPE_CHECKING:  # the wizard's steps run in its app (Textual's idiom, for the type checker alone)
+        app = getters.app(WizardApp)
 
     by_hand = False  # on the manual path: the steps bar says so
     COMPACT_FOOTER = False  # less space between the keys, for a step with many
@@ -41,5 +49,6 @@ class Step(Screen[Answer]):
         """What the troubleshoot screen answered: "retry", "adopt", or None (back)."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.node is self:
-            self.troubleshoot(Trouble.error(event.worker.error))
+        error = event.worker.error  # set when the worker ended in an error
+        if event.state == WorkerState.ERROR and event.worker.node is self and error is not None:
+            self.troubleshoot(Trouble.error(error))

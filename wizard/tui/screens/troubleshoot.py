@@ -13,7 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown, Static, TextArea
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from textual import getters
+
     from wizard.core.advice import Advice
+    from wizard.tui.app import WizardApp
     from wizard.tui.trouble import Trouble
 
 
@@ -28,7 +33,10 @@ class TroubleshootScreen(ModalScreen[str | None]):
         Binding("escape", "back", "Back", priority=True),
     ]
 
-    def __init__(self, trouble: Trouble):
+    if TYPE_CHECKING:  # it runs in the wizard's app (Textual's idiom, for the type checker alone)
+        app = getters.app(WizardApp)
+
+    def __init__(self, trouble: Trouble) -> None:
         super().__init__()
         self.trouble = trouble
 
@@ -39,10 +47,10 @@ class TroubleshootScreen(ModalScreen[str | None]):
             if trouble.message:
                 yield Static(trouble.message, id="message", markup=False)
             if trouble.file is not None:
-                yield Static(self._where(), id="where")
+                yield Static(self._where(trouble.file), id="where")
             lines = trouble.excerpt()
-            if lines:
-                yield self._code(lines)
+            if lines and trouble.line is not None:  # the excerpt is around the line: there is one
+                yield self._code(lines, trouble.line)
             with VerticalScroll(id="advice"):
                 for detail in trouble.details:
                     yield Static(detail, classes="detail", markup=False)
@@ -51,20 +59,20 @@ class TroubleshootScreen(ModalScreen[str | None]):
                     yield Markdown(self._markdown(trouble.advice))
         yield Footer()
 
-    def _where(self) -> str:
+    def _where(self, file: Path) -> str:
         trouble = self.trouble
-        where = self.app.settings.show_path(trouble.file)
+        where = self.app.settings.show_path(file)
         if trouble.line is not None:
             where += f":{trouble.line}" + (f":{trouble.column}" if trouble.column else "")
         if trouble.statement_index:
             where += f"  (statement {trouble.statement_index})"
         return where
 
-    def _code(self, lines: list[tuple[int, str]]) -> TextArea:
+    def _code(self, lines: list[tuple[int, str]], line: int) -> TextArea:
         code = TextArea.code_editor("\n".join(text for _, text in lines), language="sql", read_only=True,
                                     line_number_start=lines[0][0], id="code")
         code.can_focus = False
-        code.cursor_location = (self.trouble.line - lines[0][0], max(0, (self.trouble.column or 1) - 1))
+        code.cursor_location = (line - lines[0][0], max(0, (self.trouble.column or 1) - 1))
         return code
 
     @staticmethod
@@ -94,12 +102,13 @@ class TroubleshootScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_copy(self) -> None:
-        self.app.copy(self.trouble.statement, "The statement")
+        if self.trouble.statement:  # else the action is off (check_action)
+            self.app.copy(self.trouble.statement, "The statement")
 
     def action_edit(self) -> None:
-        if self.app.edit(self.trouble.file, self.trouble.line):
+        if self.trouble.file is not None and self.app.edit(self.trouble.file, self.trouble.line):  # else off
             lines = self.trouble.excerpt()
             code = self.query("#code")
             if lines and code:
-                code.first().load_text("\n".join(text for _, text in lines))
+                code.first(TextArea).load_text("\n".join(text for _, text in lines))
             self.notify("When the file is fixed, press r to retry.")

@@ -18,6 +18,8 @@ from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from wizard.core.checks import CheckResult
 
 
@@ -59,7 +61,7 @@ class VerifyScreen(Step[Report]):
 
     def body(self) -> ComposeResult:
         yield Static("Checking that the database holds what the migrations create…", id="status")
-        table = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         table.add_column("Result", key="result", width=6)
         table.add_column("Check", key="name")
         table.add_column("Detail", key="detail")
@@ -78,9 +80,13 @@ class VerifyScreen(Step[Report]):
         if target is None:
             self.over_rest()
             return
+
+        def checked(result: CheckResult) -> None:
+            self.post_message(self.Checked(result))
+
         try:
             with target.open() as conn:
-                results = verify.run(conn, self.outcome.catalog, on_result=lambda r: self.post_message(self.Checked(r)))
+                results = verify.run(conn, self.outcome.catalog, on_result=checked)
         except Exception as exc:
             self.post_message(self.Finished(Trouble.error(exc, target)))
             return
@@ -171,7 +177,8 @@ class VerifyScreen(Step[Report]):
         self.run()
 
     def action_troubleshoot(self) -> None:
-        self.troubleshoot(self.trouble)
+        if self.trouble is not None:  # else the action is off (check_action)
+            self.troubleshoot(self.trouble)
 
     def after_trouble(self, answer: str | None) -> None:
         if answer == "retry":

@@ -17,6 +17,8 @@ from wizard.tui.screens.step import Step
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
+    from wizard.core.env import Environment
+    from wizard.tui.app import Settings
 
 INTRO = """\
 This wizard applies the SQL migrations of a folder to your database, in file-name order, each in \
@@ -110,7 +112,7 @@ class WelcomeScreen(Step["Catalog"]):
         self.survey()
 
 
-def _target(settings, environment) -> str:
+def _target(settings: Settings, environment: Environment) -> str:
     """Where the migrations will go, as far as the settings and the environment say."""
     from wizard.core import env
 
