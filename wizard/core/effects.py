@@ -54,7 +54,7 @@ class Use:
 
 
 # A CREATE TRIGGER's (schema.table, function schema, function name, event bits).
-Trigger: TypeAlias = tuple[str, str | None, str, int]
+TriggerData: TypeAlias = tuple[str, str | None, str, int]
 FunctionName: TypeAlias = tuple[str | None, str]  # (schema, name)
 
 
@@ -69,7 +69,7 @@ class Effects:
     writes: list[tuple[str, int]] = field(default_factory=list)  # (schema.table, trigger event bit)
     calls: list[Use] = field(default_factory=list)  # functions the statement runs (not only names)
     unchecked: list[int] = field(default_factory=list)  # byte offsets of dynamic SQL not read
-    trigger: Trigger | None = None  # a CREATE TRIGGER's table, function and events
+    trigger: TriggerData | None = None  # a CREATE TRIGGER's table, function and events
 
 
 def normalize(obj: Obj) -> Obj:
@@ -81,7 +81,7 @@ def normalize(obj: Obj) -> Obj:
 
 # Effects as plain tuples (what the parse cache keeps, and what pre-flight reads without making
 # objects of them): (creates, drops, uses, more).
-ObjData: TypeAlias = tuple[str, str | None, str, str | None]  # (kind, schema, name, table)
+ObjectData: TypeAlias = tuple[str, str | None, str, str | None]  # (kind, schema, name, table)
 UseData: TypeAlias = tuple[str, str | None, str, str | None, int]  # (kind, schema, name, table, offset)
 CallData: TypeAlias = tuple[str | None, str, int]  # a function called: (schema, name, offset)
 MoreData: TypeAlias = tuple[
@@ -89,9 +89,9 @@ MoreData: TypeAlias = tuple[
     tuple[tuple[str, int], ...],  # writes
     tuple[CallData, ...],  # calls
     tuple[int, ...],  # unchecked
-    "Trigger | None",  # trigger
+    "TriggerData | None",  # trigger
 ]
-EffectsData: TypeAlias = tuple[tuple[ObjData, ...], tuple[ObjData, ...], tuple[UseData, ...], "MoreData | None"]
+EffectsData: TypeAlias = tuple[tuple[ObjectData, ...], tuple[ObjectData, ...], tuple[UseData, ...], "MoreData | None"]
 
 
 def to_data(found: Effects) -> EffectsData:

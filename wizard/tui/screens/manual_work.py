@@ -63,7 +63,7 @@ def load(plan: Plan, project: Path) -> Loaded:
         if target is not None:
             with target.open() as conn:
                 for state in history.states(catalog, history.read(conn)):
-                    if state.state in (history.APPLIED, history.ADOPTED):
+                    if state.state in (history.APPLIED, history.ADOPTED) and state.checksum is not None:
                         confirmed[state.version] = state.checksum
     except Exception as exc:
         return Loaded(None, {}, Trouble.error(exc, target))
@@ -86,8 +86,9 @@ def check(plan: Plan, catalog: Catalog, migration: Migration, project: Path) -> 
             presence = manual.check(migration, catalog, rest=plan.rest)
         if presence.ok:
             manual.confirm(project, migration, plan.progress_key)
-    except manual.RestError as exc:
-        return Checked(migration, None, Trouble.rest(exc, plan.rest, plan.ref))
+    except manual.RestError as exc:  # from the REST API, the way without a connection
+        trouble = Trouble.rest(exc, plan.rest, plan.ref) if plan.rest is not None else Trouble.error(exc, target)
+        return Checked(migration, None, trouble)
     except Exception as exc:
         return Checked(migration, None, Trouble.error(exc, target))
     return Checked(migration, presence, None, presence.ok, recorded)
