@@ -12,7 +12,8 @@ import pytest
 
 from helpers import assert_clean
 from wizard.cli.errors import Stop
-from wizard.core import catalog, checks, env, https, manual, project
+from wizard.core import catalog, checks, env, manual, project
+from wizard.core.db import https
 from wizard.core.compat import CompatError
 from wizard.core.connect import ConnectError, connect
 from wizard.core.describe import Description, describe

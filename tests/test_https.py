@@ -169,7 +169,9 @@ def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, f
     from wizard.core import catalog
     from wizard.core import runner as runner_module
     from wizard.core.events import Notice
-    from wizard.core.https import ApiDatabase, ApiRunner
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.db.https import ApiDatabase
+    from wizard.core.runner import Runner
 
     folder.write("001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);")
     loaded = catalog.load(folder.path)
@@ -180,9 +182,8 @@ def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, f
         records = original(conn)
         if not raced:  # the other run commits between this run's reading and its commit
             raced.append(True)
-            other = ApiDatabase(REF, TOKEN, api.url)
-            other.probe()
-            ApiRunner(other, loaded).run()
+            # over a database connection: another run over HTTPS waits for this one's lease
+            Runner(db, loaded).run()
         return records
 
     monkeypatch.setattr(runner_module.history, "read", read_then_race)

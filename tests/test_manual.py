@@ -8,7 +8,7 @@ from postgrest import ANON, PostgrestStandIn
 from wizard.core import catalog, manual
 from wizard.core import history as wizard_history
 from wizard.core.diagnosis import diagnose
-from wizard.core.https import statement_naming, parse_error
+from wizard.core.db.https import statement_naming, parse_error
 from wizard.core.runner import Runner
 
 

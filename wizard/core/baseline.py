@@ -215,15 +215,18 @@ def read_server(url: str) -> tuple[str, dict]:
     relations with their columns, by schema."""
     import psycopg
 
+    from wizard.core.db import DirectDatabase
+
     schemas = list(_CATALOG_SCHEMAS)
     with psycopg.connect(url, autocommit=True) as conn:
-        version = conn.execute("SELECT current_setting('server_version')").fetchone()[0].split()[0]
+        db = DirectDatabase(conn)
+        version = db.query("SELECT current_setting('server_version')")[0][0].split()[0]
         names: dict = {"functions": {}, "types": {}, "relations": {}}
-        for schema, name in conn.execute(_READ_FUNCTIONS, (schemas,)):
+        for schema, name in db.query(_READ_FUNCTIONS, (schemas,)):
             names["functions"].setdefault(schema, set()).add(name)
-        for schema, name in conn.execute(_READ_TYPES, (schemas,)):
+        for schema, name in db.query(_READ_TYPES, (schemas,)):
             names["types"].setdefault(schema, set()).add(name)
-        for schema, name, columns in conn.execute(_READ_RELATIONS, (schemas,)):
+        for schema, name, columns in db.query(_READ_RELATIONS, (schemas,)):
             names["relations"].setdefault(schema, {})[name] = set((columns or "").split())
     return version, names
 

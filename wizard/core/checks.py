@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 
 from wizard.core.catalog import CHECKS_FILE
+from wizard.core.db import Connectable, database
 from wizard.core.errors import ExitCode, WizardError
 
 _EXPECTATIONS = ("expect", "expect_min", "expect_contains")
@@ -62,17 +63,13 @@ def load(directory: Path) -> list[Check]:
     return checks
 
 
-def run(conn: psycopg.Connection, checks: list[Check]) -> list[CheckResult]:
+def run(conn: Connectable, checks: list[Check]) -> list[CheckResult]:
     """Run each check in a read-only transaction that is rolled back."""
+    db = database(conn)
     results = []
     for check in checks:
         try:
-            if getattr(conn, "stateless", False):  # over HTTPS, each request is its own transaction
-                values = [row[0] for row in conn.execute(check.sql)]
-            else:
-                with conn.transaction(force_rollback=True):
-                    conn.execute("SET TRANSACTION READ ONLY")
-                    values = [row[0] for row in conn.execute(check.sql)]
+            values = [row[0] for row in db.rolled_back(check.sql, read_only=True)]
         except psycopg.Error as exc:
             results.append(CheckResult(check.name, False, f"the query failed: {str(exc).strip()}"))
             continue

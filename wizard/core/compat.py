@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 import psycopg
 from wizard.core.errors import ExitCode, WizardError
 
+from wizard.core.db import Connectable, Query, database
+
 ROLE_MARK = "Made by migration-wizard"  # how the step's comment on its administrative roles begins
 
 SUPABASE = f"""
@@ -213,17 +215,18 @@ def _plpgsql_queries(tree) -> list[str]:
     return queries
 
 
-def inspect(conn: psycopg.Connection) -> State:
+def inspect(conn: Connectable) -> State:
     """What the step would create on this database: one small query when it has nothing to do."""
+    db = database(conn)
     wanted = manifest()
-    supabase, marked = conn.execute(_QUICK, {"mark": wanted.mark}).fetchone()
+    ((supabase, marked),) = db.query(_QUICK, {"mark": wanted.mark})
     if supabase or marked:
         return State(bool(supabase))
-    missing, extensions = conn.execute(_STATE, {
+    ((missing, extensions),) = db.query(_STATE, {
         "kinds": [o[0] for o in wanted.objects],
         "schemas": [o[1] for o in wanted.objects],
         "names": [o[2] for o in wanted.objects],
-    }).fetchone()
+    })
     return State(False, list(missing), False, list(extensions))
 
 
@@ -236,25 +239,24 @@ SELECT p.proname FROM pg_depend d
 """
 
 
-def extension_functions(conn: psycopg.Connection, names: list[str]) -> set[str]:
+def extension_functions(conn: Connectable, names: list[str]) -> set[str]:
     """The functions the step's extensions ``names`` (available on the server, installed or not)
     put in the schema ``extensions``, which is on the search_path: learnt by installing them where
     the step does, in a transaction that is rolled back, since a server tells an extension's
     functions only once it is installed. Empty when that is not possible."""
-    if not names or not isinstance(conn, psycopg.Connection):
+    db = database(conn)
+    if not names or not db.session:  # no extension is installed for a look through the Management API
         return set()
     from psycopg import sql
 
     schemas = dict(manifest().extension_schemas)
+    before: list[Query] = ["CREATE SCHEMA IF NOT EXISTS extensions"]
+    for name in names:
+        schema = sql.Identifier(schemas.get(name, "extensions"))
+        before.append(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        before.append(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(sql.Identifier(name), schema))
     try:
-        with conn.transaction(force_rollback=True):
-            conn.execute("CREATE SCHEMA IF NOT EXISTS extensions")
-            for name in names:
-                schema = sql.Identifier(schemas.get(name, "extensions"))
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
-                    sql.Identifier(name), schema))
-            return {row[0] for row in conn.execute(_MEMBERS, (names,))}
+        return {row[0] for row in db.rolled_back(_MEMBERS, (names,), before=before)}
     except psycopg.Error:
         return set()
 
@@ -295,15 +297,15 @@ def summary(created: list[str]) -> str:
     return ", ".join(parts)
 
 
-def ensure(conn: psycopg.Connection) -> list[str]:
+def ensure(conn: Connectable) -> list[str]:
     """Create what is missing, in one transaction; return what was created ("kind name" each:
     nothing on Supabase, nothing when all is there)."""
-    state = inspect(conn)
+    db = database(conn)
+    state = inspect(db)
     if not state.will_run:
         return []
     try:
-        with conn.transaction():
-            conn.execute(script())
+        db.transaction(script())
     except psycopg.errors.InsufficientPrivilege as exc:
         raise CompatError(
             f"the Supabase compatibility step needs to create {summary(state.missing) or 'grants'}, "

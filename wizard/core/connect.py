@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import psycopg
 
 from wizard.core.env import mask_url, scrub, unencoded_password, url_secrets
+from wizard.core.db import DirectDatabase
 from wizard.core.errors import ExitCode, WizardError
 
 # Failure classes; each has an advice entry of the same name.
@@ -154,10 +155,11 @@ def probe(source: str, url: str, timeout: float = 10) -> Probe:
         with conn:
             from wizard.core import compat
 
-            version, user, create, history_exists, history_ok, supabase = conn.execute(
+            db = DirectDatabase(conn)
+            ((version, user, create, history_exists, history_ok, supabase),) = db.query(
                 _CAPABILITIES.format(supabase=compat.SUPABASE)
-            ).fetchone()
-            shaped = supabase or not compat.inspect(conn).will_run
+            )
+            shaped = supabase or not compat.inspect(db).will_run
     except psycopg.Error as exc:
         return Probe(source, masked, OTHER, str(exc).strip())
     found = Probe(source, masked, OK, "", version, user, bool(create), bool(history_ok), bool(supabase), shaped)

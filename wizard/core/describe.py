@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
     from wizard.core.advice import Advice
     from wizard.core.connect import ConnectError
-    from wizard.core.https import ApiError
+    from wizard.core.db.https import ApiError
     from wizard.core.manual import RestError
-    from wizard.core.runner import LockHeld
+    from wizard.core.runbase import LockHeld
 
 THE_DATABASE = "the database"  # the target, when nothing more is known of it
 INTERRUPTED = "interrupted; nothing of the migration in progress was kept."
@@ -68,11 +68,11 @@ def describe(
     from wizard.core.compat import CompatError
     from wizard.core.connect import ConnectError
     from wizard.core.env import EnvFileError
-    from wizard.core.https import ApiError
+    from wizard.core.db.https import ApiError
     from wizard.core.local import LocalError
     from wizard.core.manual import ExportRefused, RestError
     from wizard.core.project import ConfigError
-    from wizard.core.runner import Interrupted, LockHeld
+    from wizard.core.runbase import Interrupted, LockHeld
 
     if isinstance(error, ConnectError):
         return _connect(error, shown, ref)

@@ -14,11 +14,11 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from psycopg import sql
 
 from wizard import __version__
 from wizard.core.catalog import Catalog, Migration
+from wizard.core.db import Connectable, Database, database
 
 SCHEMA = "supabase_migrations"
 TABLE = f"{SCHEMA}.schema_migrations"
@@ -88,24 +88,26 @@ class MigrationState:
         return {"version": self.version, "name": self.name, "state": self.state, "checksum": self.checksum}
 
 
-def _present(conn: psycopg.Connection) -> tuple[bool, bool, bool]:
-    return conn.execute(_PRESENT).fetchone()
+def _present(db: Database) -> tuple[bool, bool, bool]:
+    ((cli_table, meta_table, columns),) = db.query(_PRESENT)
+    return bool(cli_table), bool(meta_table), bool(columns)
 
 
-def ensure(conn: psycopg.Connection) -> None:
+def ensure(conn: Connectable) -> None:
     """Create the history tables where they are missing, as the Supabase CLI does. Writes nothing
     when they are already there, so a run does not take a table lock on them for nothing."""
-    cli_table, meta_table, columns = _present(conn)
+    db = database(conn)
+    cli_table, meta_table, columns = _present(db)
     if cli_table and meta_table and columns:
         return
     script = list(CLI_DDL) + ([META_DDL, COMMENT] if not meta_table else [])
-    with conn.transaction():
-        conn.execute(";\n".join(script))
+    db.transaction(";\n".join(script))
 
 
-def read(conn: psycopg.Connection) -> dict[str, Record]:
+def read(conn: Connectable) -> dict[str, Record]:
     """Every history row by version; empty when there is no history yet. Writes nothing."""
-    cli_table, meta_table, columns = _present(conn)
+    db = database(conn)
+    cli_table, meta_table, columns = _present(db)
     if not cli_table:
         return {}
     name = "m.name" if columns else "NULL::text"
@@ -117,7 +119,7 @@ def read(conn: psycopg.Connection) -> dict[str, Record]:
     else:
         query = (f"SELECT m.version, {name} AS name, NULL AS checksum, NULL AS applied_at, NULL AS duration_ms, "
                  f"NULL AS method FROM {TABLE} m ORDER BY m.version")
-    return {row[0]: Record(*row) for row in conn.execute(query)}
+    return {row[0]: Record(*row) for row in db.query(query)}
 
 
 def _encoded_array(statements: list[str]) -> str:

@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from wizard.core.catalog import Catalog, Migration, Problem
+from wizard.core.db import Connectable, DirectDatabase, database
+from wizard.core.db.wire import Command, Step
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.events import AppliedMigration, Event
 from wizard.core.project import SeedFile
@@ -77,18 +80,19 @@ def load(files: list[SeedFile]) -> tuple[list[Migration], list[Problem]]:
     return seeds, problems
 
 
-def recorded(conn: psycopg.Connection) -> dict[str, str]:
+def recorded(conn: Connectable) -> dict[str, str]:
     """Path -> hash of every seed the database has recorded; empty without the table."""
-    (exists,) = conn.execute("SELECT to_regclass('supabase_migrations.seed_files') IS NOT NULL").fetchone()
+    db = database(conn)
+    ((exists,),) = db.query("SELECT to_regclass('supabase_migrations.seed_files') IS NOT NULL")
     if not exists:
         return {}
-    return dict(conn.execute(f"SELECT path, hash FROM {TABLE}").fetchall())
+    return {path: hash_ for path, hash_ in db.query(f"SELECT path, hash FROM {TABLE}")}
 
 
 class SeedRunner(Runner):
     """Runs seed files, each in its own transaction with its record, under the run lock."""
 
-    def __init__(self, conn: psycopg.Connection, seeds: list[Migration], options: RunOptions | None = None,
+    def __init__(self, conn: DirectDatabase | psycopg.Connection[Any], seeds: list[Migration], options: RunOptions | None = None,
                  on_event: Callable[[Event], None] | None = None):
         directory = seeds[0].path.parent if seeds else Path.cwd()
         super().__init__(conn, Catalog(directory, seeds, [], []), options, on_event)
@@ -96,18 +100,16 @@ class SeedRunner(Runner):
 
     def run_seeds(self) -> list[SeedResult]:
         """Run every seed that is new or changed, in order, stopping at the first that fails."""
-        conn = self.conn
-        conn.autocommit = True
+        self._prepare()
         self._session_setup()
         if self.options.compat:
             self._keep_database_search_path()
         self._acquire_lock()
         results: list[SeedResult] = []
         try:
-            done = recorded(conn)
+            done = recorded(self.db)
             if any(done.get(s.name) != s.checksum for s in self.seeds):
-                with conn.transaction():
-                    conn.execute(CREATE_SQL)
+                self.db.transaction(CREATE_SQL)
             for seed in self.seeds:
                 if done.get(seed.name) == seed.checksum:
                     results.append(SeedResult(seed.name, UNCHANGED, seed.checksum))
@@ -126,9 +128,8 @@ class SeedRunner(Runner):
             self._release_lock()
         return results
 
-    def _commands(self, migration: Migration, encoding: str):
+    def _commands(self, migration: Migration, encoding: str) -> list[Command]:
         """A migration's commands, with the seed's record in place of the history row."""
-        commands = super()._commands(migration, encoding)
-        return [("record", None, 0, RECORD_QUERY, (migration.name, migration.checksum)) if what == "record"
-                else (what, statement, position, query, params)
-                for what, statement, position, query, params in commands]
+        return [Command(Step.RECORD, RECORD_QUERY, (migration.name, migration.checksum))
+                if command.step is Step.RECORD else command
+                for command in super()._commands(migration, encoding)]

@@ -15,6 +15,7 @@ import psycopg
 from wizard.core import checks as checks_file
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.checks import CheckResult
+from wizard.core.db import Connectable, database
 from wizard.core.objects import Obj, final_objects
 
 # One query per kind: which of the given objects exist. Arrays in, one boolean per object out.
@@ -44,8 +45,9 @@ _GROUPS = (
 _LOOKUP = {"table": "relation", "view": "relation", "sequence": "relation", "index": "relation"}
 
 
-def presence(conn: psycopg.Connection, objs: list[Obj]) -> list[bool]:
+def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
     """For each object, whether the database has it."""
+    db = database(conn)
     by_lookup: dict[str, list[int]] = {}
     for i, obj in enumerate(objs):
         by_lookup.setdefault(_LOOKUP.get(obj.kind, obj.kind), []).append(i)
@@ -56,13 +58,13 @@ def presence(conn: psycopg.Connection, objs: list[Obj]) -> list[bool]:
             "n": [objs[i].name for i in indexes],
             "t": [objs[i].table for i in indexes],
         }
-        rows = conn.execute(_PRESENCE[lookup], params).fetchall()
+        rows = db.query(_PRESENCE[lookup], params)
         for i, row in zip(indexes, rows):
             found[i] = bool(row[0])
     return found
 
 
-def object_checks(conn: psycopg.Connection, migrations: list[Migration]) -> list[CheckResult]:
+def object_checks(conn: Connectable, migrations: list[Migration]) -> list[CheckResult]:
     """One check per kind of object: all that the files create must be there."""
     expected = final_objects(migrations)
     objs = [e[0] for e in expected]
@@ -89,10 +91,11 @@ SELECT attname, format_type(atttypid, atttypmod), attnotnull, atthasdef
 """
 
 
-def registration_check(conn: psycopg.Connection) -> CheckResult | None:
+def registration_check(conn: Connectable) -> CheckResult | None:
     """Insert a user the way a backend's registration does, read it back, roll back. None when
     there is no users table with an email column."""
-    columns = {row[0]: row for row in conn.execute(_USERS_COLUMNS)}
+    db = database(conn)
+    columns = {row[0]: row for row in db.query(_USERS_COLUMNS)}
     if "email" not in columns:
         return None
     values: dict[str, object] = {"email": "wizard.registration.check@example.com"}
@@ -126,7 +129,7 @@ def registration_check(conn: psycopg.Connection) -> CheckResult | None:
         email=sql.Literal(values["email"]),
     )
     try:
-        conn.execute(block.as_string(None))
+        db.query(block.as_string(None))
     except psycopg.Error as exc:
         text = str(exc).strip()
         marker = "migration-wizard registration check: "
@@ -145,7 +148,7 @@ def registration_check(conn: psycopg.Connection) -> CheckResult | None:
 
 
 def run(
-    conn: psycopg.Connection, catalog: Catalog, on_result: Callable[[CheckResult], None] | None = None
+    conn: Connectable, catalog: Catalog, on_result: Callable[[CheckResult], None] | None = None
 ) -> list[CheckResult]:
     """Every check, in order; each result is also handed to ``on_result`` as it comes."""
     results = []
@@ -198,7 +201,7 @@ def seed_rows(migrations: list[Migration]) -> dict[tuple[str, str], list[tuple[s
     return seeds
 
 
-def seed_checks(conn: psycopg.Connection, migrations: list[Migration]) -> list[CheckResult]:
+def seed_checks(conn: Connectable, migrations: list[Migration]) -> list[CheckResult]:
     """One check per seeded table: every row the files seed is there, found by its key."""
     from psycopg import sql
 
@@ -210,8 +213,7 @@ def seed_checks(conn: psycopg.Connection, migrations: list[Migration]) -> list[C
             "(SELECT 1 FROM {table} AS t WHERE t.{column}::text = k)"
         ).format(table=sql.Identifier(schema, name), column=sql.Identifier(column))
         try:
-            with conn.transaction(force_rollback=True):
-                missing = {r[0] for r in conn.execute(query, ([r[0] for r in rows],))}
+            missing = {r[0] for r in database(conn).rolled_back(query, ([r[0] for r in rows],))}
         except psycopg.Error as exc:
             results.append(CheckResult(f"seed rows in {name}", False, f"cannot read {table}: {str(exc).strip()}"))
             continue
@@ -225,7 +227,7 @@ def seed_checks(conn: psycopg.Connection, migrations: list[Migration]) -> list[C
     return results
 
 
-def _all(conn: psycopg.Connection, catalog: Catalog) -> Iterator[CheckResult]:
+def _all(conn: Connectable, catalog: Catalog) -> Iterator[CheckResult]:
     yield from object_checks(conn, catalog.migrations)
     yield from seed_checks(conn, catalog.migrations)
     try:
@@ -239,7 +241,7 @@ def _all(conn: psycopg.Connection, catalog: Catalog) -> Iterator[CheckResult]:
         yield registration
 
 
-def migration_presence(conn: psycopg.Connection, migration: Migration) -> tuple[list[Obj], list[Obj]]:
+def migration_presence(conn: Connectable, migration: Migration) -> tuple[list[Obj], list[Obj]]:
     """(present, missing): the objects one migration creates, split by whether the database has
     them. Both empty when the migration creates nothing that can be looked up."""
     objs = [e[0] for e in final_objects([migration])]

@@ -17,7 +17,7 @@ def read_error(text: str, migration: Migration, part: Part) -> Diagnosis | None:
     (a line of the paste, that is of ``part``), else at the statement that names its object.
     None when the text is not an error of PostgreSQL's."""
     from wizard.core.diagnosis import diagnose
-    from wizard.core.https import statement_naming, parse_error
+    from wizard.core.db.https import statement_naming, parse_error
 
     error = parse_error(text.strip())
     if error.sqlstate is None and "ERROR" not in text:

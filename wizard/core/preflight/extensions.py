@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wizard.core.catalog import Migration
+from wizard.core.db import Connectable, database
 from wizard.core.preflight.findings import ERROR, WARNING, Finding
 
 # What well-known extensions create: the schemas of their own, and the names of their functions and
@@ -143,7 +144,7 @@ SELECT n,
 """
 
 
-def missing_extensions(pending: list[Migration], conn) -> list[Finding]:
+def missing_extensions(pending: list[Migration], conn: Connectable) -> list[Finding]:
     """``CREATE EXTENSION`` of an extension this server neither has installed nor can install: an
     error at the statement's file and line, before any SQL runs. One query, and only when a pending
     migration creates an extension."""
@@ -157,7 +158,7 @@ def missing_extensions(pending: list[Migration], conn) -> list[Finding]:
     if not wanted:
         return []
     names = sorted({name for _, _, name in wanted if name})
-    rows = conn.execute(_EXTENSIONS_SQL, (names,)).fetchall()
+    rows = database(conn).query(_EXTENSIONS_SQL, (names,))
     lacking = {row[0] for row in rows if not row[1] and not row[2]}
     if not lacking:
         return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wizard.core.catalog import Migration
+from wizard.core.db import Connectable, database
 from wizard.core.preflight.findings import WARNING, Finding
 
 BIG_TABLE_ROWS = 100_000
@@ -16,12 +17,13 @@ _LOCKING = {
 }
 
 
-def big_table_locks(pending: list[Migration], conn, rows: int = BIG_TABLE_ROWS) -> list[Finding]:
+def big_table_locks(pending: list[Migration], conn: Connectable, rows: int = BIG_TABLE_ROWS) -> list[Finding]:
     """Statements that lock a table the database already holds many rows of: the lock lasts as long
     as the statement (a rewrite or an index build), and the application waits meanwhile."""
-    (any_big,) = conn.execute(
+    db = database(conn)
+    ((any_big,),) = db.query(
         "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relkind IN ('r', 'p', 'm') AND reltuples >= %s)", (rows,)
-    ).fetchone()
+    )
     if not any_big:
         return []  # a new or small database: no statement needs a look
     uses = []
@@ -39,11 +41,11 @@ def big_table_locks(pending: list[Migration], conn, rows: int = BIG_TABLE_ROWS) 
     if not uses:
         return []
     names = sorted({u[2] for u in uses})
-    sizes = dict(conn.execute(
+    sizes = dict(db.query(
         """SELECT n, c.reltuples::bigint FROM unnest(%s::text[]) AS n
              JOIN pg_class c ON c.oid = to_regclass(n) WHERE c.reltuples >= %s""",
         (names, rows),
-    ).fetchall())
+    ))
     return [
         Finding(WARNING, "long-lock", migration.filename, statement.line,
                 f"{reason} {name}, which holds about {sizes[name]:,} rows: the application waits while it "

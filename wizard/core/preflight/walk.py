@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, TypeAlias
 
 from wizard.core.catalog import Catalog, Migration, Statement
+from wizard.core.db import Connectable, database
 from wizard.core.preflight.extensions import _EXTENSION_SCHEMAS, _ExtensionObjects
 from wizard.core.preflight.findings import ERROR, WARNING, EffectsData, Finding, FunctionName, MoreData, ObjectData, UseData
 
@@ -97,7 +98,7 @@ def _columns_follow_their_table(statement: Statement, state: dict[Key, bool]) ->
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn=None, compat_will_run=False, baseline=None
+    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None, compat_will_run=False, baseline=None
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
@@ -214,7 +215,8 @@ def dependencies(
     if baseline is not None:
         present = {key: baseline.has(*key) for key in unique}
     else:
-        rows = conn.execute(
+        assert conn is not None, "a database or a baseline to look in"
+        rows = database(conn).query(
             _EXISTS_SQL,
             {
                 "kinds": [k[0] for k in unique],
@@ -222,7 +224,7 @@ def dependencies(
                 "names": [k[2] for k in unique],
                 "tables": [k[3] for k in unique],
             },
-        ).fetchall()
+        )
         present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
 
     extension_functions: set[str] | None = None  # what the compatibility step's extensions hold, when a use needs it
@@ -240,7 +242,7 @@ def dependencies(
     for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
-        if used[0] == "function" and used[1] in (None, "extensions") and provided and getattr(
+        if used[0] == "function" and used[1] in (None, "extensions") and provided and conn is not None and getattr(
             compat_will_run, "extensions", None
         ):
             if extension_functions is None:

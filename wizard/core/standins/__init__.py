@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wizard.core.db import Connectable, database
+
 MARK = "migration-wizard stand-in"
 
 # The extensions the stand-ins stand in for (their real names).
@@ -33,9 +35,9 @@ def source_files() -> list[Path]:
     return sorted(p for p in here.iterdir() if p.suffix in (".control", ".sql"))
 
 
-def installed(conn) -> list[str]:
+def installed(conn: Connectable) -> list[str]:
     """The stand-in extensions installed in the connection's database, by name (one query)."""
-    return [row[0] for row in conn.execute(_INSTALLED_SQL, (MARK + "%",)).fetchall()]
+    return [row[0] for row in database(conn).query(_INSTALLED_SQL, (MARK + "%",))]
 
 
 def describe(names: list[str]) -> str:

@@ -1,0 +1,121 @@
+"""The direct executor: a psycopg connection, a session of its own.
+
+The run lock is a session-level advisory lock; migrations travel in libpq's pipeline (``wire``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from wizard.core.db import wire
+from wizard.core.db.protocol import Params, Query, Row
+from wizard.core.diagnosis import ServerError
+
+# The advisory lock every migration-wizard run takes on the target database (an arbitrary constant,
+# the same for every version of the tool).
+LOCK_KEY = 7_240_515_902_117_312_001
+
+_HOLDER = """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
+               FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+              WHERE l.locktype = 'advisory' AND l.granted
+                AND ((l.classid::bigint << 32) | l.objid::bigint) = %s"""
+
+
+class DirectDatabase:
+    """A PostgreSQL database over a psycopg connection (which it does not own: ``close`` closes it
+    all the same, as the connection's user asked)."""
+
+    session = True
+
+    def __init__(self, conn: psycopg.Connection[Any]):
+        self.conn = conn
+        self.stopping: Callable[[], bool] = lambda: False  # set by a run: cancel what streams once True
+
+    def __repr__(self) -> str:
+        return f"DirectDatabase({self.conn.info.host!r}, {self.conn.info.dbname!r})"
+
+    @property
+    def server_version(self) -> int:
+        return self.conn.info.server_version
+
+    @property
+    def encoding(self) -> str:
+        return self.conn.info.encoding
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    def query(self, query: Query, params: Params = None) -> list[Row]:
+        cursor = self.conn.execute(query, params)
+        return cursor.fetchall() if cursor.description is not None else []
+
+    def transaction(self, script: str) -> None:
+        with self.conn.transaction():
+            self.conn.execute(script)
+
+    def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
+                    read_only: bool = False) -> list[Row]:
+        with self.conn.transaction(force_rollback=True):
+            if read_only:
+                self.conn.execute("SET TRANSACTION READ ONLY")
+            for statement in before:
+                self.conn.execute(statement)
+            return self.query(query, params)
+
+    def execute(self, script: str) -> ServerError | None:
+        """Run a script of statements (the simple protocol), reading results as they come; the
+        server's error when a statement failed (the transaction it opened stays open: ``rollback``)."""
+        return wire.stream(self.conn, script, self.stopping)
+
+    def rollback(self) -> None:
+        """Roll back the transaction a failed script left open, if any; quietly."""
+        try:
+            if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                wire.stream(self.conn, "ROLLBACK", self.stopping)
+        except psycopg.Error:
+            pass  # the connection is gone: the server rolled back
+
+    def autocommit(self) -> None:
+        """Each statement outside BEGIN ... COMMIT commits on its own (what the runner needs)."""
+        self.conn.autocommit = True
+
+    def pipeline(self, count: int, listener: wire.PipelineListener) -> wire.PipelineResult:
+        """Migrations over libpq's pipeline: see ``wire.run_pipeline``."""
+        return wire.run_pipeline(self.conn, count, listener, self.stopping)
+
+    # -- the run lock ------------------------------------------------------------------------------
+
+    def try_lock(self) -> bool:
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        return bool(row and row[0])
+
+    def lock_holder(self) -> str | None:
+        row = self.conn.execute(_HOLDER, (LOCK_KEY,)).fetchone()
+        if not row:
+            return None
+        pid, app, addr, started = row
+        who = f"pid {pid}"
+        if app:
+            who += f" ({app})"
+        if addr:
+            who += f" from {addr}"
+        return who + f", connected since {started:%H:%M:%S}"
+
+    def unlock(self) -> None:
+        try:
+            if self.conn.closed:
+                return
+            self.rollback()
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        except psycopg.Error:
+            pass  # the server releases a session lock when the connection ends
+
+    # -- the connection ----------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        wire.send_cancel(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,392 @@
+"""The automated path without a database password: SQL over HTTPS, through the Supabase Management
+API (``POST /v1/projects/<ref>/database/query`` with a personal access token).
+
+``ApiDatabase`` is the Database of the engine over that service. Every request is a transaction of
+its own: PostgreSQL runs a multi-statement query string in order and stops at the first error,
+leaving the implicit transaction uncommitted, so what one request holds commits together or not at
+all. The run lock is a lease row (``lease``); checks run in ``START TRANSACTION READ ONLY ...
+ROLLBACK`` within one request. What the service itself guarantees beyond running the query is not
+documented; see the README.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from wizard import __version__
+from wizard.core.catalog import Migration, Statement
+from wizard.core.connect import OK, Probe
+from wizard.core.db.lease import Lease
+from wizard.core.db.protocol import Params, Query, Row
+from wizard.core.diagnosis import ServerError, named_object
+from wizard.core.errors import ExitCode, WizardError
+
+DEFAULT_API_URL = "https://api.supabase.com"
+
+# Failure classes of the service, each with an advice entry ([https.<kind>]).
+UNAUTHORIZED = "unauthorized"  # 401: bad or revoked token
+FORBIDDEN = "forbidden"  # 403: the token's account cannot reach this project
+NOT_FOUND = "not-found"  # 404: no such project ref
+RATE_LIMITED = "rate-limited"  # 429, still after retries
+SERVICE_ERROR = "service-error"  # 5xx
+TIMEOUT = "timeout"
+UNREACHABLE = "unreachable"
+
+_ERROR = re.compile(r"ERROR:\s+(?:([0-9A-Z]{5}):\s+)?(.*)")
+_LINE = re.compile(r"^LINE (\d+): (.*)$")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+class ApiError(WizardError):
+    """The service refused or failed the request (not an SQL error)."""
+
+    exit_code = ExitCode.CONNECT
+
+    def __init__(self, kind: str, status: int | None, message: str):
+        super().__init__(message, kind=kind, advice_key=("https", kind))
+        self.status = status
+
+    @property
+    def connect_kind(self) -> str:
+        return "https-" + self.kind
+
+
+class ApiSqlError(WizardError):
+    """The service ran the query and PostgreSQL failed it: the server's error as the service wrote it."""
+
+    kind = "sql"
+    exit_code = ExitCode.FAILED
+
+    def __init__(self, error: ApiServerError):
+        super().__init__(error.message)
+        self.error = error
+
+    def as_psycopg(self) -> psycopg.Error:
+        """The same error as psycopg's class for its SQLSTATE, for code that catches those."""
+        sqlstate = self.error.sqlstate
+        try:
+            cls = psycopg.errors.lookup(sqlstate) if sqlstate else psycopg.DatabaseError
+        except KeyError:
+            cls = psycopg.DatabaseError
+        return cls(self.error.message)
+
+
+def bind(query: str, params: Params = None) -> str:
+    """The query with its %s / %(name)s parameters written as SQL literals."""
+    if params is None:
+        return query
+    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
+    sequence = iter(params) if not isinstance(params, Mapping) else iter(())
+
+    def literal(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        value = named[match.group(1)] if match.group(1) else next(sequence)
+        return sql.Literal(value).as_string(None)
+
+    return _PLACEHOLDER.sub(literal, query)
+
+
+def _value(value: Any) -> Any:
+    """JSON values back to what psycopg would give: timestamps as datetimes."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T " and value[13] == ":":
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value
+
+
+def parse_error(message: str) -> "ApiServerError":
+    """SQLSTATE, message and position from the service's error text, e.g.
+    'Failed to run sql query: ERROR:  42P01: relation "x" does not exist\\nLINE 3: ...\\n   ^'."""
+    lines = message.splitlines()
+    sqlstate, primary = None, message.strip()
+    for line in lines:
+        match = _ERROR.search(line)
+        if match:
+            sqlstate, primary = match.group(1), match.group(2).strip()
+            break
+    detail = hint = None
+    line_number = column = None
+    for i, line in enumerate(lines):
+        if line.startswith("DETAIL:"):
+            detail = line.removeprefix("DETAIL:").strip()
+        elif line.startswith("HINT:"):
+            hint = line.removeprefix("HINT:").strip()
+        match = _LINE.match(line)
+        if match and line_number is None:
+            line_number = int(match.group(1))
+            excerpt = match.group(2)
+            if i + 1 < len(lines) and lines[i + 1].rstrip().endswith("^") and not excerpt.startswith("..."):
+                column = len(lines[i + 1].rstrip()) - len(f"LINE {line_number}: ")
+    return ApiServerError(sqlstate, primary, detail, hint, None, None, line_number, column)
+
+
+@dataclass(frozen=True)
+class ApiServerError(ServerError):
+    """A server error read from the service's text: a line and column instead of a position."""
+
+    line: int | None = None
+    column: int | None = None
+
+    def in_text(self, text: str) -> ServerError:
+        """The error with its LINE n (and column) made a position in ``text``, the query sent."""
+        if self.line is None:
+            return self
+        lines = text.split("\n")
+        if self.line > len(lines):
+            return self
+        position = sum(len(part) + 1 for part in lines[: self.line - 1]) + (self.column or 1)
+        return ServerError(self.sqlstate, self.message, self.detail, self.hint, position, None)
+
+
+class ApiDatabase:
+    """The project's database, reached through the Management API."""
+
+    session = False  # every request is a transaction of its own: no session state survives
+
+    def __init__(self, ref: str, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 60,
+                 on_notice: Callable[[str], None] | None = None, max_retries: int = 5):
+        self.ref = ref
+        self._token = token
+        self.endpoint = f"{api_url.rstrip('/')}/v1/projects/{ref}/database/query"
+        self.timeout = timeout
+        self.on_notice = on_notice or (lambda message: None)
+        self.max_retries = max_retries
+        self._server_version = 0
+        self.lease = Lease(self._rows, on_lost=self.on_notice)
+
+    def __repr__(self) -> str:  # never the token
+        return f"ApiDatabase(ref={self.ref!r}, endpoint={self.endpoint!r})"
+
+    def __enter__(self) -> ApiDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def server_version(self) -> int:
+        return self._server_version
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"  # JSON over HTTPS
+
+    def close(self) -> None:
+        """Nothing stays open between requests; a lease still held is given up."""
+        self.unlock()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def request(self, query: str) -> list[dict[str, Any]]:
+        """POST one query; the rows of its last result as dicts. Retries on 429 with backoff;
+        raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query."""
+        body = json.dumps({"query": query}).encode("utf-8")
+        delay = 1.0
+        for attempt in range(self.max_retries + 1):
+            req = urllib.request.Request(
+                self.endpoint,
+                data=body,
+                method="POST",
+                headers={
+                    "Authorization": f"Bearer {self._token}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "User-Agent": f"migration-wizard/{__version__}",
+                },
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                    payload = response.read()
+                    data = json.loads(payload) if payload.strip() else []
+                    return data if isinstance(data, list) else [data]
+            except urllib.error.HTTPError as exc:
+                text = exc.read().decode("utf-8", "replace")
+                message = _message(text)
+                if exc.code == 429 and attempt < self.max_retries:
+                    wait = _retry_after(exc.headers.get("Retry-After"), delay)
+                    self.on_notice(f"The Management API is rate limiting (60 requests a minute): waiting {wait:g} s.")
+                    time.sleep(wait)
+                    delay = min(delay * 2, 30)
+                    continue
+                raise self._classify(exc.code, message) from None
+            except (TimeoutError, socket.timeout):
+                raise ApiError(TIMEOUT, None, f"no answer from {self.endpoint} within {self.timeout:g} s") from None
+            except urllib.error.URLError as exc:
+                reason = exc.reason
+                if isinstance(reason, (TimeoutError, socket.timeout)):
+                    raise ApiError(TIMEOUT, None, f"no answer from {self.endpoint} within {self.timeout:g} s") from None
+                raise ApiError(UNREACHABLE, None, f"cannot reach {self.endpoint}: {reason}") from None
+            except (ConnectionError, OSError) as exc:
+                raise ApiError(UNREACHABLE, None, f"cannot reach {self.endpoint}: {exc}") from None
+        raise ApiError(RATE_LIMITED, 429, "the Management API kept answering 429 (rate limited)")
+
+    def _classify(self, status: int, message: str) -> ApiError | ApiSqlError:
+        if status == 401:
+            return ApiError(UNAUTHORIZED, status, "the access token was refused (401): it is wrong, expired or revoked")
+        if status == 403:
+            return ApiError(FORBIDDEN, status, f"the access token may not reach project {self.ref} (403)")
+        if status == 404:
+            return ApiError(NOT_FOUND, status, f"the Management API knows no project {self.ref} (404)")
+        if status == 429:
+            return ApiError(RATE_LIMITED, status, "the Management API kept answering 429 (rate limited)")
+        if status >= 500:
+            return ApiError(SERVICE_ERROR, status, f"the Management API failed ({status}): {message[:200]}")
+        error = parse_error(message)
+        if error.sqlstate is None and "ERROR" not in message:
+            return ApiError(SERVICE_ERROR, status, f"the Management API refused the request ({status}): {message[:200]}")
+        return ApiSqlError(error)
+
+    def _rows(self, query: str) -> list[Row]:
+        """The rows of a query as tuples, values as psycopg would give them; psycopg's error class
+        for an SQL error."""
+        try:
+            rows = self.request(query)
+        except ApiSqlError as exc:
+            raise exc.as_psycopg() from exc
+        return [tuple(_value(v) for v in row.values()) for row in rows]
+
+    # -- the Database ------------------------------------------------------------------------
+
+    def query(self, query: Query, params: Params = None) -> list[Row]:
+        text = query if isinstance(query, str) else query.as_string(None)
+        return self._rows(bind(text, params))
+
+    def transaction(self, script: str) -> None:
+        """One request: its statements are one implicit transaction on the server."""
+        self._rows(script)
+
+    def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
+                    read_only: bool = False) -> list[Row]:
+        """One request: ``START TRANSACTION [READ ONLY]; before; query; ROLLBACK`` (a write there
+        fails when read-only, and is rolled back in any case)."""
+        parts = ["START TRANSACTION READ ONLY" if read_only else "START TRANSACTION"]
+        parts += [q if isinstance(q, str) else q.as_string(None) for q in before]
+        text = query if isinstance(query, str) else query.as_string(None)
+        parts += [bind(text, params), "ROLLBACK"]
+        return self._rows(";\n".join(parts) + ";")
+
+    def execute(self, script: str) -> ServerError | None:
+        """One request; the server's error when a statement failed, its LINE made a position in
+        the script's text (nothing stays open either way)."""
+        try:
+            self.request(script)
+        except ApiSqlError as exc:
+            return exc.error.in_text(script)
+        return None
+
+    def rollback(self) -> None:
+        """Nothing to roll back: a request that failed left no transaction open."""
+
+    def probe(self) -> str:
+        """A harmless query; the server version on success."""
+        ((version, number),) = self._rows("SELECT current_setting('server_version') AS server_version, "
+                                          "current_setting('server_version_num')::int AS server_version_num")
+        self._server_version = int(number)
+        return str(version)
+
+    # -- the run lock: a lease ---------------------------------------------------------------
+
+    def try_lock(self) -> bool:
+        try:
+            return self.lease.take()
+        except psycopg.errors.UniqueViolation:
+            return self.lease.take()  # another run created the lease table at the same moment
+
+    def lock_holder(self) -> str | None:
+        holder = self.lease.holder or self.lease.current_holder()
+        return str(holder) if holder is not None else None
+
+    def unlock(self) -> None:
+        try:
+            self.lease.release()
+        except (ApiError, psycopg.Error):
+            pass  # the lease expires on its own
+
+    def cancel(self) -> None:
+        """Cancel the migration request in flight (from another thread, without waiting for the
+        service): its backend is the one running a query that carries this database's ``mark``."""
+        threading.Thread(target=self._cancel_marked, name="cancel", daemon=True).start()
+
+    def _cancel_marked(self) -> None:
+        pattern = sql.Literal("%" + self.mark + "%").as_string(None)
+        try:
+            self.request("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                         f"WHERE pid <> pg_backend_pid() AND query LIKE {pattern}")
+        except (ApiError, ApiSqlError):
+            pass  # nothing to cancel, or no right to: the request in flight runs to its end
+
+    @property
+    def mark(self) -> str:
+        """A comment that names this run's migration requests, so that ``cancel`` finds them."""
+        return f"/* migration-wizard {self.lease.owner} */"
+
+
+def _message(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("error") or data.get("msg") or text)
+    return text
+
+
+def _retry_after(header: str | None, default: float) -> float:
+    try:
+        return max(0.0, min(float(header), 60.0)) if header else default
+    except ValueError:
+        return default
+
+
+def statement_naming(migration: Migration, message: str) -> Statement | None:
+    """With no position from the server, the statement that names the object of the error."""
+    name = named_object(message)
+    if not name:
+        return None
+    bare = name.split("(")[0].split(".")[-1]
+    pattern = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])")
+    return next((s for s in migration.statements if pattern.search(s.text)), None)
+
+
+PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
+REQUEST_TIMEOUT = 300.0  # seconds for one request once connected (a migration can be long)
+
+
+def open_database(ref: str, token: str, api_url: str | None = None, connect_timeout: float = 10,
+                  request_timeout: float = REQUEST_TIMEOUT,
+                  on_notice: Callable[[str], None] | None = None) -> tuple[ApiDatabase, str]:
+    """The project's database over HTTPS, probed with a harmless query (within the connect
+    timeout), then given the longer request timeout; with the server version. Raises ApiError,
+    or psycopg's error when the service answers the probe with an SQL error."""
+    database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=connect_timeout, on_notice=on_notice)
+    version = database.probe()
+    database.timeout = request_timeout
+    return database, version
+
+
+def probe(ref: str, token: str, api_url: str | None = None, timeout: float = 10) -> Probe:
+    """The HTTPS path tried with a harmless query, as a connection probe. Never raises."""
+    database = ApiDatabase(ref, token, api_url or DEFAULT_API_URL, timeout=timeout)
+    try:
+        version = database.probe()
+    except ApiError as exc:
+        return Probe(PROBE_SOURCE, database.endpoint, exc.connect_kind, exc.message)
+    except Exception as exc:  # an SQL error on a harmless query: the service is not what it should be
+        return Probe(PROBE_SOURCE, database.endpoint, "https-" + SERVICE_ERROR, str(exc))
+    return Probe(PROBE_SOURCE, database.endpoint, OK, f"PostgreSQL {version}", server_version=version, supabase=True)
