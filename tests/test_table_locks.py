@@ -131,3 +131,72 @@ def test_a_long_statement_of_the_migration_itself_is_not_cut(folder, database, d
     result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
     assert result.code == 0, result.output
     assert history(db) == ["001"]
+
+
+def test_over_https_the_lock_wait_is_told_and_named_the_same(folder, database, db, cli, tmp_path):
+    from api_server import ApiServer
+
+    ref, token = "qwertyuiopasdfghjklz", "sbp_0123456789abcdef0123456789abcdef01234567"
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{ref}.supabase.co\nSUPABASE_ACCESS_TOKEN={token}\n")
+    blocked_folder(folder, db)
+    holder = application(database, HOLDS["row"])
+    pid = holder.info.backend_pid
+    try:
+        with ApiServer(database, ref, token) as api:
+            result = cli("apply", "--yes", "--json", "--migrations", folder.path, "--api-url", api.url, cwd=tmp_path)
+            sent = [q for q in api.requests if "ALTER TABLE users" in q]
+    finally:
+        holder.close()
+    assert_clean(result)
+    assert result.code == 1, result.output
+    failed = result.json()["failed"]
+    assert (failed["version"], failed["sqlstate"]) == ("002", "55P03")
+    assert [(b["pid"], b["application"]) for b in failed["lock_wait"]["blockers"]] == [(pid, "backend")]
+    assert f"pg_terminate_backend({pid})" in " ".join(result.json()["advice"]["notes"])
+    assert f"Waiting for a lock on public.users held by pid {pid}, application 'backend'" in result.err
+    assert "runs again in 1 s (attempt 2 of 3)" in result.err
+    # the request sets the timeout for its own transaction only; nothing of 002 was kept
+    assert len(sent) == 3 and all("SET LOCAL lock_timeout = 5000;" in q.split("\n")[0] for q in sent)
+    assert "statement_timeout" not in sent[0]
+    assert history(db) == ["001"] and tables(db) == {"users", "first"}
+
+
+async def test_the_wizard_shows_the_wait_live_then_names_the_session_and_retries(tmp_path, folder, database, db):
+    from textual.widgets import Static
+    from tui_pilot import column, press, settle, wizard_app
+
+    from wizard.tui.screens.apply import ApplyScreen
+    from wizard.tui.screens.troubleshoot import TroubleshootScreen
+
+    blocked_folder(folder, db)
+    holder = application(database, HOLDS["table"])
+    pid = holder.info.backend_pid
+    app = wizard_app(tmp_path, folder.path, database)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await press(pilot, "enter", "enter")
+            await pilot.press("enter")
+            notice = ""
+            for _ in range(300):  # the Apply step says what it waits for, while it waits
+                await pilot.pause(0.05)
+                if isinstance(app.screen, ApplyScreen):
+                    notice = str(app.screen.query_one("#notice", Static).render())
+                    if "Waiting for a lock" in notice:
+                        break
+            assert f"Waiting for a lock on public.users held by pid {pid}, application 'backend'" in notice
+            await settle(pilot, timeout=90)
+            assert isinstance(app.screen, TroubleshootScreen)
+            trouble = app.screen.trouble
+            assert trouble.message.startswith("55P03") and trouble.advice.key == "sqlstate.55P03"
+            notes = " ".join(trouble.advice.notes)
+            assert f"pid {pid}, application 'backend'" in notes and f"pg_terminate_backend({pid})" in notes
+            assert history(db) == ["001"] and not has_column(db, "users", "email")
+
+            holder.rollback()  # the application's transaction ends: a retry applies the rest
+            await press(pilot, "r")
+            assert isinstance(app.screen, ApplyScreen)
+            assert column(app, "#migrations", "state") == ["applied"] * 3
+    finally:
+        holder.close()
+    assert history(db) == ["001", "002", "003"]
