@@ -200,3 +200,22 @@ async def test_the_wizard_shows_the_wait_live_then_names_the_session_and_retries
     finally:
         holder.close()
     assert history(db) == ["001", "002", "003"]
+
+
+def test_a_file_without_a_transaction_is_not_tried_again_but_names_the_session(folder, database, db, cli):
+    db.execute("CREATE TABLE users (id int PRIMARY KEY)")
+    folder.write("001_alone.sql", "-- wizard:no-transaction\nCREATE TABLE alone (id int);\n"
+                                  "ALTER TABLE users ADD COLUMN email text;\n")
+    holder = application(database, HOLDS["table"])
+    pid = holder.info.backend_pid
+    try:
+        result = cli("apply", "--json", "--migrations", folder.path, "--database-url", database)
+    finally:
+        holder.close()
+    assert result.code == 1, result.output
+    failed = result.json()["failed"]
+    assert failed["sqlstate"] == "55P03" and failed["lock_wait"]["attempts"] == 1
+    assert [b["pid"] for b in failed["lock_wait"]["blockers"]] == [pid]
+    assert f"pg_terminate_backend({pid})" in " ".join(result.json()["advice"]["notes"])
+    assert "runs again" not in result.err and "its first 1 statement(s) stay applied" in result.err
+    assert history(db) == [] and "alone" in tables(db)

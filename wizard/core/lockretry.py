@@ -22,7 +22,7 @@ import psycopg
 
 from wizard.core.catalog import Migration
 from wizard.core.diagnosis import Diagnosis
-from wizard.core.events import Event, Notice
+from wizard.core.events import AppliedMigration, Event, Notice
 from wizard.core.lockwait import BLOCKERS_QUERY, LockWait, from_rows
 from wizard.core.runoptions import RunOptions
 
@@ -191,3 +191,14 @@ class LockRetry:
             return diagnosis
         seen = self._seen or LockWait(None)
         return replace(diagnosis, lock_wait=replace(seen, timeout=self.timeout, attempts=self.attempt))
+
+
+def watched_once(options: RunOptions, emit: Callable[[Event], None], probe: Probe,
+                 apply: Callable[[], AppliedMigration | Diagnosis]) -> AppliedMigration | Diagnosis:
+    """One attempt, watched, never tried again: a file that runs without a transaction (the
+    statements before the one that gave up stay applied, and a ``CREATE INDEX CONCURRENTLY`` that
+    gave up leaves an invalid index behind: the file is the author's to make safe to run again)."""
+    once = LockRetry(replace(options, lock_attempts=1), emit)
+    with once.watching(probe):
+        outcome = apply()
+    return once.explain(outcome) if isinstance(outcome, Diagnosis) else outcome

@@ -31,7 +31,7 @@ from wizard.core.db import Connectable
 from wizard.core.db.direct import LOCK_KEY, DirectDatabase
 from wizard.core.db.wire import Command, Step
 from wizard.core.diagnosis import Diagnosis, diagnose
-from wizard.core.lockretry import DirectProbe, LockRetry
+from wizard.core.lockretry import DirectProbe, LockRetry, watched_once
 from wizard.core.events import (
     AppliedMigration,
     Event,
@@ -150,6 +150,15 @@ class Runner(BaseRunner):
             diagnosis = retry.explain(diagnosis)
         self._emit(MigrationFailed(migration.version, migration.name, diagnosis))
         return RunFinished(applied, failed=diagnosis)
+
+    def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        """As every runner's, with what a statement that gave up waiting for a lock waited for."""
+        probe = DirectProbe(self.conn)
+        apply = super()._apply_without_transaction
+        try:
+            return watched_once(self.options, self._emit, probe, lambda: apply(migration))
+        finally:
+            probe.close()
 
     def _pipeline_progressed(self) -> None:
         if self._lock_retry is not None:
