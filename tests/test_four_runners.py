@@ -70,3 +70,25 @@ async def test_four_runners_at_once_apply_each_migration_once(tmp_path, database
     assert rows == (17, 17)
     meta = db.execute("SELECT count(*) FROM supabase_migrations.migration_wizard_history").fetchone()
     assert meta == (17,)
+
+
+def test_a_run_over_https_waits_for_a_run_over_a_connection_then_exits_4_naming_it(tmp_path, folder, database, db,
+                                                                                    cli):
+    import psycopg
+
+    from wizard.core.runner import LOCK_KEY
+
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    holder = psycopg.connect(database, autocommit=True, application_name="other-deploy")
+    holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        with ApiServer(database, REF, TOKEN) as api:
+            result = cli("apply", "--yes", "--json", "--no-compat", "--lock-timeout", "1", "--table-lock-timeout",
+                         "0.2", "--migrations", folder.path, "--api-url", api.url, cwd=tmp_path)
+    finally:
+        holder.close()
+    assert result.code == 4, result.output
+    assert result.json()["error"]["kind"] == "lock-held"
+    assert "other-deploy" in result.err and "runs again" not in result.err
+    assert history(db) == [] and db.execute("SELECT to_regclass('a')").fetchone() == (None,)
