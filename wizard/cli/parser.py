@@ -28,6 +28,13 @@ def _server_seconds(text: str) -> float:
     return value
 
 
+def _lock_wait_seconds(text: str) -> float | None:
+    """The table lock timeout: a PostgreSQL timeout, or 0 for none (None)."""
+    if _seconds(text) == 0:
+        return None
+    return _server_seconds(text)
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -85,8 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long to wait for another run's lock before giving up (default 10)")
     apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
                        help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
-    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_server_seconds,
-                       help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_lock_wait_seconds, default=5.0,
+                       help="how long a statement may wait for a lock another session holds (PostgreSQL "
+                       "lock_timeout); past it the migration rolls back and is tried again, 3 times in all, "
+                       "then the run fails naming that session (default 5; 0: wait as long as it holds it)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
     apply.add_argument("--include-seed", action="store_true",
