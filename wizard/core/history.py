@@ -84,7 +84,7 @@ class MigrationState:
     file: str | None
     record: Record | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"version": self.version, "name": self.name, "state": self.state, "checksum": self.checksum}
 
 
@@ -168,7 +168,8 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     )
 
 
-def record_params(migration: Migration, statements: list[str], method: str) -> tuple:
+def record_params(migration: Migration, statements: list[str],
+                  method: str) -> tuple[str, str, list[str], str, str, str]:
     """The parameters of ``RECORD_QUERY`` for a migration."""
     return (migration.version, migration.name, statements, migration.checksum, method, __version__)
 

@@ -55,8 +55,8 @@ class SeedResult:
     duration_ms: int | None = None
     diagnosis: Diagnosis | None = None
 
-    def to_json(self) -> dict:
-        data = {"path": self.path, "outcome": self.outcome, "hash": self.hash}
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"path": self.path, "outcome": self.outcome, "hash": self.hash}
         if self.rerun:
             data["rerun"] = True
         if self.duration_ms is not None:

@@ -12,6 +12,7 @@ from wizard.core.preflight.extensions import _EXTENSION_SCHEMAS, _ExtensionObjec
 from wizard.core.preflight.findings import ERROR, WARNING, EffectsData, Finding, FunctionName, MoreData, ObjectData, UseData
 
 if TYPE_CHECKING:
+    from wizard.core.baseline import Baseline
     from wizard.core.compat import State
 
 Key: TypeAlias = ObjectData  # how the walk looks an object up (_dependency_key)
@@ -98,7 +99,8 @@ def _columns_follow_their_table(statement: Statement, state: dict[Key, bool]) ->
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None, compat_will_run=False, baseline=None
+    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None,
+    compat_will_run: State | bool | None = False, baseline: Baseline | None = None,
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
@@ -118,7 +120,8 @@ def dependencies(
     from wizard.core.objects import Obj, effects_data
 
     provided = _compat_provides(compat_will_run)
-    shaping = bool(compat_will_run) and not getattr(compat_will_run, "supabase", False)  # the step runs, or ran
+    state_known = None if isinstance(compat_will_run, bool) or compat_will_run is None else compat_will_run
+    shaping = bool(compat_will_run) and not (state_known is not None and state_known.supabase)  # the step runs, or ran
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
@@ -142,7 +145,7 @@ def dependencies(
     twice: list[Finding] = []
     must_be_new: list[tuple[Key, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
     if provided:  # the step installs these where the server has them: their schemas (vault, graphql) come too
-        for name in getattr(compat_will_run, "extensions", None) or ():
+        for name in state_known.extensions if state_known is not None else ():
             if name in _EXTENSION_SCHEMAS:
                 walk.from_extensions.add({"extname": name})
     elsewhere: set[Key] = set()  # tables made without a schema after the file set its search_path
@@ -242,13 +245,12 @@ def dependencies(
     for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
-        if used[0] == "function" and used[1] in (None, "extensions") and provided and conn is not None and getattr(
-            compat_will_run, "extensions", None
-        ):
+        if (used[0] == "function" and used[1] in (None, "extensions") and provided and conn is not None
+                and state_known is not None and state_known.extensions):
             if extension_functions is None:
                 from wizard.core import compat
 
-                extension_functions = compat.extension_functions(conn, compat_will_run.extensions)
+                extension_functions = compat.extension_functions(conn, state_known.extensions)
             if used[2] in extension_functions:
                 continue  # the step installs the extension that has it, into a schema on the search_path
         if parent is not None and not present.get(parent):
