@@ -20,7 +20,8 @@ from typing import Any
 import psycopg
 
 from wizard.core.catalog import Catalog, Migration, Problem
-from wizard.core.db import Connectable, DirectDatabase, database
+from wizard.core.db import Connectable, database
+from wizard.core.db.direct import DirectDatabase
 from wizard.core.db.wire import Command, Step
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.events import AppliedMigration, Event
