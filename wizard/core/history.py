@@ -14,8 +14,6 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import sql
-
 from wizard import __version__
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db import Connectable, Database, database
@@ -84,7 +82,7 @@ class MigrationState:
     file: str | None
     record: Record | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"version": self.version, "name": self.name, "state": self.state, "checksum": self.checksum}
 
 
@@ -159,6 +157,8 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     """The statements that record a migration, to run in the migration's own transaction, in the
     same query string as the migration. The duration is the server's: from the start of the
     transaction to the history write."""
+    from psycopg import sql
+
     def literal(value: str) -> str:
         return sql.Literal(value).as_string(None)
 
@@ -168,7 +168,8 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     )
 
 
-def record_params(migration: Migration, statements: list[str], method: str) -> tuple:
+def record_params(migration: Migration, statements: list[str],
+                  method: str) -> tuple[str, str, list[str], str, str, str]:
     """The parameters of ``RECORD_QUERY`` for a migration."""
     return (migration.version, migration.name, statements, migration.checksum, method, __version__)
 

@@ -127,12 +127,14 @@ class PathScreen(Step[Plan]):
         have = "✓" if ways.environment.supabase_url_variable() else "✗"
         return f"SUPABASE_URL {have}  an API key ✗ (SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY)"
 
+    @classmethod
+    def _option(cls, key: str, title: str, needs: str, possible: bool) -> Option:
+        return Option(cls._prompt(title, needs, possible), id=key, disabled=not possible)
+
     @staticmethod
-    def _option(key: str, title: str, needs: str, possible: bool) -> Option:
+    def _prompt(title: str, needs: str, possible: bool) -> Content:
         state = "[$text-success]✓ possible now[/]" if possible else "[$text-error]✗ not possible yet[/]"
-        prompt = Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs",
-                                     title=title, needs=needs)
-        return Option(prompt, id=key, disabled=not possible)
+        return Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs", title=title, needs=needs)
 
     def on_mount(self) -> None:
         paths = self.query_one("#paths", OptionList)
@@ -169,9 +171,9 @@ class PathScreen(Step[Plan]):
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
-        plan = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
-                    tuple(report.findings), tuple(report.refusals), summary=report.summary())
-        self.post_message(self.Checked(plan))
+        checked = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
+                       tuple(report.findings), tuple(report.refusals), summary=report.summary())
+        self.post_message(self.Checked(checked))
 
     def _unconnected(self) -> Plan | None:
         """No way to the database: the plan of the manual path, read from the folder alone, with
@@ -238,8 +240,8 @@ class PathScreen(Step[Plan]):
         else:
             line = f"[$text-success]✓[/] pre-flight{where}: no error"
             first = ""
-        option = self._option("manual", "Manual, in the dashboard's SQL editor", self._manual_needs(), True)
-        prompt = Content.assemble(option.prompt, "\n  ", Content.from_markup(line, first=first))
+        prompt = Content.assemble(self._prompt("Manual, in the dashboard's SQL editor", self._manual_needs(), True),
+                                  "\n  ", Content.from_markup(line, first=first))
         self.query_one("#paths", OptionList).replace_option_prompt("manual", prompt)
 
     def _confirmed(self, plan: Plan) -> str:
@@ -278,15 +280,21 @@ class PathScreen(Step[Plan]):
         from dataclasses import replace
 
         option = self.query_one("#paths", OptionList).highlighted_option
+        if option is None or self.plan is None:  # the binding shows for a plan and a way that is possible
+            return
         target = self.ways.https if option.id == "https" else self.ways.database
         self.dismiss(replace(self.plan, target=target))
 
     def action_by_hand(self) -> None:
         from dataclasses import replace
 
+        if self.plan is None:  # the binding shows for a plan
+            return
         self.dismiss(replace(self.plan, target=self.ways.database or self.ways.https, manual=True, rest=self.rest))
 
     def action_troubleshoot(self) -> None:
+        if self.plan is None:  # the binding shows for a plan's errors
+            return
         self.troubleshoot(Trouble.finding(self._errors()[0], self.plan.catalog.directory))
 
     def after_trouble(self, answer: str | None) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from textual import getters
 
     from wizard.core.advice import Advice
-    from wizard.tui.app import WizardApp
+    from wizard.tui.services import Services
     from wizard.tui.trouble import Trouble
 
 
@@ -34,7 +34,7 @@ class TroubleshootScreen(ModalScreen[str | None]):
     ]
 
     if TYPE_CHECKING:  # it runs in the wizard's app (Textual's idiom, for the type checker alone)
-        app = getters.app(WizardApp)
+        app = getters.app(Services)
 
     def __init__(self, trouble: Trouble) -> None:
         super().__init__()
