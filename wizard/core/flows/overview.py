@@ -181,7 +181,10 @@ def history_facts(catalog: Catalog, states: list[MigrationState]) -> list[Findin
 def _partial(conn: Any, catalog: Catalog, states: list[MigrationState]) -> Partial | None:
     from wizard.core import verify
 
-    first = next((s for s in states if s.state == history.PENDING), None)
+    from wizard.core.flows import disagree
+
+    moved = {r.file.version for r in disagree.renamed(states)}  # the same migration, recorded under its old name
+    first = next((s for s in states if s.state == history.PENDING and s.version not in moved), None)
     if first is None or not catalog.ok:
         return None
     present, missing = verify.migration_presence(conn, catalog.by_version()[first.version])
