@@ -6,6 +6,7 @@ file's). Each with the one action that resolves it. Reads nothing: the states sa
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +84,43 @@ def out_of_order(states: list[MigrationState]) -> list[OutOfOrder]:
     moved = {r.file.version for r in renamed(states)}
     return [OutOfOrder(s, latest) for s in states
             if s.state == history.PENDING and s.version < latest.version and s.version not in moved]
+
+
+class Action(enum.Enum):
+    """What resolves a disagreement, as the commands name it."""
+
+    FETCH = "fetch"  # write a row without a file back into the folder
+    DIFF = "diff"  # show what changed in a file since it was applied
+    ACCEPT = "accept"  # record an edited file, once the database has what it creates
+    INCLUDE = "include"  # apply a file out of order (apply --include-all)
+    FORGET = "forget"  # remove a history row
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One place where the history and the folder disagree, and the actions that resolve it."""
+
+    code: str  # the finding's code: missing-file, renamed, out-of-order, drifted
+    version: str
+    label: str  # the file, or the version and its recorded name
+    actions: tuple[Action, ...]
+
+
+def disagreements(states: list[MigrationState]) -> list[Disagreement]:
+    """Every disagreement, in the order of the states, with its actions."""
+    moved = {r.file.version: r for r in renamed(states)}
+    moved_records = {r.record.version for r in moved.values()}
+    late = {o.file.version for o in out_of_order(states)}
+    found = []
+    for s in states:
+        if s.state == history.DRIFTED:
+            found.append(Disagreement("drifted", s.version, _filename(s), (Action.DIFF, Action.ACCEPT)))
+        elif s.state == history.MISSING and s.version not in moved_records:
+            fetchable = s.record is not None and bool(s.record.statements)
+            actions = (Action.FETCH, Action.FORGET) if fetchable else (Action.FORGET,)
+            found.append(Disagreement("missing-file", s.version, f"{s.version}_{s.name}", actions))
+        elif s.state == history.PENDING and s.version in moved:
+            found.append(Disagreement("renamed", s.version, _filename(s), ()))
+        elif s.state == history.PENDING and s.version in late:
+            found.append(Disagreement("out-of-order", s.version, _filename(s), (Action.INCLUDE,)))
+    return found
