@@ -23,10 +23,8 @@ def cmd_fetch(args) -> int:
         report = fetch.fetch(loaded, conn, choice, args.lock_timeout)  # LockHeld ends the command (exit 4)
     for s in choice.skipped:
         say(f"  {s.version}: not fetched: {s.reason}")
-    for f in report.fetched:
-        what = ("; its checksum is now the one migration-wizard records (the previous one is kept)"
-                if f.recorded_checksum else "")
-        say(f"  {f.path}  written from the history ({f.statements} statement(s)){what}")
+    for line in report.changed:
+        say(f"  {line}")
     if args.json:
         emit_json(report.to_json())
     elif report.fetched:

@@ -70,9 +70,22 @@ class FetchReport:
     def ok(self) -> bool:
         return not self.choice.unknown
 
+    @property
+    def changed(self) -> list[str]:
+        """What was written, for people: each file, and each checksum the wizard's table now holds."""
+        lines = []
+        for f in self.fetched:
+            lines.append(f"{f.path}: written from the history ({f.statements} statement(s))")
+            if f.recorded_checksum:
+                lines.append(f"{history.META_TABLE}: version {f.version} now has the file's checksum "
+                             f"{f.checksum[:12]}... (it was {(f.previous_checksum or 'none')[:12]}..., kept as "
+                             "previous_checksum)")
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "fetched": [f.to_json() for f in self.fetched],
-                "skipped": [s.to_json() for s in self.choice.skipped], "unknown": self.choice.unknown}
+                "skipped": [s.to_json() for s in self.choice.skipped], "unknown": self.choice.unknown,
+                "changed": self.changed}
 
 
 def choose(catalog: Catalog, conn: Connectable, versions: Sequence[str] = ()) -> FetchChoice:
