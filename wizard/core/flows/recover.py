@@ -70,10 +70,6 @@ class Recorded:
     def filename(self) -> str:
         return f"{self.version}_{self.name or 'recovered'}.sql"
 
-    def explain(self) -> str:
-        """When and how it was applied, as far as the history knows."""
-        return explain(self.applied_at, self.method, len(self.statements) if self.statements is not None else None)
-
 
 def explain(applied_at: datetime | None, method: str | None, statements: int | None) -> str:
     """'applied 2026-12-01 02:40 UTC by ..., 3 statements' with what is known of it."""
