@@ -71,6 +71,7 @@ class Record:
     applied_at: datetime | None = None
     duration_ms: int | None = None
     method: str | None = None
+    statements: int | None = None  # how many statements the Supabase CLI's table recorded
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,16 @@ def read(conn: Connectable) -> dict[str, Record]:
     if not cli_table:
         return {}
     name = "m.name" if columns else "NULL::text"
+    count = "cardinality(m.statements)" if columns else "NULL::integer"
     if meta_table:
         query = f"""
-            SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method
+            SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method,
+                   {count} AS statements
               FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)
              ORDER BY m.version"""
     else:
         query = (f"SELECT m.version, {name} AS name, NULL AS checksum, NULL AS applied_at, NULL AS duration_ms, "
-                 f"NULL AS method FROM {TABLE} m ORDER BY m.version")
+                 f"NULL AS method, {count} AS statements FROM {TABLE} m ORDER BY m.version")
     return {row[0]: Record(*row) for row in db.query(query)}
 
 

@@ -18,7 +18,9 @@ from textual.widgets.option_list import Option
 
 from wizard.tui.screens.environment import ACCESS_TOKENS, Ways
 from wizard.tui.screens.step import Step
+from wizard.core.flows.disagree import Action, disagreements
 from wizard.tui.trouble import Trouble
+from wizard.tui.widgets.disagreements import Disagreements
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
@@ -64,6 +66,12 @@ class PathScreen(Step[Plan]):
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("r", "check", "Check again"),
         Binding("escape", "back", "Back"),
+        # where the history and the folder disagree: the highlighted disagreement's actions
+        Binding("f", "recover('fetch')", "Fetch"),
+        Binding("d", "recover('diff')", "Diff"),
+        Binding("a", "recover('accept')", "Accept"),
+        Binding("i", "recover('include')", "Include"),
+        Binding("x", "recover('forget')", "Forget"),
     ]
 
     class Checked(Message):
@@ -77,6 +85,7 @@ class PathScreen(Step[Plan]):
         self.ways = ways
         self.rest: RestApi | None = None
         self.plan: Plan | None = None
+        self.included: set[str] = set()  # out-of-order versions the run is to apply all the same
 
     def body(self) -> ComposeResult:
         from wizard.core.manual import RestApi
@@ -86,6 +95,7 @@ class PathScreen(Step[Plan]):
         yield OptionList(*self._options(), id="paths")
         yield Label("Pre-flight", classes="heading")
         yield Static("Reading the database's history and checking every pending statement…", id="summary")
+        yield Disagreements(id="disagreements")
         with VerticalScroll(id="findings"):
             yield Static("", id="findings-text")
 
@@ -221,6 +231,7 @@ class PathScreen(Step[Plan]):
                         if errors else "."))
         summary.update(text)
         self._mention_findings(plan)
+        self.query_one(Disagreements).show(disagreements(list(plan.states)), self.included)
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))
@@ -271,13 +282,70 @@ class PathScreen(Step[Plan]):
                     and not option.disabled) or None
         if action == "troubleshoot":
             return bool(self._errors()) or False
+        if action == "recover":
+            (name,) = parameters
+            return self.plan is not None and self.plan.target is not None and self.query_one(
+                Disagreements).offers(Action(name))
         return True
 
     def on_option_list_option_highlighted(self) -> None:
         self.refresh_bindings()
 
+    def _late(self) -> list[str]:
+        """The out-of-order files the run would apply without being asked to."""
+        items = disagreements(list(self.plan.states)) if self.plan else []
+        return [d.label for d in items if d.code == "out-of-order" and d.version not in self.included]
+
+    def action_recover(self, name: str) -> None:
+        item = self.query_one(Disagreements).current
+        if item is None or self.plan is None:
+            return
+        if name == "include":
+            self.included.add(item.version)
+            self.query_one(Disagreements).show(disagreements(list(self.plan.states)), self.included)
+            self.notify(f"{item.label} will be applied, out of order, once its dependencies are checked.")
+            return
+        self._recover(name, item.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _recover(self, name: str, version: str) -> None:
+        """Run a recovery action over the step's way to the database; check again afterwards."""
+        from wizard.tui.screens import recovery
+
+        assert self.plan is not None and self.plan.target is not None
+        target, directory = self.plan.target, self.plan.catalog.directory
+        try:
+            if name == "diff":
+                report = recovery.diff(target, directory, version)
+                self.app.call_from_thread(self.app.push_screen, recovery.DiffScreen(report),
+                                          lambda answer: answer and self._recover(answer, version))
+                return
+            if name == "forget":
+                details = recovery.forget_check(target, directory, version)
+                self.app.call_from_thread(
+                    self.app.push_screen, recovery.ConfirmScreen(f"Remove {version} from the migration history?",
+                                                                 details),
+                    lambda yes: yes and self._recover("forget-confirmed", version))
+                return
+            done = {"fetch": recovery.fetch, "accept": recovery.accept,
+                    "forget-confirmed": recovery.forget}[name](target, directory, version)
+        except Exception as exc:
+            self.post_message(self.Checked(self.plan, Trouble.error(exc, target)))
+            return
+        self.app.call_from_thread(self.notify, done)
+        self.app.call_from_thread(self.action_check)
+
     def action_go(self) -> None:
         from dataclasses import replace
+
+        late = self._late()
+        if late:
+            self.troubleshoot(Trouble(
+                what=f"{', '.join(late)} would run out of order",
+                message="It sorts before a version that is already applied; nothing was applied. Press i to apply "
+                "it all the same (its dependencies are checked first), as 'apply --include-all' does.",
+                recovery=("include",)))
+            return
 
         option = self.query_one("#paths", OptionList).highlighted_option
         if option is None or self.plan is None:  # the binding shows for a plan and a way that is possible
@@ -300,6 +368,9 @@ class PathScreen(Step[Plan]):
     def after_trouble(self, answer: str | None) -> None:
         if answer == "retry":
             self.action_check()
+        elif answer == "include" and self.plan is not None:
+            self.included.update(d.version for d in disagreements(list(self.plan.states)) if d.code == "out-of-order")
+            self.action_go()
 
     def action_check(self) -> None:
         self.plan = None
