@@ -95,6 +95,17 @@ def cli():
     return run_cli
 
 
+@pytest.fixture
+def secret_watch():
+    """A watch over every output and written file of the test's runs: register secrets with
+    ``watch.secret(label, value)``, folders with ``watch.folder(path)``, pass ``watch=watch`` to
+    ``inprocess.run_in_process`` (or ``watch.record`` a result); checked at the end of the test."""
+    from inprocess import SecretWatch
+
+    watch = SecretWatch()
+    yield watch
+    if watch.secrets and not watch.checked:
+        watch.check()
 
 
 TOOLS = ROOT / ".tools"
