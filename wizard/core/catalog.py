@@ -23,7 +23,8 @@ from pathlib import Path
 from wizard.core.errors import ExitCode, WizardError
 
 
-MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
+# ASCII digits only, and the name ends the file name (no trailing newline): as the Supabase CLI reads them.
+MIGRATION_FILE = re.compile(r"^([0-9]+)_(.+)\.sql\Z")
 NO_TRANSACTION_HEADER = "-- wizard:no-transaction"
 # Other tools' ways of saying "no transaction" in a file:
 # Atlas: a directive line in the comment block that opens the file.
@@ -310,6 +311,13 @@ class FolderNotFound(WizardError):
     exit_code = ExitCode.USAGE
 
 
+class FolderUnreadable(WizardError):
+    """The migration folder exists but its list of files cannot be read (no permission)."""
+
+    kind = "folder-unreadable"
+    exit_code = ExitCode.USAGE
+
+
 def default_directory(cwd: Path | None = None) -> Path:
     """``migrations/`` in the working directory, else ``supabase/migrations/``."""
     cwd = cwd or Path.cwd()
@@ -332,8 +340,17 @@ def load(directory: Path) -> Catalog:
 
     cache = parsecache.directory()
 
-    for path in sorted(directory.iterdir(), key=lambda p: p.name):
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise FolderUnreadable(f"cannot read the migration folder {directory}: {exc.strerror or exc}; "
+                               "nothing was run") from None
+    for path in entries:
         match = MIGRATION_FILE.match(path.name)
+        if match and not path.is_file() and not path.is_dir():
+            # named as a migration, but no file to read: a broken or looping symbolic link, a pipe...
+            problems.append(Problem("unreadable", path.name, _not_a_file(path)))
+            continue
         if not match or not path.is_file():
             if path.name != CHECKS_FILE and not path.name.startswith("."):
                 ignored.append(path.name)
@@ -368,6 +385,16 @@ def load(directory: Path) -> Catalog:
     return Catalog(directory, migrations, problems, ignored, warnings)
 
 
+def _not_a_file(path: Path) -> str:
+    """Why an entry named as a migration file cannot be read as one."""
+    if path.is_symlink():
+        try:
+            path.stat()
+        except OSError as exc:
+            return f"cannot read the file: it is a symbolic link that leads nowhere ({exc.strerror})"
+    return "cannot read the file: it is not a regular file"
+
+
 def load_file(path: Path, version: str, name: str, cache: Path | None = None,
               label: str | None = None) -> tuple[Migration | None, list[Problem]]:
     """Read and parse one file of SQL (a migration, or a seed file read the same way); the
@@ -384,6 +411,10 @@ def load_file(path: Path, version: str, name: str, cache: Path | None = None,
         return None, [Problem("not-utf8", label, "the file is not UTF-8 text (save it as UTF-8)", line=line)]
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:  # PostgreSQL would never see the SQL after it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [Problem("nul-byte", label, "the file holds a NUL byte, which is not SQL text (PostgreSQL would "
+                              "read the file only up to it)", line=line)]
     migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
     problems = [] if _from_cache(migration, cache) else _parse_and_cache(migration)
     problems = [replace(p, file=label) for p in problems] if label != path.name else problems
