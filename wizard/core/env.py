@@ -359,6 +359,13 @@ def url_secrets(url: str) -> list[str]:
     return sorted(set(secrets), key=len, reverse=True)
 
 
+def sendable(secret: str) -> bool:
+    """Whether a token or key can go in an HTTP header as it is: printable ASCII, no space. A value
+    with a line break, a control or a non-ASCII character was pasted wrong, and sending it would
+    fail with an error that quotes it."""
+    return secret.isascii() and secret.isprintable() and " " not in secret
+
+
 def scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "****")

@@ -385,6 +385,11 @@ def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[
 def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tuple[int, object]:
     """GET /rest/v1/<table>?<query>: the status and the decoded body. Raises RestError for a
     refused key or an unreachable API."""
+    from wizard.core.env import sendable
+
+    if not sendable(key):  # never sent, never quoted in an error
+        raise RestError("bad-key", "the API key cannot be sent: it holds a character no API key has (a space, a line "
+                        "break, a control or non-ASCII character); copy it again")
     url = f"{base.rstrip('/')}/rest/v1/{urllib.parse.quote(table)}?{query}"
     headers = {"apikey": key, "Accept": "application/json", "User-Agent": f"migration-wizard/{__version__}"}
     if key.count(".") == 2:  # a JWT key also goes as the bearer
