@@ -395,7 +395,11 @@ def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tu
     if key.count(".") == 2:  # a JWT key also goes as the bearer
         headers["Authorization"] = f"Bearer {key}"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+        request = urllib.request.Request(url, headers=headers)
+    except ValueError:  # no http(s) scheme: SUPABASE_URL is not a URL
+        raise RestError("unreachable", f"cannot reach {base}: it is not an http(s) URL") from None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"[]")
     except urllib.error.HTTPError as exc:
         try:
