@@ -179,7 +179,7 @@ def jwt_claims(token: str) -> dict | None:
     try:
         payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
         claims = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: brackets nested past reason
         return None
     return claims if isinstance(claims, dict) else None
 
