@@ -1,0 +1,420 @@
+"""Hostile input, generated: whatever a migration folder, a URL, an env file, a token or a key holds,
+each command ends with its documented exit code and one clear message (never a traceback, never
+an "unexpected error"), applies nothing (the database's history and objects stay as they were)
+and shows no secret it was given.
+
+The generated cases run the command line in this process (``inprocess.run_in_process``) against
+one real database that already holds a migration. The hypothesis profile of conftest.py makes them
+the same cases on every run. The big cases (a 50 MB file, 10,000 files) and the cases that depend
+on the machine (unreadable files, which root reads anyway) are single tests below.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import shutil
+import string
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from api_server import ApiServer
+from helpers import history, new_database
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from inprocess import forms, run_in_process
+from postgrest import PostgrestStandIn
+
+REF = "hostileprojectrefabc"
+TOKEN = "sbp_h0st1le0123456789abcdef0123456789abcdef"  # the stand-in API's one good token
+SPECIALS = "@#/?:%&=+ !$'()*,;[]\\\"<>^`{|}~"
+HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
+          HealthCheck.large_base_example]
+
+
+def generated(examples: int) -> settings:
+    """The settings of a generated test: the loaded profile's, with this many cases."""
+    return settings(max_examples=examples, suppress_health_check=HEALTH)
+COMMANDS = [("plan", "--offline"), ("plan",), ("apply", "--yes"), ("status",), ("verify",)]
+counter = itertools.count()
+
+
+# -- the world the cases run in ----------------------------------------------------------------
+
+
+@dataclass
+class World:
+    url: str  # the database, which holds one applied migration
+    root: Path  # where each case gets a folder of its own
+    api: ApiServer
+    rest: PostgrestStandIn
+    data_home: Path  # XDG_DATA_HOME: a local database started by mistake would live here
+    before: tuple = ()  # the database's state before any case
+
+    def case(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.root, prefix=f"case{next(counter)}-"))
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"XDG_DATA_HOME": str(self.data_home), **extra}
+
+
+def state(url: str) -> tuple:
+    """What a run could have changed: the history and every relation outside the system schemas."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        relations = conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1, 2").fetchall()
+        wizard_rows = conn.execute("SELECT count(*) FROM supabase_migrations.migration_wizard_history").fetchone()
+        return history(conn), relations, wizard_rows
+
+
+@pytest.fixture(scope="module")
+def world(server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    with new_database(server.admin_url) as url:
+        base = root / "base"
+        base.mkdir()
+        (base / "000_base.sql").write_text("CREATE TABLE base (id int PRIMARY KEY);\n")
+        applied = run_in_process("apply", "--yes", "--no-compat", "--migrations", base, "--database-url", url, cwd=root)
+        assert applied.code == 0, applied.err
+        with ApiServer(url, REF, TOKEN) as api:
+            rest = PostgrestStandIn(url, "the-one-key-the-stand-in-knows")
+            try:
+                world = World(url, root, api, rest, root / "xdg-data")
+                world.before = state(url)
+                yield world
+            finally:
+                rest.close()
+    for path in root.rglob("*"):  # unreadable files and folders made by the cases
+        if not path.is_symlink():
+            path.chmod(0o700)
+    assert not (root / "xdg-data").exists(), "a case started the local database"
+
+
+def check(world: World, result, codes: set[int], secrets: tuple[str, ...] = (), json_out: bool = False,
+          report: bool = False) -> None:
+    """The documented exit code, one clear message on stderr, no traceback, nothing applied, no secret.
+    ``report``: the command's answer is its report on stdout (doctor), which then says it."""
+    last = result.err.strip().splitlines()[-1] if result.err.strip() else ""
+    event(f"exit {result.code}: {last.split(':')[1].strip()[:40] if last.startswith('migration-wizard:') else '-'}")
+    assert result.code in codes, f"exit {result.code}, expected {sorted(codes)}\n{result.output}"
+    assert "Traceback" not in result.output, result.output
+    assert "unexpected error" not in result.err, result.err
+    said = result.output if report else result.err
+    assert said.strip(), f"exit {result.code} with nothing said\n{result.out}"
+    if json_out:
+        json.loads(result.out)  # exactly one document
+    for secret in secrets:
+        for form in forms(secret):
+            assert form not in result.output, f"a secret was shown: {secret[:3]}...\n{result.output}"
+    assert state(world.url) == world.before, "the run changed the database"
+
+
+# -- hostile migration folders ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A directory entry to make: a file with these bytes, or a symbolic link to ``link``."""
+
+    name: str
+    data: bytes | None = None
+    link: str | None = None
+    folder: bool = False
+
+
+GOOD_SQL = [
+    "CREATE TABLE t1 (id int PRIMARY KEY, name text);",
+    "CREATE TABLE \"caf\u00e9 \u4e2d\" (id int);\nCOMMENT ON TABLE \"caf\u00e9 \u4e2d\" IS '\u00e9t\u00e9 \U0001F600';",
+    "CREATE TABLE t2 (id int);\nCREATE INDEX t2_id ON t2 (id);",
+    "BEGIN;\nCREATE TABLE t3 (id int);\nCOMMIT;",
+    "-- a comment\nCREATE VIEW v1 AS SELECT 1 AS one;",
+]
+# Statements of which every proper prefix fails to parse.
+TRUNCATABLE = [
+    "CREATE TABLE cut (id int PRIMARY KEY, name text NOT NULL)",
+    "INSERT INTO base (id) VALUES (1), (2), (3)",
+    "CREATE INDEX cut_idx ON base (id)",
+    "ALTER TABLE base ADD COLUMN note text DEFAULT 'a value that is cut'",
+]
+version = st.from_regex(r"\A[0-9]{1,4}\Z")
+any_name = st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12)
+# a name the migration pattern always takes (no line break), so the file is surely read
+taken_name = st.text(st.characters(blacklist_characters="/\x00\n", blacklist_categories=("Cs",)), min_size=1,
+                     max_size=12)
+
+
+@st.composite
+def truncated(draw) -> bytes:
+    before = draw(st.lists(st.sampled_from(GOOD_SQL), max_size=2))
+    statement = draw(st.sampled_from(TRUNCATABLE))
+    cut = draw(st.integers(1, len(statement) - 1))
+    return ("\n".join(before) + "\n" + statement[:cut]).encode()
+
+
+@st.composite
+def not_utf8(draw) -> bytes:
+    head, tail = draw(st.binary(max_size=300)), draw(st.binary(max_size=300))
+    return head + draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"])) + tail
+
+
+@st.composite
+def with_nul(draw) -> bytes:
+    sql = draw(st.sampled_from(GOOD_SQL)).encode()
+    at = draw(st.integers(0, len(sql)))
+    return sql[:at] + b"\x00" + sql[at:]
+
+
+no_sql = st.one_of(
+    st.sampled_from(["", "\n", " \t\n\n", ";", ";;\n;", "/* nothing */", "\ufeff", "\ufeff-- bom\n"]),
+    st.text(st.characters(blacklist_characters="\n\r\x00", blacklist_categories=("Cs",)), max_size=80).map(
+        lambda s: "-- " + s),
+).map(str.encode)
+broken = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200).map(
+    lambda s: ("CREATE TABLE (" + s).encode())
+meta_command = st.sampled_from(["\\i other.sql", "\\c other", "\\set x 1", "\\connect db", "  \\copy t from f"]).map(
+    lambda m: (m + "\n" + GOOD_SQL[0]).encode())
+bad_content = st.one_of(truncated(), not_utf8(), with_nul(), no_sql, broken, meta_command)
+
+
+@st.composite
+def bad_entries(draw) -> list[Entry]:
+    """One to three entries, each of which surely makes the folder unusable."""
+    entries = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = f"{draw(version)}_{draw(taken_name)}.sql"
+        kind = draw(st.sampled_from(["content", "content", "content", "duplicate", "dangling", "loop"]))
+        if kind == "content":
+            entries.append(Entry(name, draw(bad_content)))
+        elif kind == "duplicate":
+            other = f"{name.split('_', 1)[0]}_{draw(taken_name)}x.sql"
+            entries += [Entry(name, GOOD_SQL[0].encode()), Entry(other, GOOD_SQL[2].encode())]
+        elif kind == "dangling":
+            entries.append(Entry(name, link=draw(st.sampled_from(["/nonexistent/x.sql", "gone.sql", "../nowhere"]))))
+        else:
+            entries.append(Entry(name, link=name))
+    return entries
+
+
+@st.composite
+def good_entries(draw) -> list[Entry]:
+    """Entries that are fine on their own: files with odd names (spaces, unicode, leading zeros),
+    a link to a file outside the folder, a sub-folder, files that are not migrations."""
+    entries = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["file", "file", "outside", "folder", "other"]))
+        name = f"{draw(version)}_{draw(any_name)}.sql"
+        if kind == "file":
+            entries.append(Entry(name, draw(st.sampled_from(GOOD_SQL)).encode()))
+        elif kind == "outside":
+            entries.append(Entry(name, link="../outside.sql"))
+        elif kind == "folder":
+            entries.append(Entry(name, folder=True))
+        else:
+            entries.append(Entry(draw(st.sampled_from(["README.md", "x.sql", "001.sql", "_1.sql", "\u0661_a.sql",
+                                                      "checks.toml.bak", ".hidden.sql"])), b"anything"))
+    return entries
+
+
+def make_folder(case: Path, entries: list[Entry]) -> Path:
+    folder = case / "migrations"
+    folder.mkdir()
+    (case / "outside.sql").write_text(GOOD_SQL[2])
+    for entry in entries:  # the bad ones come last: where names meet, theirs stays
+        path = folder / entry.name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+        if entry.link is not None:
+            path.symlink_to(entry.link)
+        elif entry.folder:
+            path.mkdir()
+        else:
+            path.write_bytes(entry.data)
+    return folder
+
+
+def target_args(world: World, case: Path, command: tuple[str, ...], how: str) -> tuple[list[str], dict[str, str]]:
+    """How the case names the database: --database-url, --env-file, or the project's .env."""
+    if command == ("plan", "--offline"):
+        return [], {}
+    if how == "flag":
+        return ["--database-url", world.url], {}
+    if how == "env-file":
+        named = case / "settings.env"
+        named.write_text(f"DATABASE_URL={world.url}\n")
+        return ["--env-file", str(named)], {}
+    (case / ".env").write_text(f"DATABASE_URL={world.url}\n")
+    return [], {}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@generated(50)
+@given(good=good_entries(), bad=bad_entries(), json_out=st.booleans(), named=st.booleans(),
+       how=st.sampled_from(["flag", "env-file", "dotenv"]))
+def test_a_hostile_folder_is_refused_whole(world, good, bad, command, json_out, named, how):
+    """A folder with at least one unusable file (bytes that are not UTF-8, SQL cut short, a NUL byte,
+    no SQL at all, a psql meta-command, two files of one version, a link that leads nowhere),
+    among files with odd names: exit 2, its problems said, nothing applied."""
+    case = world.case()
+    folder = make_folder(case, good + bad)
+    target, env = target_args(world, case, command, how)
+    args = [*command, *(["--json"] if json_out else []), *(["--migrations", str(folder)] if named else []), *target]
+    result = run_in_process(*args, cwd=case, env=world.env(**env))
+    check(world, result, {2}, json_out=json_out)
+
+
+# -- hostile URLs ----------------------------------------------------------------------------
+
+
+marker = st.text(string.ascii_letters + string.digits, min_size=10, max_size=10)
+url_text = st.text(SPECIALS + string.ascii_letters + "\u00e9\u4e2d\x01", max_size=8)
+
+
+@st.composite
+def hostile_url(draw, real_host: str) -> tuple[str, tuple[str, ...]]:
+    """A URL with special characters in the user, password, host and query; never one that logs
+    in (the user is never postgres, the host is unreachable or the user unknown). Its secrets."""
+    password = "Pw" + draw(marker) + draw(url_text)
+    query_secret = "Qp" + draw(marker)
+    user = "u" + draw(url_text)
+    encode_user, encode_password = draw(st.booleans()), draw(st.booleans())
+    userinfo = (quote(user, safe="") if encode_user else user) + ":" + (
+        quote(password, safe="") if encode_password else password)
+    host = draw(st.one_of(
+        st.sampled_from(["127.0.0.1:1", "[::1]:1", real_host, "127.0.0.1:notaport", "127.0.0.1:99999",
+                         "no-such-host.invalid", "[::1", "127.0.0.1:1,127.0.0.1:2", ""]),
+        st.text(SPECIALS + string.ascii_lowercase + "\u00e9", min_size=1, max_size=10)))
+    keys = ["sslmode", "connect_timeout", "application_name", "options", "foo", "target_session_attrs", "password"]
+    params = draw(st.lists(st.tuples(st.sampled_from(keys), url_text), max_size=3))
+    query = "&".join(f"{k}={query_secret if k == 'password' else v}" for k, v in params)
+    scheme = draw(st.sampled_from(["postgresql://", "postgres://"]))
+    database = draw(st.sampled_from(["/postgres", "/", "", "/db%20name", "/\u00e9"]))
+    return f"{scheme}{userinfo}@{host}{database}{'?' + query if query else ''}", (password, query_secret)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@generated(40)
+@given(data=st.data(), json_out=st.booleans(), how=st.sampled_from(["flag", "flag", "env-file", "dotenv"]))
+def test_a_hostile_url_is_refused_and_its_password_never_shown(world, data, command, json_out, how):
+    """Exit 2 (a URL that cannot be read, --offline with a URL) or 3 (nothing answers, the user is
+    unknown), one message, the password and a password in the query never shown."""
+    real_host = world.url.split("@", 1)[1].split("/", 1)[0]
+    url, secrets = data.draw(hostile_url(real_host))
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    env = {}
+    if how == "flag" or command == ("plan", "--offline"):
+        target = ["--database-url", url]
+    else:  # the first URL variable of a file; the process environment has one more, unreachable, after it
+        line = f"SUPABASE_DB_URL={url}\n".encode()
+        path = case / ("settings.env" if how == "env-file" else ".env")
+        path.write_bytes(line)
+        target = ["--env-file", str(path)] if how == "env-file" else []
+        env = {"POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/none"}
+    args = [*command, *(["--json"] if json_out else []), "--migrations", str(folder), "--connect-timeout", "2", *target]
+    result = run_in_process(*args, cwd=case, env=world.env(**env))
+    check(world, result, {2, 3}, secrets, json_out=json_out)
+
+
+# -- garbage env files -----------------------------------------------------------------------
+
+
+KNOWN = ["SUPABASE_URL", "SUPABASE_DB_URL", "DIRECT_URL", "DATABASE_URL", "SUPABASE_DB_PASSWORD",
+         "SUPABASE_ACCESS_TOKEN", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "NEXT_PUBLIC_SUPABASE_URL"]
+value_text = st.text(st.characters(blacklist_characters="=", blacklist_categories=("Cs",)), max_size=30)
+garbage_line = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
+    st.tuples(st.sampled_from(KNOWN), value_text).map(lambda kv: f"{kv[0]}={kv[1]}"),
+    st.tuples(st.sampled_from(KNOWN), value_text).map(lambda kv: f"export {kv[0]}=\"{kv[1]}"),
+    st.tuples(st.sampled_from(KNOWN), value_text).map(lambda kv: f"  {kv[0]} = '{kv[1]}' # c"),
+    st.sampled_from(["=novalue", "NOEQUALS", "#comment", "KEY='a'b'", "A=${A}", "B=${A:-${B}}", "C=\"\\",
+                     "SUPABASE_URL=https://hostileprojectrefabc.supabase.co", "\ufeffX=1", "X=\x00y", "\x00"]),
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS[1:], ids=" ".join)
+@generated(30)
+@given(lines=st.lists(garbage_line, max_size=8), broken_bytes=st.integers(0, 4).map(lambda n: n == 0), secret=marker,
+       json_out=st.booleans(), where=st.sampled_from([".env", ".env.local", "--env-file"]))
+def test_garbage_env_lines_end_in_a_message(world, lines, broken_bytes, secret, command, json_out, where):
+    """Garbage .env lines (unclosed quotes, NUL bytes, bytes that are not UTF-8, known variables
+    holding junk) with no working database anywhere: exit 2 or 3, one message, no secret shown.
+    The secrets come first in the file, so that no garbage line can turn them into another value."""
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    password, token = "Pw" + secret, "sbp_" + secret + "0123456789abcdef0123456789"
+    text = f"SUPABASE_DB_PASSWORD={password}\nSUPABASE_ACCESS_TOKEN={token}\n" + "\n".join(lines) + "\n"
+    data = text.encode("utf-8", "surrogatepass") + (b"BROKEN=\xff\xfe\n" if broken_bytes else b"")
+    path = case / ("settings.env" if where == "--env-file" else where)
+    path.write_bytes(data)
+    args = [*command, *(["--json"] if json_out else []), "--migrations", str(folder), "--connect-timeout", "2",
+            "--api-url", "http://127.0.0.1:1", *(["--env-file", str(path)] if where == "--env-file" else [])]
+    # a database the env files cannot reach, from the process environment (which wins): never the local one
+    result = run_in_process(*args, cwd=case, env=world.env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
+    check(world, result, {2, 3}, (password, token), json_out=json_out)
+
+
+# -- tokens and keys of every wrong shape ----------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@st.composite
+def wrong_shape(draw, secret: str) -> str:
+    """A token or key that is not what it should be, holding ``secret`` where it holds anything."""
+    junk = draw(st.text(st.characters(blacklist_characters="\x00\n\r", blacklist_categories=("Cs",)), max_size=12))
+    payload = draw(st.sampled_from([b"not json", b"[1, 2]", b"null", b"42", b'{"role": 7, "ref": ["x"]}',
+                                    b'{"role": "service_role", "ref": "otherprojectrefxxxxx"}', b"\xff\xfe",
+                                    b"[" * 5000 + b"]" * 5000, b'{"role": "anon"}']))
+    return draw(st.sampled_from([
+        secret,
+        "sbp_" + secret,
+        "sbp_" + secret + junk,
+        "sb_secret_" + secret,
+        "sb_publishable_" + secret,
+        f"eyJ{secret}.{junk}",
+        f"{_b64(b'{}')}.{_b64(payload)}.{secret}",
+        f"{_b64(b'{}')}.{_b64(payload)}{junk}.{secret}",
+        "Bearer sbp_" + secret,
+        secret + " " + junk,
+        secret + "\u00e9\u4e2d",
+        secret + "\t" + junk,
+        secret * 500,
+        f"'{secret}",
+        f"\"{secret}\"",
+    ]))
+
+
+@pytest.mark.parametrize("project", ["ref", "rest", "junk"])
+@pytest.mark.parametrize("command", ["status", "apply", "verify", "doctor", "check-remote"])
+@generated(12)
+@given(data=st.data(), secret=marker, json_out=st.booleans())
+def test_tokens_and_keys_of_every_wrong_shape(world, data, secret, project, command, json_out):
+    """An access token, anon key and service role key of a wrong shape (not a JWT, a JWT of junk,
+    the wrong prefix, spaces, line breaks, non-ASCII, 5,000 nested brackets): the stand-in API
+    and REST API refuse them, or they are refused before sending. Exit 2 or 3, one message, none
+    of them shown."""
+    token = data.draw(wrong_shape("Tk" + secret), "token")
+    anon = data.draw(wrong_shape("An" + secret), "anon key")
+    service = data.draw(wrong_shape("Sv" + secret), "service key")
+    url = {"ref": f"https://{REF}.supabase.co", "rest": world.rest.url, "junk": "j" + data.draw(value_text, "url")}
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    (case / ".env.local").write_text(
+        f"SUPABASE_URL={url[project]}\nSUPABASE_ACCESS_TOKEN={token}\nSUPABASE_ANON_KEY={anon}\n"
+        f"SUPABASE_SERVICE_ROLE_KEY={service}\n".replace("\t", "\\t"))
+    args = [command, *(["--yes"] if command == "apply" else []), *(["--json"] if json_out else []),
+            *([] if command == "doctor" else ["--migrations", str(folder)]), "--connect-timeout", "2",
+            "--api-url", world.api.url]
+    result = run_in_process(*args, cwd=case, env=world.env())
+    secrets = tuple(s for s in ("Tk" + secret, "An" + secret, "Sv" + secret))
+    check(world, result, {2, 3}, secrets, json_out=json_out, report=command == "doctor")
