@@ -14,8 +14,11 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
 import string
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,7 @@ import psycopg
 import pytest
 from api_server import ApiServer
 from helpers import history, new_database
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from inprocess import forms, run_in_process
 from postgrest import PostgrestStandIn
@@ -101,7 +104,8 @@ def check(world: World, result, codes: set[int], secrets: tuple[str, ...] = (), 
     """The documented exit code, one clear message on stderr, no traceback, nothing applied, no secret.
     ``report``: the command's answer is its report on stdout (doctor), which then says it."""
     last = result.err.strip().splitlines()[-1] if result.err.strip() else ""
-    event(f"exit {result.code}: {last.split(':')[1].strip()[:40] if last.startswith('migration-wizard:') else '-'}")
+    if currently_in_test_context():  # the statistics of a generated test: what its cases ended on
+        event(f"exit {result.code}: {last.split(':')[1].strip()[:40] if last.startswith('migration-wizard:') else '-'}")
     assert result.code in codes, f"exit {result.code}, expected {sorted(codes)}\n{result.output}"
     assert "Traceback" not in result.output, result.output
     assert "unexpected error" not in result.err, result.err
@@ -418,3 +422,178 @@ def test_tokens_and_keys_of_every_wrong_shape(world, data, secret, project, comm
     result = run_in_process(*args, cwd=case, env=world.env())
     secrets = tuple(s for s in ("Tk" + secret, "An" + secret, "Sv" + secret))
     check(world, result, {2, 3}, secrets, json_out=json_out, report=command == "doctor")
+
+
+# -- single cases: what a folder path can be, the machine's permissions, the big ones ------------
+
+
+def run_all(world: World, folder: Path, cwd: Path, *extra: str) -> list:
+    """The five commands on one folder, each checked to apply nothing; their results."""
+    results = []
+    for command in COMMANDS:
+        target = [] if command == ("plan", "--offline") else ["--database-url", world.url]
+        results.append(run_in_process(*command, *extra, "--migrations", folder, *target, cwd=cwd, env=world.env()))
+    return results
+
+
+@pytest.mark.parametrize("shape, said", [
+    ("missing", "does not exist"), ("file", "is a file, not a folder"),
+    ("loop", "is a symbolic link that leads nowhere"), ("dangling", "is a symbolic link that leads nowhere"),
+    ("device", "is not a folder"),
+])
+def test_a_migration_folder_that_is_no_folder(world, shape, said):
+    case = world.case()
+    folder = {"missing": case / "nowhere", "file": case / "afile", "loop": case / "loop",
+              "dangling": case / "dangling", "device": Path("/dev/null")}[shape]
+    if shape == "file":
+        folder.write_text(GOOD_SQL[0])
+    elif shape == "loop":
+        folder.symlink_to("loop")
+    elif shape == "dangling":
+        folder.symlink_to(case / "gone")
+    for result in run_all(world, folder, case):
+        check(world, result, {2})
+        assert f"the migration folder {folder} {said}" in result.err, result.err
+
+
+def test_an_empty_folder_has_nothing_to_do(world):
+    case = world.case()
+    (case / "migrations").mkdir()
+    (case / "migrations" / "README.md").write_text("no migrations yet\n")
+    for command in (("plan", "--offline"), ("plan", "--no-compat"), ("status",), ("verify",)):
+        target = [] if "--offline" in command else ["--database-url", world.url]
+        result = run_in_process(*command, "--migrations", case / "migrations", *target, cwd=case, env=world.env())
+        check(world, result, {0}, report=True)
+    applied = run_in_process("apply", "--yes", "--no-compat", "--json", "--migrations", case / "migrations",
+                             "--database-url", world.url, cwd=case, env=world.env())
+    check(world, applied, {0}, json_out=True, report=True)
+    assert applied.json()["applied"] == []
+
+
+def test_a_folder_of_links_reads_through_them(world):
+    """A folder that is a link to a folder elsewhere, holding a link to a file outside it and a link
+    that loops: the loop is named, nothing is applied."""
+    case = world.case()
+    real = case / "real"
+    real.mkdir()
+    (case / "elsewhere.sql").write_text(GOOD_SQL[0])
+    (real / "001_outside.sql").symlink_to(case / "elsewhere.sql")
+    (real / "002_loop.sql").symlink_to("002_loop.sql")
+    (case / "migrations").symlink_to(real)
+    for result in run_all(world, case / "migrations", case):
+        check(world, result, {2})
+    plan = run_in_process("plan", "--offline", "--json", "--migrations", case / "migrations", cwd=case, env=world.env())
+    problems = [f for f in plan.json()["findings"] if f["severity"] == "error"]
+    assert [(f["file"], f["code"]) for f in problems] == [("002_loop.sql", "unreadable")]
+    assert "leads nowhere" in problems[0]["message"]
+
+
+ROOT_READS_EVERYTHING = os.geteuid() == 0
+
+
+def _unreadable(case: Path) -> tuple[Path, Path]:
+    """A folder with an unreadable file, and a folder that cannot be listed."""
+    with_file = case / "with_file"
+    with_file.mkdir()
+    (with_file / "001_a.sql").write_text(GOOD_SQL[0])
+    (with_file / "002_secret.sql").write_text(GOOD_SQL[2])
+    (with_file / "002_secret.sql").chmod(0)
+    closed = case / "closed"
+    closed.mkdir()
+    (closed / "001_a.sql").write_text(GOOD_SQL[0])
+    closed.chmod(0)
+    return with_file, closed
+
+
+@pytest.mark.skipif(ROOT_READS_EVERYTHING, reason="running as root, which reads files and folders whatever their "
+                    "mode: test_unreadable_files_as_another_user runs this case as an unprivileged user instead")
+def test_unreadable_files_and_folders(world):
+    case = world.case()
+    with_file, closed = _unreadable(case)
+    for result in run_all(world, with_file, case):
+        check(world, result, {2})
+        assert "002_secret.sql" in result.output and "cannot read the file" in result.output
+    for result in run_all(world, closed, case):
+        check(world, result, {2})
+        assert f"cannot read the migration folder {closed}" in result.err
+
+
+@pytest.mark.skipif(not ROOT_READS_EVERYTHING, reason="not root: test_unreadable_files_and_folders covers it")
+def test_unreadable_files_as_another_user(world):
+    """As root, the same case as an unprivileged user (setpriv), in a process of its own."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: no unprivileged user to read as")
+    case = Path(tempfile.mkdtemp(prefix="wizard-unreadable-"))
+    try:
+        case.chmod(0o755)
+        with_file, closed = _unreadable(case)
+        env = {"HOME": str(case), "XDG_CACHE_HOME": str(case / "cache"), "XDG_DATA_HOME": str(world.data_home),
+               "PATH": os.environ.get("PATH", "")}
+        (case / "cache").mkdir(mode=0o777)
+        (case / "cache").chmod(0o777)
+        for folder, said in ((with_file, "002_secret.sql"), (closed, f"cannot read the migration folder {closed}")):
+            for command in (["plan", "--offline"], ["apply", "--yes", "--database-url", world.url]):
+                done = subprocess.run(
+                    [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-m", "wizard",
+                     *command, "--migrations", str(folder)],
+                    cwd=case, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                if "Permission denied" in done.stderr and "wizard" not in done.stderr:
+                    pytest.skip(f"the unprivileged user cannot run the wizard here: {done.stderr[-200:]}")
+                assert done.returncode == 2, done.stdout + done.stderr
+                assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr, done.stderr
+                assert said in done.stdout + done.stderr
+                assert state(world.url) == world.before
+    finally:
+        for path in case.rglob("*"):
+            if not path.is_symlink():
+                path.chmod(0o700)
+        shutil.rmtree(case)
+
+
+def test_a_50_mb_file_cut_short(world):
+    """50 MB of INSERT statements whose last one is cut short: exit 2 at its line, nothing applied,
+    in bounded time; the same 50 MB inside a comment before one statement plans fine."""
+    import time
+
+    case = world.case()
+    folder = case / "migrations"
+    folder.mkdir()
+    row = "INSERT INTO base (id) SELECT length('" + "x" * 10_000 + "');\n"
+    count = 50 * 1024 * 1024 // len(row) + 1
+    with open(folder / "001_big.sql", "w") as handle:
+        for _ in range(count):
+            handle.write(row)
+        handle.write("INSERT INTO base (id) SELECT length('cut short")
+    assert (folder / "001_big.sql").stat().st_size > 50 * 1024 * 1024
+    started = time.monotonic()
+    for command in (("plan", "--offline"), ("apply", "--yes")):
+        target = [] if "--offline" in command else ["--database-url", world.url]
+        result = run_in_process(*command, "--migrations", folder, *target, cwd=case, env=world.env())
+        check(world, result, {2})
+        assert f"001_big.sql:{count + 1}:" in result.output, result.output[-2000:]
+    assert time.monotonic() - started < 120
+
+    (folder / "001_big.sql").unlink()
+    with open(folder / "001_commented.sql", "w") as handle:
+        handle.write("/*\n" + ("x" * 1023 + "\n") * (50 * 1024) + "*/\nCREATE TABLE commented (id int);\n")
+    plan = run_in_process("plan", "--offline", "--json", "--migrations", folder, cwd=case, env=world.env())
+    assert plan.code == 0, plan.err
+    assert plan.json()["pending"] == [{"version": "001", "name": "commented", "statements": 1}]
+
+
+def test_ten_thousand_files_one_broken(world):
+    """10,000 migration files, the 7,777th cut short: every command names it and exits 2, nothing is
+    applied; status lists all 10,000."""
+    case = world.case()
+    folder = case / "migrations"
+    folder.mkdir()
+    for i in range(1, 10_001):
+        sql = f"CREATE TABLE m{i} (id int PRIMARY KEY, note text);\n" if i != 7777 else "CREATE TABLE m7777 (id int"
+        (folder / f"{i:05d}_m{i}.sql").write_text(sql)
+    for result in run_all(world, folder, case, "--json"):
+        check(world, result, {2}, json_out=True)
+        assert "07777_m7777.sql" in result.output
+    status = run_in_process("status", "--json", "--migrations", folder, "--database-url", world.url, cwd=case,
+                            env=world.env())
+    assert len(status.json()["migrations"]) == 10_000 + 1  # and 000_base, recorded but not in the folder
