@@ -597,3 +597,75 @@ def test_ten_thousand_files_one_broken(world):
     status = run_in_process("status", "--json", "--migrations", folder, "--database-url", world.url, cwd=case,
                             env=world.env())
     assert len(status.json()["migrations"]) == 10_000 + 1  # and 000_base, recorded but not in the folder
+
+
+# -- odd but valid names are applied as they are -------------------------------------------------
+
+
+@generated(25)
+@given(names=st.lists(st.tuples(version, taken_name), min_size=1, max_size=6, unique_by=lambda vn: vn[0]),
+       extras=good_entries())
+def test_odd_names_apply_once_in_file_name_order(world, server, names, extras):
+    """Files named with spaces, unicode, quotes, percent signs and leading zeros (one per version)
+    beside files that are not migrations: applied in file-name order, recorded with their names,
+    then nothing left to do."""
+    case = world.case()
+    entries = [e for e in extras if not e.name.endswith(".sql") or e.folder or e.data == b"anything"]
+    files = {f"{v}_{n}.sql": ('CREATE TABLE "table {} {}" (id int);\n'.format(i, n.replace('"', '""'))).encode()
+             for i, (v, n) in enumerate(names)}
+    folder = make_folder(case, entries + [Entry(name, data) for name, data in files.items()])
+    order = sorted(files)
+    with new_database(server.admin_url) as url:
+        applied = run_in_process("apply", "--yes", "--no-compat", "--json", "--migrations", folder,
+                                 "--database-url", url, cwd=case, env=world.env())
+        assert applied.code == 0, applied.output
+        assert [(a["version"], a["name"]) for a in applied.json()["applied"]] == [
+            tuple(name.removesuffix(".sql").split("_", 1)) for name in order]
+        with psycopg.connect(url) as conn:
+            recorded = conn.execute("SELECT version, name FROM supabase_migrations.schema_migrations").fetchall()
+        assert sorted(recorded) == sorted(tuple(n.removesuffix(".sql").split("_", 1)) for n in order)
+        status = run_in_process("status", "--json", "--migrations", folder, "--database-url", url, cwd=case,
+                                env=world.env())
+        assert status.code == 0 and {m["state"] for m in status.json()["migrations"]} == {"applied"}, status.output
+        again = run_in_process("apply", "--yes", "--no-compat", "--json", "--migrations", folder,
+                               "--database-url", url, cwd=case, env=world.env())
+        assert again.code == 0 and again.json()["applied"] == [], again.output
+        verify = run_in_process("verify", "--migrations", folder, "--database-url", url, cwd=case, env=world.env())
+        assert verify.code == 0, verify.output
+
+
+def test_names_that_need_quotes_are_verified_as_they_are(world, server):
+    """Tables named with a space, capitals or a dot: their columns, triggers, policies and row level
+    security are found by verify (they were reported missing, or verify failed on its own query)."""
+    case = world.case()
+    folder = case / "migrations"
+    folder.mkdir()
+    (folder / "001_odd.sql").write_text("""
+        CREATE TABLE "Odd Table" (id int, "Some Column" text);
+        CREATE TABLE "a.b" (id int);
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER "On Insert" BEFORE INSERT ON "Odd Table" FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE TRIGGER dotted BEFORE INSERT ON "a.b" FOR EACH ROW EXECUTE FUNCTION touch();
+        ALTER TABLE "Odd Table" ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE "a.b" ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY "Read All" ON "Odd Table" FOR SELECT USING (true);
+        CREATE POLICY p ON "a.b" FOR SELECT USING (true);
+    """)
+    with new_database(server.admin_url) as url:
+        applied = run_in_process("apply", "--yes", "--no-compat", "--migrations", folder, "--database-url", url,
+                                 cwd=case, env=world.env())
+        assert applied.code == 0, applied.output
+        verify = run_in_process("verify", "--json", "--migrations", folder, "--database-url", url, cwd=case,
+                                env=world.env())
+        assert verify.code == 0, [c for c in verify.json()["checks"] if not c["ok"]]
+        names = {c["name"] for c in verify.json()["checks"]}
+        assert {"columns created by the migrations", "triggers created by the migrations",
+                "policies created by the migrations"} <= names, names
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute('DROP POLICY "Read All" ON "Odd Table"')
+            conn.execute('ALTER TABLE "a.b" DROP COLUMN id')
+        verify = run_in_process("verify", "--json", "--migrations", folder, "--database-url", url, cwd=case,
+                                env=world.env())
+        assert verify.code == 1
+        failed = " ".join(c["detail"] for c in verify.json()["checks"] if not c["ok"])
+        assert "Read All" in failed and "a.b.id" in failed, failed
