@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from wizard.core.errors import ExitCode, WizardError
 
@@ -353,8 +353,9 @@ def url_secrets(url: str) -> list[str]:
     secrets = []
     password = url_password(url)
     if password:
-        secrets.append(password)
-        secrets += [piece for piece in re.split(r"[@#/?:]", password) if len(piece) >= 3]
+        secrets += [password, unquote(password)]
+        # a driver that reads the URL otherwise may quote a piece of it, cut at any of a URL's separators
+        secrets += [piece for piece in re.split(r"[@#/?:&=;,\s]", password) if len(piece) >= 3]
     secrets += re.findall(r"(?i)password=([^&\s]+)", url)
     return sorted(set(secrets), key=len, reverse=True)
 
