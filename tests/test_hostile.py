@@ -142,15 +142,28 @@ GOOD_SQL = [
 # Statements of which every proper prefix fails to parse.
 TRUNCATABLE = [
     "CREATE TABLE cut (id int PRIMARY KEY, name text NOT NULL)",
-    "INSERT INTO base (id) VALUES (1), (2), (3)",
+    "INSERT INTO base (id) VALUES ((1))",
     "CREATE INDEX cut_idx ON base (id)",
-    "ALTER TABLE base ADD COLUMN note text DEFAULT 'a value that is cut'",
+    "COMMENT ON TABLE base IS 'a comment that is cut'",
+    "DO $$ BEGIN PERFORM 1; END $$",
+    "ALTER TABLE base ADD CONSTRAINT c CHECK (id > 0)",
 ]
 version = st.from_regex(r"\A[0-9]{1,4}\Z")
 any_name = st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12)
 # a name the migration pattern always takes (no line break), so the file is surely read
 taken_name = st.text(st.characters(blacklist_characters="/\x00\n", blacklist_categories=("Cs",)), min_size=1,
                      max_size=12)
+
+
+def test_every_cut_of_a_truncatable_statement_fails_to_parse():
+    """The generator's own promise: SQL cut short anywhere in these statements does not parse."""
+    from pglast import parser
+
+    for statement in TRUNCATABLE:
+        parser.parse_sql_json(statement)
+        for cut in range(1, len(statement)):
+            with pytest.raises(parser.ParseError):
+                parser.parse_sql_json(GOOD_SQL[0] + "\n" + statement[:cut])
 
 
 @st.composite
@@ -669,3 +682,60 @@ def test_names_that_need_quotes_are_verified_as_they_are(world, server):
         assert verify.code == 1
         failed = " ".join(c["detail"] for c in verify.json()["checks"] if not c["ok"])
         assert "Read All" in failed and "a.b.id" in failed, failed
+
+
+# -- cases the generated tests found, kept as they were found ------------------------------------
+
+
+@pytest.mark.parametrize("url, secret", [
+    # the user's raw '?' made the driver read the password as a query parameter, and quote it
+    ("postgresql://u?/:PwFound0000001&@127.0.0.1:1/postgres", "PwFound0000001"),
+    # a percent-encoded host that is not UTF-8 ended as an unexpected error
+    ("postgresql://u:PwFound0000002@%aa/postgres", "PwFound0000002"),
+    ("postgresql://u:PwFound0000003@127.0.0.1:1/postgres?application_name=%ff", "PwFound0000003"),
+])
+def test_found_urls(world, url, secret):
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    for command in (("status",), ("apply", "--yes"), ("doctor", "--json")):
+        result = run_in_process(*command, "--migrations", folder, "--database-url", url, cwd=case, env=world.env())
+        check(world, result, {2, 3}, (secret,), report=command[0] == "doctor")
+
+
+@pytest.mark.parametrize("variable, value, command", [
+    # sent in an HTTP header, these ended as unexpected errors, or quoted the token in the message
+    ("SUPABASE_ACCESS_TOKEN", "sbp_TkFound0000001\u00e9\u4e2d", "status"),
+    ("SUPABASE_ACCESS_TOKEN", "sbp_TkFound0000002\u00e9", "status"),
+    ("SUPABASE_SERVICE_ROLE_KEY", "SvFound0000003\u4e2d", "check-remote"),
+    # a JWT payload of 5,000 nested brackets ended as a RecursionError
+    ("SUPABASE_SERVICE_ROLE_KEY", "e30." + _b64(b"[" * 5000 + b"]" * 5000) + ".SvFound0000004", "doctor"),
+    ("SUPABASE_SERVICE_ROLE_KEY", "e30." + _b64(b"[" * 5000 + b"]" * 5000) + ".SvFound0000005", "check-remote"),
+])
+def test_found_tokens_and_keys(world, variable, value, command):
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    (case / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\n{variable}={value}\n")
+    result = run_in_process(command, *([] if command == "doctor" else ["--migrations", folder]), "--connect-timeout",
+                            "2", "--api-url", world.api.url, cwd=case, env=world.env())
+    secret = "".join(c for c in value.split(".")[-1] if c.isascii())
+    check(world, result, {2, 3}, (secret,), report=command == "doctor")
+
+
+def test_found_not_an_http_url_for_the_rest_api(world):
+    """check-remote with a SUPABASE_URL that is not an http(s) URL ended as an unexpected error."""
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    (case / ".env.local").write_text("SUPABASE_URL=project.example\nSUPABASE_ANON_KEY=AnFound00000001\n")
+    result = run_in_process("check-remote", "--migrations", folder, cwd=case, env=world.env())
+    check(world, result, {3}, ("AnFound00000001",))
+    assert "not an http(s) URL" in result.err
+
+
+def test_found_a_nul_byte_cut_the_file_short(world):
+    """A NUL byte: PostgreSQL read the file only up to it, and the rest never ran (yet the run said
+    it was applied)."""
+    case = world.case()
+    folder = make_folder(case, [Entry("001_nul.sql", b"CREATE TABLE kept (id int);\x00\nDROP TABLE base;\n")])
+    for result in run_all(world, folder, case):
+        check(world, result, {2})
+        assert "001_nul.sql:1" in result.output and "NUL byte" in result.output
