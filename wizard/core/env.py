@@ -147,7 +147,9 @@ def load(cwd: Path | None = None, env_file: Path | None = None, process: dict | 
     files = [cwd / ".env", cwd / ".env.local"]
     if env_file is not None:
         if not env_file.is_file():
-            raise EnvFileError(f"the env file {env_file} does not exist")
+            if env_file.is_symlink() and not env_file.exists():
+                raise EnvFileError(f"the env file {env_file} is a symbolic link that leads nowhere")
+            raise EnvFileError(f"the env file {env_file} {'is not a file' if env_file.exists() else 'does not exist'}")
         files.append(env_file)
     for path in files:
         if not path.is_file():
