@@ -238,8 +238,8 @@ def good_entries(draw) -> list[Entry]:
     return entries
 
 
-def make_folder(case: Path, entries: list[Entry]) -> Path:
-    folder = case / "migrations"
+def make_folder(case: Path, entries: list[Entry], name: str = "migrations") -> Path:
+    folder = case / name
     folder.mkdir()
     (case / "outside.sql").write_text(GOOD_SQL[2])
     for entry in entries:  # the bad ones come last: where names meet, theirs stays
@@ -273,14 +273,15 @@ def target_args(world: World, case: Path, command: tuple[str, ...], how: str) ->
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 @generated(50)
-@given(good=good_entries(), bad=bad_entries(), json_out=st.booleans(), named=st.booleans(),
+@given(good=good_entries(), bad=bad_entries(), json_out=st.booleans(),
+       named=st.one_of(st.none(), st.just("migrations"), any_name.filter(lambda n: n not in (".", ".."))),
        how=st.sampled_from(["flag", "env-file", "dotenv"]))
 def test_a_hostile_folder_is_refused_whole(world, good, bad, command, json_out, named, how):
     """A folder with at least one unusable file (bytes that are not UTF-8, SQL cut short, a NUL byte,
     no SQL at all, a psql meta-command, two files of one version, a link that leads nowhere),
     among files with odd names: exit 2, its problems said, nothing applied."""
     case = world.case()
-    folder = make_folder(case, good + bad)
+    folder = make_folder(case, good + bad, named or "migrations")  # named: --migrations, odd names too
     target, env = target_args(world, case, command, how)
     args = [*command, *(["--json"] if json_out else []), *(["--migrations", str(folder)] if named else []), *target]
     result = run_in_process(*args, cwd=case, env=world.env(**env))
@@ -467,6 +468,27 @@ def test_a_migration_folder_that_is_no_folder(world, shape, said):
     for result in run_all(world, folder, case):
         check(world, result, {2})
         assert f"the migration folder {folder} {said}" in result.err, result.err
+
+
+@pytest.mark.parametrize("shape, said", [
+    ("missing", "does not exist"), ("folder", "is not a file"), ("device", "is not a file"),
+    ("fifo", "is not a file"), ("loop", "is a symbolic link that leads nowhere"),
+])
+def test_an_env_file_that_is_no_file(world, shape, said):
+    """--env-file naming a folder, a device, a pipe (which would never end), a looping link."""
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    path = {"device": Path("/dev/zero")}.get(shape, case / "settings.env")
+    if shape == "folder":
+        path.mkdir()
+    elif shape == "fifo":
+        os.mkfifo(path)
+    elif shape == "loop":
+        path.symlink_to("settings.env")
+    for command in COMMANDS[1:]:
+        result = run_in_process(*command, "--migrations", folder, "--env-file", path, cwd=case, env=world.env())
+        check(world, result, {2})
+        assert f"the env file {path} {said}" in result.err, result.err
 
 
 def test_an_empty_folder_has_nothing_to_do(world):
