@@ -761,3 +761,42 @@ def test_found_a_nul_byte_cut_the_file_short(world):
     for result in run_all(world, folder, case):
         check(world, result, {2})
         assert "001_nul.sql:1" in result.output and "NUL byte" in result.output
+
+
+# -- hostile flags ----------------------------------------------------------------------------
+
+
+DURATION_FLAGS = {
+    "plan": ["--connect-timeout", "--request-timeout"],
+    "apply": ["--connect-timeout", "--request-timeout", "--lock-timeout", "--statement-timeout",
+              "--table-lock-timeout"],
+    "status": ["--connect-timeout", "--request-timeout"],
+    "verify": ["--connect-timeout", "--request-timeout"],
+    "adopt": ["--connect-timeout", "--lock-timeout"],
+}
+duration = st.one_of(
+    st.sampled_from(["nan", "inf", "-inf", "-1", "0", "-0", "1e309", "1e-320", "0x10", "1_000", "\uff11", "1,5",
+                     "", " ", "10s", "1e12", "9" * 400, "--json", "-"]),
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+
+
+@pytest.mark.parametrize("command", sorted(DURATION_FLAGS))
+@generated(16)
+@given(data=st.data(), extra=st.lists(st.sampled_from(["--json", "--https", "--no-compat", "--yes", "--bogus",
+                                                         "--api-url", "--migrations"]), max_size=3))
+def test_hostile_flag_values(world, command, data, extra):
+    """Durations that are no number of seconds (NaN, infinities, hex, fullwidth digits, 400 nines,
+    text), stray and unknown flags, a flag without its value: exit 2 (a usage error) or 3 (the
+    target, which is unreachable, could not be reached); never a traceback."""
+    flags = data.draw(st.lists(st.tuples(st.sampled_from(DURATION_FLAGS[command]), duration), min_size=1,
+                               max_size=3), "durations")
+    case = world.case()
+    folder = make_folder(case, [Entry("001_fine.sql", GOOD_SQL[0].encode())])
+    args = [command, "--migrations", str(folder), "--database-url", "postgresql://postgres@127.0.0.1:1/none"]
+    for flag, value in flags:
+        args += [flag, value] if not value.startswith("-") else [f"{flag}={value}"]
+    args += [e for e in extra if command == "apply" or e not in ("--yes", "--no-compat")]
+    result = run_in_process(*args, cwd=case, env=world.env())
+    check(world, result, {2, 3}, json_out=False)
