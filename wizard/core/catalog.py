@@ -347,6 +347,14 @@ def load(directory: Path) -> Catalog:
                                "nothing was run") from None
     for path in entries:
         match = MIGRATION_FILE.match(path.name)
+        if _CONTROL.search(path.name):  # an escape sequence in a name would be run by the terminal showing it
+            shown = _printable(path.name)
+            if match and not path.is_dir():
+                problems.append(Problem("unprintable-name", shown, "the file name holds a control character "
+                                        "(shown escaped): rename the file"))
+            elif not path.name.startswith("."):
+                ignored.append(shown)
+            continue
         if match and not path.is_file() and not path.is_dir():
             # named as a migration, but no file to read: a broken or looping symbolic link, a pipe...
             problems.append(Problem("unreadable", path.name, _not_a_file(path)))
@@ -383,6 +391,14 @@ def load(directory: Path) -> Catalog:
             )
         )
     return Catalog(directory, migrations, problems, ignored, warnings)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(name: str) -> str:
+    """A file name as it may be shown: its control characters escaped (\\x1b)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), name)
 
 
 def _not_a_file(path: Path) -> str:
