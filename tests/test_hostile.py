@@ -150,9 +150,12 @@ TRUNCATABLE = [
 ]
 version = st.from_regex(r"\A[0-9]{1,4}\Z")
 any_name = st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12)
-# a name the migration pattern always takes (no line break), so the file is surely read
-taken_name = st.text(st.characters(blacklist_characters="/\x00\n", blacklist_categories=("Cs",)), min_size=1,
+# a name the migration pattern always takes, that is fine to show (no control character)
+taken_name = st.text(st.characters(blacklist_characters="/", blacklist_categories=("Cs", "Cc")), min_size=1,
                      max_size=12)
+# a name with a control character: an escape sequence, a carriage return, a bell
+control_name = st.tuples(any_name, st.sampled_from(["\x1b]52;c;aGk=\x07", "\x1b[2J", "\r", "\x07", "\x9b31m", "\x7f"]),
+                         any_name).map("".join)
 
 
 def test_every_cut_of_a_truncatable_statement_fails_to_parse():
@@ -205,8 +208,10 @@ def bad_entries(draw) -> list[Entry]:
     entries = []
     for _ in range(draw(st.integers(1, 3))):
         name = f"{draw(version)}_{draw(taken_name)}.sql"
-        kind = draw(st.sampled_from(["content", "content", "content", "duplicate", "dangling", "loop"]))
-        if kind == "content":
+        kind = draw(st.sampled_from(["content", "content", "content", "duplicate", "dangling", "loop", "control"]))
+        if kind == "control":
+            entries.append(Entry(f"{draw(version)}_{draw(control_name)}.sql", draw(st.sampled_from(GOOD_SQL)).encode()))
+        elif kind == "content":
             entries.append(Entry(name, draw(bad_content)))
         elif kind == "duplicate":
             other = f"{name.split('_', 1)[0]}_{draw(taken_name)}x.sql"
@@ -278,7 +283,8 @@ def target_args(world: World, case: Path, command: tuple[str, ...], how: str) ->
        how=st.sampled_from(["flag", "env-file", "dotenv"]))
 def test_a_hostile_folder_is_refused_whole(world, good, bad, command, json_out, named, how):
     """A folder with at least one unusable file (bytes that are not UTF-8, SQL cut short, a NUL byte,
-    no SQL at all, a psql meta-command, two files of one version, a link that leads nowhere),
+    no SQL at all, a psql meta-command, two files of one version, a link that leads nowhere, a
+    name with a control character),
     among files with odd names: exit 2, its problems said, nothing applied."""
     case = world.case()
     folder = make_folder(case, good + bad, named or "migrations")  # named: --migrations, odd names too
@@ -286,6 +292,8 @@ def test_a_hostile_folder_is_refused_whole(world, good, bad, command, json_out, 
     args = [*command, *(["--json"] if json_out else []), *(["--migrations", str(folder)] if named else []), *target]
     result = run_in_process(*args, cwd=case, env=world.env(**env))
     check(world, result, {2}, json_out=json_out)
+    shown = result.output.replace(str(folder), "")  # the folder's own name is the user's choice
+    assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown, "a file name's control character was shown"
 
 
 # -- hostile URLs ----------------------------------------------------------------------------
@@ -800,3 +808,18 @@ def test_hostile_flag_values(world, command, data, extra):
     args += [e for e in extra if command == "apply" or e not in ("--yes", "--no-compat")]
     result = run_in_process(*args, cwd=case, env=world.env())
     check(world, result, {2, 3}, json_out=False)
+
+
+def test_found_a_file_name_could_drive_the_terminal(world):
+    """A file name holding an escape sequence (here OSC 52, which writes the clipboard) was printed
+    as it is, so the terminal showing it ran it: such a migration file is a problem, shown escaped,
+    and another file of that kind is listed as ignored, escaped."""
+    case = world.case()
+    folder = make_folder(case, [Entry("001_a\x1b]52;c;aGk=\x07.sql", GOOD_SQL[0].encode()),
+                                Entry("README\x1b[2J", b"notes")])
+    for result in run_all(world, folder, case):
+        check(world, result, {2})
+        assert "\x1b" not in result.output and "\x07" not in result.output, result.output
+        assert "001_a\\x1b]52;c;aGk=\\x07.sql" in result.output, result.output
+    plan = run_in_process("plan", "--offline", "--migrations", folder, cwd=case, env=world.env())
+    assert "Ignored (not a migration file): README\\x1b[2J" in plan.err
