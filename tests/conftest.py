@@ -14,9 +14,17 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from hypothesis import settings
 from helpers import DEBIAN_15, PASSWORD_USER, ROOT, MigrationFolder, new_database, run_cli, with_database
 
 from wizard.core.local import LocalServer
+
+
+# Generated tests: the same cases on every run (derandomized, no example database), no deadline (a
+# case runs the command line against a real server). HYPOTHESIS_PROFILE=explore draws new cases.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,6 +103,17 @@ def cli():
     return run_cli
 
 
+@pytest.fixture
+def secret_watch():
+    """A watch over every output and written file of the test's runs: register secrets with
+    ``watch.secret(label, value)``, folders with ``watch.folder(path)``, pass ``watch=watch`` to
+    ``inprocess.run_in_process`` (or ``watch.record`` a result); checked at the end of the test."""
+    from inprocess import SecretWatch
+
+    watch = SecretWatch()
+    yield watch
+    if watch.secrets and not watch.checked:
+        watch.check()
 
 
 TOOLS = ROOT / ".tools"

@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 
-MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.sql$")
+# ASCII digits only, and the name ends the file name (no trailing newline): as the Supabase CLI reads them.
+MIGRATION_FILE = re.compile(r"^([0-9]+)_(.+)\.sql\Z")
 CHECKS_FILE = "checks.toml"
 _META_COMMAND = re.compile(r"^[ \t]*(\\[a-zA-Z!?]+)", re.MULTILINE)
 
@@ -56,6 +57,13 @@ class FolderNotFound(WizardError):
     exit_code = ExitCode.USAGE
 
 
+class FolderUnreadable(WizardError):
+    """The migration folder exists but its list of files cannot be read (no permission)."""
+
+    kind = "folder-unreadable"
+    exit_code = ExitCode.USAGE
+
+
 def default_directory(cwd: Path | None = None) -> Path:
     """``migrations/`` in the working directory, else ``supabase/migrations/``."""
     cwd = cwd or Path.cwd()
@@ -78,8 +86,25 @@ def load(directory: Path) -> Catalog:
 
     cache = parsecache.directory()
 
-    for path in sorted(directory.iterdir(), key=lambda p: p.name):
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise FolderUnreadable(f"cannot read the migration folder {directory}: {exc.strerror or exc}; "
+                               "nothing was run") from None
+    for path in entries:
         match = MIGRATION_FILE.match(path.name)
+        if _CONTROL.search(path.name):  # an escape sequence in a name would be run by the terminal showing it
+            shown = _printable(path.name)
+            if match and not path.is_dir():
+                problems.append(Problem("unprintable-name", shown, "the file name holds a control character "
+                                        "(shown escaped): rename the file"))
+            elif not path.name.startswith("."):
+                ignored.append(shown)
+            continue
+        if match and not path.is_file() and not path.is_dir():
+            # named as a migration, but no file to read: a broken or looping symbolic link, a pipe...
+            problems.append(Problem("unreadable", path.name, _not_a_file(path)))
+            continue
         if not match or not path.is_file():
             if path.name != CHECKS_FILE and not path.name.startswith("."):
                 ignored.append(path.name)
@@ -114,6 +139,24 @@ def load(directory: Path) -> Catalog:
     return Catalog(directory, migrations, problems, ignored, warnings)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(name: str) -> str:
+    """A file name as it may be shown: its control characters escaped (\\x1b)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), name)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why an entry named as a migration file cannot be read as one."""
+    if path.is_symlink():
+        try:
+            path.stat()
+        except OSError as exc:
+            return f"cannot read the file: it is a symbolic link that leads nowhere ({exc.strerror})"
+    return "cannot read the file: it is not a regular file"
+
+
 def load_file(path: Path, version: str, name: str, cache: Path | None = None,
               label: str | None = None) -> tuple[Migration | None, list[Problem]]:
     """Read and parse one file of SQL (a migration, or a seed file read the same way); the
@@ -130,6 +173,10 @@ def load_file(path: Path, version: str, name: str, cache: Path | None = None,
         return None, [Problem("not-utf8", label, "the file is not UTF-8 text (save it as UTF-8)", line=line)]
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:  # PostgreSQL would never see the SQL after it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [Problem("nul-byte", label, "the file holds a NUL byte, which is not SQL text (PostgreSQL would "
+                              "read the file only up to it)", line=line)]
     migration = Migration(version, name, path, text, hashlib.sha256(raw).hexdigest())
     problems = [] if _from_cache(migration, cache) else _parse_and_cache(migration)
     problems = [replace(p, file=label) for p in problems] if label != path.name else problems

@@ -96,6 +96,10 @@ def connect(url: str, timeout: float = 10, application_name: str = "migration-wi
         )
     except psycopg.ProgrammingError as exc:
         raise ConnectError(BAD_URL, target, scrub(_reason(str(exc)), secrets)) from None
+    except UnicodeError:  # a percent-encoded host or option that is not UTF-8 text (%aa)
+        raise ConnectError(BAD_URL, target, "a percent-encoded part of the URL is not UTF-8 text") from None
+    except ValueError as exc:  # a NUL character, and the like: no driver can read the URL
+        raise ConnectError(BAD_URL, target, scrub(str(exc), secrets)) from None
     except psycopg.OperationalError as exc:
         message = scrub(str(exc), secrets)
         kind = classify(message)

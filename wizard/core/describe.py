@@ -88,7 +88,13 @@ def describe(
     if isinstance(error, CompatError):
         return _own(error, "The Supabase compatibility step could not run", error.message, error.message)
     if isinstance(error, FolderNotFound):
-        what = "is a file, not a folder" if Path(error.message).is_file() else "does not exist"
+        path = Path(error.message)
+        if path.is_file():
+            what = "is a file, not a folder"
+        elif path.is_symlink() and not path.exists():
+            what = "is a symbolic link that leads nowhere"
+        else:
+            what = "is not a folder" if path.exists() else "does not exist"
         hint = "" if folder_named else " (looked for ./migrations and ./supabase/migrations)"
         return _own(error, "The migration folder is gone", f"{error.message} does not exist (any more)",
                     f"the migration folder {error.message} {what}{hint}; pass --migrations DIR")

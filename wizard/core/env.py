@@ -13,9 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from wizard.core.errors import ExitCode, WizardError
+# How secrets are shown, found in URLs and scrubbed (wizard.core.secrets), still importable from here.
+from wizard.core.secrets import _split_userinfo
+from wizard.core.secrets import mask as mask
+from wizard.core.secrets import mask_url as mask_url
+from wizard.core.secrets import scrub as scrub
+from wizard.core.secrets import sendable as sendable
+from wizard.core.secrets import unencoded_password as unencoded_password
+from wizard.core.secrets import url_password as url_password
+from wizard.core.secrets import url_secrets as url_secrets
 
 # Variables that hold a whole connection URL, in the order they are tried: direct connections
 # (what migrations want) before pooled ones.
@@ -150,7 +159,9 @@ def load(cwd: Path | None = None, env_file: Path | None = None, process: Mapping
     files = [cwd / ".env", cwd / ".env.local"]
     if env_file is not None:
         if not env_file.is_file():
-            raise EnvFileError(f"the env file {env_file} does not exist")
+            if env_file.is_symlink() and not env_file.exists():
+                raise EnvFileError(f"the env file {env_file} is a symbolic link that leads nowhere")
+            raise EnvFileError(f"the env file {env_file} {'is not a file' if env_file.exists() else 'does not exist'}")
         files.append(env_file)
     for path in files:
         if not path.is_file():
@@ -183,7 +194,7 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
     try:
         payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
         claims = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: brackets nested past reason
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -239,7 +250,6 @@ def fix_url(url: str) -> str:
     scheme, user, password, rest = parts
     if password is None:
         return url
-    from urllib.parse import unquote
 
     return f"{scheme}{user}:{quote(unquote(password) if not _bad_percent(password) else password, safe='')}@{rest}"
 
@@ -308,70 +318,6 @@ def dashboard(ref: str | None) -> dict[str, str]:
 def direct_url(ref: str, password: str) -> str:
     """The direct connection to a Supabase project's database, password percent-encoded."""
     return f"postgresql://postgres:{quote(password, safe='')}@db.{ref}.supabase.co:5432/postgres?sslmode=require"
-
-
-def mask(secret: str, keep: int = 4) -> str:
-    """A secret as it may be shown: its first few characters at most (none for a password)."""
-    if not secret:
-        return ""
-    keep = min(keep, len(secret) // 8)
-    return (secret[:keep] if keep else "") + "****" + f" ({len(secret)} characters)"
-
-
-_URL = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.DOTALL)
-
-
-def _split_userinfo(url: str) -> tuple[str, str | None, str | None, str] | None:
-    """(scheme, user, password, rest) with the userinfo ending at the last '@': a password with
-    an unencoded '@', '#' or '/' still stays inside it."""
-    match = _URL.match(url.strip())
-    if not match:
-        return None
-    userinfo = match.group("userinfo")
-    if userinfo is None:
-        return match.group("scheme"), None, None, match.group("rest")
-    user, _, password = userinfo.partition(":")
-    return match.group("scheme"), user, (password if ":" in userinfo else None), match.group("rest")
-
-
-def mask_url(url: str) -> str:
-    """A connection URL with its password replaced by ****."""
-    parts = _split_userinfo(url)
-    if parts is None:
-        return re.sub(r"(?i)(password=)[^&\s]*", r"\1****", url)
-    scheme, user, password, rest = parts
-    rest = re.sub(r"(?i)(password=)[^&]*", r"\1****", rest)
-    if user is None:
-        return scheme + rest
-    return f"{scheme}{user}{':****' if password is not None else ''}@{rest}"
-
-
-def url_password(url: str) -> str | None:
-    parts = _split_userinfo(url)
-    return parts[2] if parts else None
-
-
-def unencoded_password(url: str) -> bool:
-    """True when the password holds a character that must be percent-encoded in a URL."""
-    password = url_password(url)
-    return bool(password and re.search(r"[@#/?:\[\] ]|%(?![0-9A-Fa-f]{2})", password))
-
-
-def url_secrets(url: str) -> list[str]:
-    """The secret fragments of a URL, to scrub from any message that might echo them."""
-    secrets = []
-    password = url_password(url)
-    if password:
-        secrets.append(password)
-        secrets += [piece for piece in re.split(r"[@#/?:]", password) if len(piece) >= 3]
-    secrets += re.findall(r"(?i)password=([^&\s]+)", url)
-    return sorted(set(secrets), key=len, reverse=True)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "****")
-    return text
 
 
 def transaction_pooler(url: str) -> bool:

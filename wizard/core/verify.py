@@ -27,15 +27,18 @@ _PRESENCE = {
     "type": "SELECT to_regtype(format('%%I.%%I', s, n)) IS NOT NULL FROM unnest(%(s)s::text[], %(n)s::text[]) AS x(s, n)",
     "schema": "SELECT to_regnamespace(quote_ident(n)) IS NOT NULL FROM unnest(%(s)s::text[], %(n)s::text[]) AS x(s, n)",
     "extension": "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = n) FROM unnest(%(s)s::text[], %(n)s::text[]) AS x(s, n)",
-    "trigger": """SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(t) AND tgname = n AND NOT tgisinternal)
-                    FROM unnest(%(t)s::text[], %(n)s::text[]) AS x(t, n)""",
-    "policy": """SELECT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = to_regclass(t) AND polname = n)
-                   FROM unnest(%(t)s::text[], %(n)s::text[]) AS x(t, n)""",
-    "column": """SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(t) AND attname = n
-                                AND attnum > 0 AND NOT attisdropped)
-                   FROM unnest(%(t)s::text[], %(n)s::text[]) AS x(t, n)""",
-    "rls": """SELECT coalesce((SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass(t)), false)
-                FROM unnest(%(t)s::text[], %(n)s::text[]) AS x(t, n)""",
+    "trigger": """SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(format('%%I.%%I', ts, tn))
+                                AND tgname = n AND NOT tgisinternal)
+                    FROM unnest(%(ts)s::text[], %(tn)s::text[], %(n)s::text[]) AS x(ts, tn, n)""",
+    "policy": """SELECT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = to_regclass(format('%%I.%%I', ts, tn))
+                                AND polname = n)
+                   FROM unnest(%(ts)s::text[], %(tn)s::text[], %(n)s::text[]) AS x(ts, tn, n)""",
+    "column": """SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(format('%%I.%%I', ts, tn))
+                                AND attname = n AND attnum > 0 AND NOT attisdropped)
+                   FROM unnest(%(ts)s::text[], %(tn)s::text[], %(n)s::text[]) AS x(ts, tn, n)""",
+    "rls": """SELECT coalesce((SELECT relrowsecurity FROM pg_class
+                               WHERE oid = to_regclass(format('%%I.%%I', ts, tn))), false)
+                FROM unnest(%(ts)s::text[], %(tn)s::text[], %(n)s::text[]) AS x(ts, tn, n)""",
 }
 _GROUPS = (
     ("tables", ("table",)), ("views", ("view",)), ("sequences", ("sequence",)), ("columns", ("column",)),
@@ -54,10 +57,14 @@ def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
         by_lookup.setdefault(_LOOKUP.get(obj.kind, obj.kind), []).append(i)
     found = [False] * len(objs)
     for lookup, indexes in by_lookup.items():
+        # the table of a trigger, policy, column or rls, as "schema.name": each part quoted on its own
+        # (a name may need quotes: spaces, capitals, a dot)
+        tables = [(objs[i].table or "").partition(".") for i in indexes]
         params = {
             "s": [objs[i].schema for i in indexes],
             "n": [objs[i].name for i in indexes],
-            "t": [objs[i].table for i in indexes],
+            "ts": [schema for schema, _, _ in tables],
+            "tn": [name for _, _, name in tables],
         }
         rows = db.query(_PRESENCE[lookup], params)
         for i, row in zip(indexes, rows):

@@ -48,4 +48,8 @@ def cmd_plan(args) -> int:
                   "unless unchanged since they last ran: " + ", ".join(seed_files))
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
+    if found.errors:  # the report is on stdout; the outcome is said where errors are looked for
+        where = "the findings of the JSON document" if args.json else "Pre-flight, above"
+        say(f"migration-wizard: {len(found.errors)} error(s) found before anything runs ({where}): fix them, "
+            "then run again")
     return found.exit_code

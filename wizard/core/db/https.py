@@ -198,6 +198,11 @@ class ApiDatabase:
     def request(self, query: str) -> list[dict[str, Any]]:
         """POST one query; the rows of its last result as dicts. Retries on 429 with backoff;
         raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query."""
+        from wizard.core.env import sendable
+
+        if not sendable(self._token):  # never sent, never quoted in an error
+            raise ApiError(UNAUTHORIZED, None, "the access token cannot be sent: it holds a character no access token "
+                           "has (a space, a line break, a control or non-ASCII character); copy it again")
         body = json.dumps({"query": query}).encode("utf-8")
         delay = 1.0
         for attempt in range(self.max_retries + 1):

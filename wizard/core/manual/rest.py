@@ -39,12 +39,21 @@ class RestError(WizardError):
 def _rest_get(base: str, key: str, table: str, query: str, timeout: float) -> tuple[int, object]:
     """GET /rest/v1/<table>?<query>: the status and the decoded body. Raises RestError for a
     refused key or an unreachable API."""
+    from wizard.core.env import sendable
+
+    if not sendable(key):  # never sent, never quoted in an error
+        raise RestError("bad-key", "the API key cannot be sent: it holds a character no API key has (a space, a line "
+                        "break, a control or non-ASCII character); copy it again")
     url = f"{base.rstrip('/')}/rest/v1/{urllib.parse.quote(table)}?{query}"
     headers = {"apikey": key, "Accept": "application/json", "User-Agent": f"migration-wizard/{__version__}"}
     if key.count(".") == 2:  # a JWT key also goes as the bearer
         headers["Authorization"] = f"Bearer {key}"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+        request = urllib.request.Request(url, headers=headers)
+    except ValueError:  # no http(s) scheme: SUPABASE_URL is not a URL
+        raise RestError("unreachable", f"cannot reach {base}: it is not an http(s) URL") from None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"[]")
     except urllib.error.HTTPError as exc:
         try:
