@@ -13,8 +13,9 @@ from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project
 
 @contextlib.contextmanager
 def _stop_on_interrupt(run):
-    """Ctrl-C during a run asks the runner to stop: the migration in progress is cancelled and
-    rolled back, what was applied before it stays and is reported. A second Ctrl-C stops at once."""
+    """Ctrl-C (or SIGTERM: a cancelled CI job) during a run asks the runner to stop: the migration
+    in progress is cancelled and rolled back, what was applied before it stays and is reported. A
+    second one stops at once."""
     def handler(signum, frame):
         if run.stop_requested:
             raise KeyboardInterrupt
@@ -22,14 +23,41 @@ def _stop_on_interrupt(run):
         run.request_stop()
 
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, action in previous.items():
+            signal.signal(number, action)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM during the whole command is Ctrl-C: the command ends as interrupted (exit 130)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _ended_with_report(args, run, error: BaseException) -> int:
+    """The run ended on an error (a lost connection, a held lock, an unknown outcome, a second
+    Ctrl-C): with --json, the error and what the run did; the error's exit code."""
+    from wizard.core.describe import describe
+
+    description = describe(error)
+    emit_json({"ok": False, "error": {"kind": description.kind, "message": description.line}, "failed": None,
+               **run.report.to_json()})
+    say(f"migration-wizard: {description.line}")
+    return int(description.exit_code)
 
 
 def _seeds(args, conn):
@@ -75,6 +103,11 @@ def _seeds(args, conn):
 
 
 def cmd_apply(args) -> int:
+    with _terminate_as_interrupt():
+        return _apply(args)
+
+
+def _apply(args) -> int:
     from wizard.core import compat, preflight, runner
     from wizard.core.history import read
 
@@ -135,10 +168,17 @@ def cmd_apply(args) -> int:
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
+        run.report.plan(todo)
         seeded = []
         # LockHeld (exit 4) and CompatError (exit 2) end the command: see wizard.core.describe.
-        with _stop_on_interrupt(run):
-            finished = run.run()
+        try:
+            with _stop_on_interrupt(run):
+                finished = run.run()
+        except (Exception, KeyboardInterrupt) as exc:
+            if not args.json:
+                raise
+            return _ended_with_report(args, run, exc)
+        conn = run.db  # the run's session: a new one when the first was lost and reopened
         if finished.ok and seed_files:
             from wizard.core import seeds
 
@@ -166,7 +206,7 @@ def cmd_apply(args) -> int:
     if args.json:
         emit_json({
             "ok": finished.ok and not failed and not interrupted,
-            "applied": [a.to_json() for a in finished.applied],
+            **run.report.to_json(),
             "failed": ({**failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
                        if failed else None),
             **({"advice": help_text.to_json()} if help_text else {}),
