@@ -150,6 +150,19 @@ def test_a_lost_answer_over_https_is_read_from_the_history(api, project, four, d
     assert TOKEN not in result.output
 
 
+def test_a_lost_answer_to_the_recording_of_a_file_without_transaction_over_https(api, project, folder, db, cli):
+    folder.write("001_table.sql", "CREATE TABLE big (id int, v text);")
+    folder.write("002_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY big_v_idx ON big (v);")
+    folder.write("003_after.sql", "CREATE TABLE after_index (id int);")
+    api.lose_reply = 2  # the second request that opens a transaction: 002's history rows
+    result = cli("apply", "--yes", "--json", "--migrations", folder.path, "--api-url", api.url, cwd=project)
+    assert_clean(result)
+    assert result.code == 0, result.err
+    assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [
+        ("001", "applied"), ("002", "applied-reply-lost"), ("003", "applied")]
+    assert recorded_once(db) == ["001", "002", "003"]
+
+
 def test_an_unreachable_service_leaves_the_outcome_unknown_over_https(api, four, db):
     from wizard.core.apirunner import ApiRunner
     from wizard.core.db.https import ApiDatabase

@@ -99,13 +99,7 @@ class ApiRunner(BaseRunner):
         committed. Stop its request if the server still runs it, read the history (retrying while
         the service cannot be reached), and tell the truth: applied, its reply lost; not applied,
         and applied once more (or, the second time, the run stops on the error); or unknown."""
-        self._emit(Notice(f"No answer for {migration.filename} ({exc.message}): reading the history before "
-                          "anything else."))
-        try:
-            records = settle.reach(self._read_settled, self._emit, self.settle_delays)
-        except settle.Unreachable as unreachable:
-            self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
-            raise settle.OutcomeUnknown([migration], str(unreachable)) from None
+        records = self._settle_unanswered(migration, exc)
         record = records.get(migration.version)
         if record is not None:
             self._emit(Notice(f"{migration.filename} was applied (its reply was lost)."))
@@ -116,6 +110,19 @@ class ApiRunner(BaseRunner):
             raise exc
         self._emit(Notice(f"Applying {migration.filename} again, once."))
         return self._attempt(migration, again=True)
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        """The history once this run's request is no longer running; OutcomeUnknown when the
+        service cannot be reached."""
+        if not isinstance(error, ApiError) or not error.sent:
+            raise error
+        self._emit(Notice(f"No answer for {migration.filename} ({error.message}): reading the history before "
+                          "anything else."))
+        try:
+            return settle.reach(self._read_settled, self._emit, self.settle_delays)
+        except settle.Unreachable as unreachable:
+            self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
+            raise settle.OutcomeUnknown([migration], str(unreachable)) from None
 
     def _read_settled(self) -> dict[str, history.Record]:
         """The history, once no request of this run runs on the server any more."""

@@ -309,11 +309,25 @@ class BaseRunner:
             self._emit(StatementDone(migration.version, statement.index, len(statements)))
         record = self._record_sql(migration, [s.text for s in statements], self.options.method)
         query = "BEGIN;\n" + RESET_SESSION + self._settings + record + ";\nCOMMIT;"
-        error = self.db.execute(query)
+        try:
+            error = self.db.execute(query)
+        except Exception as exc:  # noqa: BLE001 - a lost answer is the runner's to settle; anything else is raised
+            records = self._settle_unanswered(migration, exc)
+            if migration.version in records:
+                self._emit(Notice(f"{migration.filename} was applied and recorded (the reply was lost)."))
+                return AppliedMigration(migration.version, migration.name, 0, reply_lost=True)
+            self._emit(Notice(f"{migration.filename} ran, and was not recorded: recording it now."))
+            error = self.db.execute(query)
         if error is not None:
             self.db.rollback()
             return self._history_failure(migration, error)
         return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        """A migration's COMMIT (here: the request recording a file run without a transaction)
+        got no answer: the history as it now stands, read once the database is reached again (the
+        runner's own way), or OutcomeUnknown. Raises ``error`` again when it is no lost answer."""
+        raise error
 
     def _history_failure(self, migration: Migration, error: ServerError) -> Diagnosis:
         return Diagnosis(

@@ -168,12 +168,7 @@ class Runner(BaseRunner):
         sent = "was sent, before its answer came" if len(doubt) == 1 else "were sent, before their answers came"
         self._emit(Notice(f"The connection was lost after the COMMIT of {names} {sent}: reconnecting to read the "
                           "history before anything else."))
-        try:
-            records = settle.reach(self._reopen_and_read, self._emit, self.settle_delays)
-        except settle.Unreachable as exc:
-            for migration in doubt:
-                self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
-            raise settle.OutcomeUnknown(doubt, str(exc)) from None
+        records = self._reach(doubt)
         again = []
         for migration in doubt:
             record = records.get(migration.version)
@@ -192,12 +187,30 @@ class Runner(BaseRunner):
             raise error
         self._retried.update(m.version for m in again)
         rest = [m for m in batch[result.done:] if m.version not in records]
-        self._resume_session()
         if not rest:
             return None
         if again:
             self._emit(Notice(f"Applying {again[0].filename} again, once, then the rest."))
         return self._apply_pipelined(rest, applied)
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        if not isinstance(error, psycopg.OperationalError) or not self.conn.closed:
+            raise error
+        self._emit(Notice(f"The connection was lost while {migration.filename} was being recorded: reconnecting to "
+                          "read the history before anything else."))
+        return self._reach([migration])
+
+    def _reach(self, doubt: list[Migration]) -> dict[str, history.Record]:
+        """A new session, under the run lock again, and the history as it stands once the lost
+        session is gone; OutcomeUnknown when the database cannot be reached."""
+        try:
+            records = settle.reach(self._reopen_and_read, self._emit, self.settle_delays)
+        except settle.Unreachable as exc:
+            for migration in doubt:
+                self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
+            raise settle.OutcomeUnknown(doubt, str(exc)) from None
+        self._resume_session()
+        return records
 
     def _reopen_and_read(self) -> dict[str, history.Record]:
         """A new session, the lost one's backend gone, and the history as it now stands."""

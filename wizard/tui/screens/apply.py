@@ -153,6 +153,7 @@ class ApplyScreen(Step[Outcome]):
                 elif trouble is None:
                     self.runner = target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
                     finished = self.runner.run()
+                    conn = self.runner.db  # the run's session: a new one when the first was lost and reopened
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
                     elif finished.ok:
