@@ -234,3 +234,23 @@ def test_a_held_lock_lists_what_was_not_attempted(four, database, db, cli):
     report = result.json()
     assert report["error"]["kind"] == "lock-held" and report["applied"] == []
     assert [p["version"] for p in report["not_attempted"]] == VERSIONS
+
+
+def test_the_lost_session_s_backend_is_ended_before_the_history_is_read_and_nothing_else_is(database, db):
+    from wizard.core.db import DirectDatabase
+
+    lost = psycopg.connect(database, autocommit=True, application_name="migration-wizard")
+    other = psycopg.connect(database, autocommit=True, application_name="someone-else")
+    new = psycopg.connect(database, autocommit=True, application_name="migration-wizard")
+    try:
+        lost.execute("BEGIN")
+        lost.execute("CREATE TABLE half (id int)")  # a transaction the lost session never committed
+        assert DirectDatabase(new).wait_gone(other.info.backend_pid, timeout=1) is True  # not this run's: untouched
+        assert other.execute("SELECT 1").fetchone() == (1,)
+        assert DirectDatabase(new).wait_gone(lost.info.backend_pid) is True
+        assert db.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s",
+                          (lost.info.backend_pid,)).fetchone()[0] == 0
+        assert db.execute("SELECT to_regclass('half')").fetchone()[0] is None
+    finally:
+        for conn in (lost, other, new):
+            conn.close()

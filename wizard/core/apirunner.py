@@ -123,6 +123,10 @@ class ApiRunner(BaseRunner):
         except settle.Unreachable as unreachable:
             self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
             raise settle.OutcomeUnknown([migration], str(unreachable)) from None
+        except BaseException:  # interrupted while reaching it: still unknown
+            self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost; the run stopped before it could read "
+                             "the history")
+            raise
 
     def _read_settled(self) -> dict[str, history.Record]:
         """The history, once no request of this run runs on the server any more."""

@@ -54,6 +54,14 @@ class RunReport:
         """Say what became of a migration the run attempted and did not apply."""
         self._stop(migration.version, migration.name, outcome, reason)
 
+    def applied_reply_lost(self, migration: Migration, duration_ms: int) -> None:
+        """A migration the history shows committed, its answer lost, when the run ended before
+        it could say so with an event."""
+        if not any(a.version == migration.version for a in self.applied):
+            self.applied.append(AppliedMigration(migration.version, migration.name, duration_ms, reply_lost=True))
+        if self._current == migration.version:
+            self._current = None
+
     def ended(self, reason: str, outcome: Outcome = Outcome.NOT_APPLIED) -> None:
         """The run ended (an error, an interrupt): the migration in progress, when nothing was said
         of it yet, gets this outcome."""

@@ -162,7 +162,7 @@ class Runner(BaseRunner):
         if not doubt:
             if result.done < len(batch):
                 self.report.stop(batch[result.done], Outcome.NOT_APPLIED,
-                                 "the connection was lost before its COMMIT was sent: the server rolled it back")
+                                 "the connection was lost before it committed: the server rolled it back")
             raise error
         names = ", ".join(m.filename for m in doubt)
         sent = "was sent, before its answer came" if len(doubt) == 1 else "were sent, before their answers came"
@@ -209,7 +209,22 @@ class Runner(BaseRunner):
             for migration in doubt:
                 self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
             raise settle.OutcomeUnknown(doubt, str(exc)) from None
-        self._resume_session()
+        except BaseException:  # interrupted while reaching it: still unknown
+            for migration in doubt:
+                self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost; the run stopped before it could "
+                                 "read the history")
+            raise
+        try:
+            self._resume_session()
+        except BaseException:  # the lock taken by another run meanwhile...: the report still tells the truth
+            for migration in doubt:
+                record = records.get(migration.version)
+                if record is not None:
+                    self.report.applied_reply_lost(migration, record.duration_ms or 0)
+                else:
+                    self.report.stop(migration, Outcome.NOT_APPLIED, "its answer was lost; the history shows it "
+                                     "was not applied")
+            raise
         return records
 
     def _reopen_and_read(self) -> dict[str, history.Record]:

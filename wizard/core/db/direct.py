@@ -147,12 +147,17 @@ class DirectDatabase:
         timeout. Until then, it could still commit what it had received."""
         if not pid:
             return True
+        # the lost session's backend, recognised as this run's (through a pooler, the pid the client
+        # saw may not be a backend's: nothing else is touched)
+        lost = ("FROM pg_stat_activity WHERE pid = %s AND pid <> pg_backend_pid() AND usename = current_user "
+                "AND application_name = current_setting('application_name') "
+                "AND backend_start < (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())")
         try:
-            self.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s", (pid,))
+            self.query("SELECT pg_terminate_backend(pid) " + lost, (pid,))
         except psycopg.errors.InsufficientPrivilege:
-            pass  # another role's backend: it ends on its own (the lost client is noticed within a second)
+            pass  # it ends on its own: the server notices a lost client within a second
         deadline = time.monotonic() + timeout
-        while self.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)):
+        while self.query("SELECT 1 " + lost, (pid,)):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
