@@ -6,7 +6,8 @@ the answer is the rows of its last result (a JSON array of objects), or a 400 wi
 error form, ``{"message": "Failed to run sql query: ERROR:  <SQLSTATE>: <message>\\nLINE n: ..."}``.
 Modes make it answer 401, 403, 404, 429 a few times before serving, or hang past the client's timeout.
 ``lose_reply = N`` runs the Nth migration request (its query commits), then answers nothing and
-closes the connection (``lost_reply_mode = "close"``) or answers 502 (``"502"``); ``down`` closes
+closes the connection (``lost_reply_mode = "close"``) or answers 502 (``"502"``); or answers 502
+without running it (``"502-not-run"``); ``down`` closes
 every connection without an answer (``down_after_loss`` sets it right after the lost reply).
 """
 
@@ -115,6 +116,9 @@ class ApiServer:
                 if query.startswith("BEGIN;"):
                     api.migration_requests += 1
                     lost = api.migration_requests == api.lose_reply
+                if lost and api.lost_reply_mode == "502-not-run":
+                    api.lose_reply = None
+                    return self._answer(502, {"message": "Bad gateway"})  # the query never reached the database
                 status, answer = api.run(query)
                 if lost:
                     api.lose_reply = None

@@ -150,6 +150,17 @@ def test_a_lost_answer_over_https_is_read_from_the_history(api, project, four, d
     assert TOKEN not in result.output
 
 
+def test_a_request_that_did_not_run_is_sent_once_more_over_https(api, project, four, db, cli):
+    api.lose_reply, api.lost_reply_mode = 3, "502-not-run"
+    result = cli("apply", "--yes", "--json", "--migrations", four.path, "--api-url", api.url, cwd=project)
+    assert_clean(result)
+    assert result.code == 0, result.err
+    assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [(v, "applied") for v in VERSIONS]
+    assert "003_m3.sql was not applied" in result.err and "again, once" in result.err
+    assert len([q for q in api.requests if q.startswith("BEGIN;")]) == 5
+    assert recorded_once(db) == VERSIONS
+
+
 def test_a_lost_answer_to_the_recording_of_a_file_without_transaction_over_https(api, project, folder, db, cli):
     folder.write("001_table.sql", "CREATE TABLE big (id int, v text);")
     folder.write("002_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY big_v_idx ON big (v);")

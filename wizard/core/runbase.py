@@ -317,7 +317,11 @@ class BaseRunner:
                 self._emit(Notice(f"{migration.filename} was applied and recorded (the reply was lost)."))
                 return AppliedMigration(migration.version, migration.name, 0, reply_lost=True)
             self._emit(Notice(f"{migration.filename} ran, and was not recorded: recording it now."))
-            error = self.db.execute(query)
+            try:
+                error = self.db.execute(query)
+            except BaseException:
+                self.report.stop(migration, Outcome.UNKNOWN, "its recording got no answer, twice")
+                raise
         if error is not None:
             self.db.rollback()
             return self._history_failure(migration, error)
