@@ -178,7 +178,8 @@ def _apply(args) -> int:
             if not args.json:
                 raise
             return _ended_with_report(args, run, exc)
-        conn = run.db  # the run's session: a new one when the first was lost and reopened
+        if isinstance(run, runner.Runner):
+            conn = run.db  # the run's session: a new one when the first was lost and reopened
         if finished.ok and seed_files:
             from wizard.core import seeds
 
