@@ -19,6 +19,7 @@ from wizard.core.connect import ConnectError, connect
 from wizard.core.describe import Description, describe
 from wizard.core.env import mask_url
 from wizard.core.errors import ExitCode, WizardError
+from wizard.core.flows.target import Kind
 from wizard.core.local import LocalError, LocalServer
 from wizard.core.runner import LOCK_KEY, Interrupted, LockHeld, RunOptions, runner_for
 from wizard.tui.target import Target
@@ -192,7 +193,7 @@ def test_the_command_line_and_the_wizard_describe_a_refused_connection_alike(cli
     assert result.code == found.exit_code == ExitCode.CONNECT
     assert json.loads(result.out)["error"] == {"kind": found.kind, "message": found.line}
     assert result.err.strip().splitlines()[-1] == f"migration-wizard: {found.line}"
-    target = Target("--database-url", mask_url(CLOSED), url=CLOSED)
+    target = Target(Kind.URL, "--database-url", mask_url(CLOSED), url=CLOSED)
     trouble = Trouble.error(error, target)
     assert trouble.what == found.title == describe(error, shown=target.shown).title
     assert (trouble.message, trouble.advice) == (found.message, found.advice)

@@ -429,7 +429,7 @@ def test_bodies_are_read_once_and_cached(tmp_path, monkeypatch):
     cached = catalog.load(MIGRATIONS)
     for first, again in zip(fresh.migrations, cached.migrations):
         for a, b in zip(first.statements, again.statements):
-            assert objects.effects_data(a) == b.__dict__["_effects_data"]
+            assert objects.effects_data(a) == b.effects_data
     functions = [s for m in fresh.migrations for s in m.statements if s.kind == "CreateFunctionStmt"]
     plpgsql = [s for s in functions if "plpgsql" in s.text.lower()]
     assert plpgsql and [s for s in functions if objects.effects(s).bodies] == plpgsql

@@ -37,9 +37,9 @@ def _catalog(args):
 
 
 def _local_server(args):
-    from wizard.core.local import LocalServer, default_dir
+    from wizard.core.flows import local
 
-    return LocalServer((args.local_dir or default_dir()).expanduser().resolve())
+    return local.server(args.local_dir)
 
 
 def _start_local(args) -> str:
@@ -55,39 +55,46 @@ def _start_local(args) -> str:
     return url
 
 
-def _target(args) -> str:
-    """The URL to connect to: --database-url, --local, the first candidate of the environment, or
-    the local database when nothing is configured. Says where it came from."""
-    from wizard.core import env
+def _choice(args):
+    """The ways to the database the options and the environment give (the engine decides)."""
+    from wizard.core.flows import target
 
-    if args.database_url and args.local:
+    if "choice" not in vars(args):
+        request = target.Request(database_url=args.database_url, local=args.local,
+                                 https=getattr(args, "https", False), env_file=args.env_file)
+        args.choice = target.choose(request)  # an unreadable env file: an EnvFileError (exit 2)
+    return args.choice
+
+
+def _target(args):
+    """The URL to connect to: --database-url, --local, the first candidate of the environment, or
+    the local database when nothing is configured (or the Management API). Says where it came from."""
+    from wizard.core import env
+    from wizard.core.flows.target import Kind, NoWay
+
+    choice = _choice(args)
+    refused = choice.refused
+    if refused is NoWay.CONFLICT:
         raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
-    if args.local:
-        return _start_local(args)
-    if args.database_url:
-        candidates = env.candidates(env.Environment(), explicit=args.database_url)
-    else:
-        environment = env.load(env_file=args.env_file)
-        candidates = env.candidates(environment)
-        token, ref = environment.get("SUPABASE_ACCESS_TOKEN"), environment.supabase_ref()
-        if (args.https or not candidates) and token and ref:
-            return _api(args, ref, token)
-        if args.https:
-            raise Stop(ExitCode.USAGE, "--https needs SUPABASE_URL (the project) and SUPABASE_ACCESS_TOKEN (a personal "
-                       "access token, https://supabase.com/dashboard/account/tokens)", "no-token")
-        if not candidates and environment.supabase_url_variable():
-            raise Stop(
-                ExitCode.USAGE,
-                f"{environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
-                "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or set SUPABASE_DB_URL to the "
-                "connection string from the dashboard's Connect dialog. 'migration-wizard doctor' shows what is "
-                "there and what is missing. To use the local database instead, pass --local.",
-                "no-credentials",
-            )
-        if not candidates:
+    if refused is NoWay.NO_TOKEN:
+        raise Stop(ExitCode.USAGE, "--https needs SUPABASE_URL (the project) and SUPABASE_ACCESS_TOKEN (a personal "
+                   "access token, https://supabase.com/dashboard/account/tokens)", "no-token")
+    if refused is NoWay.NO_CREDENTIALS:
+        raise Stop(
+            ExitCode.USAGE,
+            f"{choice.environment.supabase_url_variable()} names a Supabase project, but there is no way to reach its "
+            "database: set SUPABASE_DB_PASSWORD (Project Settings > Database), or set SUPABASE_DB_URL to the "
+            "connection string from the dashboard's Connect dialog. 'migration-wizard doctor' shows what is "
+            "there and what is missing. To use the local database instead, pass --local.",
+            "no-credentials",
+        )
+    chosen = choice.target
+    if chosen.kind is Kind.LOCAL:
+        if not args.local:
             say("No database is configured (no --database-url, no DATABASE_URL or similar): using the local database.")
-            return _start_local(args)
-    chosen = candidates[0]
+        return _start_local(args)
+    if chosen.kind is Kind.HTTPS:
+        return _api(args, chosen.ref, chosen.token)
     if chosen.fixed and not _consent(
         f"The password in {chosen.source.split(' ')[0]} holds characters that must be percent-encoded in a URL "
         "(such as # @ / % :). Encode them and go on?"
@@ -111,18 +118,9 @@ def _no_way_in(args) -> str | None:
     """Why no way to the database exists, when none does: a Supabase project is named (SUPABASE_URL)
     but there is no password, connection string or access token. None when ``_target`` would find
     a target (or start the local database)."""
-    from wizard.core import env
-
-    if args.database_url or args.local or args.https:
+    if args.database_url or args.local:
         return None
-    environment = env.load(env_file=args.env_file)
-    variable = environment.supabase_url_variable()
-    if variable is None or env.candidates(environment):
-        return None
-    if environment.get("SUPABASE_ACCESS_TOKEN") and environment.supabase_ref():
-        return None
-    return (f"{variable} names a Supabase project, but there is no way to reach its database (no password, "
-            "connection string or access token)")
+    return _choice(args).no_way_in
 
 
 def _api(args, ref: str, token: str):

@@ -28,7 +28,8 @@ def _stamp() -> str:
     spec = importlib.util.find_spec("pglast")
     here = Path(__file__).parent
     parts = []
-    for path in (spec.origin if spec is not None else None, here / "catalog.py", here / "objects.py", here / "plpgsql.py"):
+    modules = ("catalog.py", "sqlfile.py", "objects.py", "nodes.py", "effects.py", "plpgsql.py")
+    for path in (spec.origin if spec is not None else None, *(here / name for name in modules)):
         if path is None:
             return "unknown"
         try:

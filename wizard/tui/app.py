@@ -12,10 +12,19 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from wizard.core.catalog import Catalog
+    from wizard.tui.screens.apply import Outcome
+    from wizard.tui.screens.environment import Ways
+    from wizard.tui.screens.path import Plan
+    from wizard.tui.screens.step import Step
+    from wizard.tui.screens.verify import Report
 
 # Editors that open a file at a line with +LINE.
 _LINE_ARGUMENT = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "jed", "mg"}
@@ -63,6 +72,63 @@ class Settings:
         return str(path)
 
 
+STEPS = ("Welcome", "Environment", "Path", "Apply", "Verify", "Done")
+
+
+@dataclass
+class Walk:
+    """Where the walk through the steps is, and what each step answered: each step is given the
+    answer of the one before (Welcome: nothing; Environment: the folder's catalog; Path: the ways
+    to the database; Apply or By hand: the plan; Verify: the outcome; Done: the report)."""
+
+    position: int = 0  # the index in STEPS of the step on screen
+    catalog: Catalog | None = None
+    ways: Ways | None = None
+    plan: Plan | None = None
+    outcome: Outcome | None = None
+    report: Report | None = None
+
+    def screen(self) -> Step[Any]:
+        """The screen of the current step, given what the step before answered."""
+        from wizard.tui.screens.apply import ApplyScreen
+        from wizard.tui.screens.done import DoneScreen
+        from wizard.tui.screens.environment import EnvironmentScreen
+        from wizard.tui.screens.manual import ManualScreen
+        from wizard.tui.screens.path import PathScreen
+        from wizard.tui.screens.verify import VerifyScreen
+        from wizard.tui.screens.welcome import WelcomeScreen
+
+        position = self.position
+        if position == 0:
+            return WelcomeScreen()
+        if position == 1:
+            return EnvironmentScreen(self.catalog)
+        if position == 2:
+            return PathScreen(self.ways)
+        if position == 3:  # by hand, in the dashboard's SQL editor, or applied by the wizard
+            return ManualScreen(self.plan) if self.plan.manual else ApplyScreen(self.plan)
+        if position == 4:
+            return VerifyScreen(self.outcome)
+        return DoneScreen(self.report)
+
+    def answer(self, answer: Any) -> None:
+        """What the current step answered: on to the next step, or None: back one step."""
+        if answer is None:
+            self.position = max(0, self.position - 1)
+            return
+        if self.position == 0:
+            self.catalog = answer
+        elif self.position == 1:
+            self.ways = answer
+        elif self.position == 2:
+            self.plan = answer
+        elif self.position == 3:
+            self.outcome = answer
+        elif self.position == 4:
+            self.report = answer
+        self.position += 1
+
+
 def theme_for(environ: dict[str, str], available: set[str]) -> str:
     """MIGRATION_WIZARD_THEME when it names a theme; else light or dark after the terminal's
     background (COLORFGBG, set by many terminals: "15;0" is light text on black)."""
@@ -90,25 +156,9 @@ class WizardApp(App[int]):
     async def walk(self) -> None:
         """The steps in order, each given the answer of the one before; a step that answers None
         goes back one step."""
-        from wizard.tui.screens.apply import ApplyScreen
-        from wizard.tui.screens.done import DoneScreen
-        from wizard.tui.screens.environment import EnvironmentScreen
-        from wizard.tui.screens.manual import ManualScreen
-        from wizard.tui.screens.path import PathScreen
-        from wizard.tui.screens.verify import VerifyScreen
-        from wizard.tui.screens.welcome import WelcomeScreen
-
-        steps = (WelcomeScreen, EnvironmentScreen, PathScreen, ApplyScreen, VerifyScreen, DoneScreen)
-        answers: list = [None]
-        while len(answers) <= len(steps):
-            step = steps[len(answers) - 1]
-            if step is ApplyScreen and answers[-1].manual:  # by hand, in the dashboard's SQL editor
-                step = ManualScreen
-            answer = await self.push_screen_wait(step(answers[-1]))
-            if answer is not None:
-                answers.append(answer)
-            elif len(answers) > 1:
-                answers.pop()
+        walked = Walk()
+        while walked.position < len(STEPS):
+            walked.answer(await self.push_screen_wait(walked.screen()))
         self.exit(0)
 
     def copy(self, text: str, what: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from wizard.core.env import LOCAL_HOSTS, url_host
+from wizard.core.flows.target import Kind, Way
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
+    kind: Kind  # what it is: a connection URL, the local database, the Management API
     source: str  # where it came from: --database-url, DATABASE_URL (.env), pasted, local database...
     shown: str  # how it is shown: a masked URL, the project, or a fixed name
     url: str | None = None  # a database connection
@@ -29,10 +31,23 @@ class Target:
     api_url: str | None = None
     timeout: float = 10.0
     probe: Probe | None = None  # the result of trying it; None until tried
+    pasted: bool = False  # given in the paste box
+    fixed: bool = False  # the URL's password was percent-encoded by the wizard
+
+    @classmethod
+    def of(cls, way: Way, shown: str, api_url: str | None = None, timeout: float = 10.0) -> Target:
+        """The engine's way, as the wizard shows and tries it."""
+        return cls(way.kind, way.source, shown, url=way.url, ref=way.ref, token=way.token, api_url=api_url,
+                   timeout=timeout, pasted=way.pasted, fixed=way.fixed)
+
+    @property
+    def local(self) -> bool:
+        """The local embedded database."""
+        return self.kind is Kind.LOCAL
 
     @property
     def over_https(self) -> bool:
-        return self.token is not None
+        return self.kind is Kind.HTTPS
 
     @property
     def tried(self) -> bool:

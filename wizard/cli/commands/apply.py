@@ -48,14 +48,14 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _ended_with_report(args, run, error: BaseException) -> int:
+def _ended_with_report(session, error: BaseException) -> int:
     """The run ended on an error (a lost connection, a held lock, an unknown outcome, a second
     Ctrl-C): with --json, the error and what the run did; the error's exit code."""
     from wizard.core.describe import describe
 
     description = describe(error)
     emit_json({"ok": False, "error": {"kind": description.kind, "message": description.line}, "failed": None,
-               **run.report.to_json()})
+               **session.runner.report.to_json()})
     say(f"migration-wizard: {description.line}")
     return int(description.exit_code)
 
@@ -63,43 +63,37 @@ def _ended_with_report(args, run, error: BaseException) -> int:
 def _seeds(args, conn):
     """The seed files this run applies after the migrations (parsed), or []: on the local database
     always, on another only with --include-seed and a yes. Decided before anything runs."""
-    from wizard.core import project, seeds
+    from wizard.core import project
+    from wizard.core.db import database
+    from wizard.core.flows.apply import SeedSkip, seed_plan
 
     found = _project(args)
     local = getattr(args, "local_target", False)
-    if found is None or not (local or args.include_seed):
-        if args.include_seed:
-            say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
-        return []
-    if not found.seed_enabled:
-        if args.include_seed:
-            say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
-        return []
-    files, warnings = found.seeds()
-    for warning in warnings:
+    plan = seed_plan(found, local=local, asked=args.include_seed, stateless=not database(conn).session)
+    if plan.skipped is SeedSkip.NO_CONFIG and args.include_seed:
+        say("--include-seed: there is no supabase/config.toml here, so no seed file to run.")
+    if plan.skipped is SeedSkip.DISABLED and args.include_seed:
+        say(f"--include-seed: seeding is disabled in {found.config} ([db.seed] enabled = false).")
+    for warning in plan.unmatched:
         say(f"warning: {project.shown(found.config)}: {warning}")
-    if not files:
-        return []
-    from wizard.core.db import database
-
-    if not database(conn).session:
+    if plan.skipped is SeedSkip.OVER_HTTPS:
         say("The seed files are not run over HTTPS: run them in the SQL editor, or over a database connection.")
+    if plan.skipped is not None:
         return []
-    loaded, problems = seeds.load(files)
-    if problems:
-        say(f"The seed files have {len(problems)} problem(s); nothing was applied:")
-        for problem in problems:
+    if plan.problems:
+        say(f"The seed files have {len(plan.problems)} problem(s); nothing was applied:")
+        for problem in plan.problems:
             say(f"  {problem.location()}: {problem.message}")
         raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "seed-problems")
-    if not local and not args.yes:
-        names = ", ".join(f.path for f in files)
+    if plan.needs_consent and not args.yes:
+        names = ", ".join(f.path for f in plan.files)
         if args.json or not sys.stdin.isatty():
             raise Stop(ExitCode.USAGE, f"--include-seed runs {names} on a remote database: confirm with --yes "
                        "(nothing was applied)", "seed-needs-yes")
         if not _consent(f"Also run the seed file(s) {names} on this database after the migrations?"):
             say("The seed files will not run.")
             return []
-    return loaded
+    return plan.loaded
 
 
 def cmd_apply(args) -> int:
@@ -108,38 +102,25 @@ def cmd_apply(args) -> int:
 
 
 def _apply(args) -> int:
-    from wizard.core import compat, preflight, runner
-    from wizard.core.history import read
+    from wizard.core import runner
+    from wizard.core.flows import apply
 
     loaded = _catalog(args)
     _check_folder(loaded)
     conn = _open(args)
     with conn:
-        todo = runner.pending(loaded, read(conn))
-        findings = preflight.check(loaded, todo)
-        findings += preflight.missing_extensions(todo, conn)
-        errors = preflight.blocking(findings)
-        if not errors and todo:
-            shape = compat.inspect(conn) if not args.no_compat else None
-            for f in preflight.dependencies(loaded, todo, conn, compat_will_run=shape):
-                if f.severity == preflight.ERROR:
-                    say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
-                else:
-                    findings.append(f)  # a function that will fail when called: shown with the warnings
-            findings += preflight.big_table_locks(todo, conn)
-        if errors:
-            say(f"Pre-flight found {len(errors)} problem(s); nothing was applied:")
-            for f in errors:
+        local = getattr(args, "local_target", False)
+        checked = apply.preflight(loaded, conn, _project(args), compat=not args.no_compat, local=local)
+        todo = checked.pending
+        for f in checked.stops:
+            say(f"pre-flight: {f.location()}: {f.message}; the run will stop there")
+        if checked.refusals:
+            say(f"Pre-flight found {len(checked.refusals)} problem(s); nothing was applied:")
+            for f in checked.refusals:
                 say(f"  {f.location()}: {f.message}")
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
-        found = _project(args)
-        if found is not None:
-            from wizard.core import overview
-
-            findings += overview.major_version_fact(found, conn)
-        for f in findings:
-            if f.severity == preflight.WARNING:
-                say(f"warning: {f.location()}: {f.message}")
+        for f in checked.warnings:
+            say(f"warning: {f.location()}: {f.message}")
         seed_files = _seeds(args, conn)
         if not todo:
             say("Nothing to apply: the database is up to date.")
@@ -167,65 +148,37 @@ def _apply(args) -> int:
             compat=not args.no_compat,
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
-        run = runner.runner_for(conn)(conn, loaded, options, on_event=narrator)
-        run.report.plan(todo)
-        seeded = []
+        session = apply.Session(conn, loaded, options, narrator, seed_files=seed_files, on_seed_event=narrator,
+                                local=local)
+        session.runner.report.plan(todo)
         # LockHeld (exit 4) and CompatError (exit 2) end the command: see wizard.core.describe.
         try:
-            with _stop_on_interrupt(run):
-                finished = run.run()
+            with _stop_on_interrupt(session):
+                session.migrate()
+            with _stop_on_interrupt(session):
+                session.seed()
         except (Exception, KeyboardInterrupt) as exc:
             if not args.json:
                 raise
-            return _ended_with_report(args, run, exc)
-        if isinstance(run, runner.Runner):
-            conn = run.db  # the run's session: a new one when the first was lost and reopened
-        if finished.ok and seed_files:
-            from wizard.core import seeds
-
-            seeding = seeds.SeedRunner(conn, seed_files, options, on_event=narrator)
-            with _stop_on_interrupt(seeding):
-                seeded = seeding.run_seeds()
-        used_standins = []
-        if getattr(args, "local_target", False) and not finished.interrupted:
-            from wizard.core import standins
-
-            used_standins = standins.installed(conn)
-    failed = finished.failed or next((s.diagnosis for s in seeded if s.diagnosis), None)
-    help_text = None
-    if failed:
-        from wizard.core import advice
-
-        help_text = advice.for_failure(failed, loaded)
+            return _ended_with_report(session, exc)
+        report = session.report()
+    help_text = report.advice
     if help_text is not None and not args.json:
         say(f"Why: {plain(help_text.cause)}")
         for note in help_text.notes:
             say(f"Note: {plain(note)}")
         say(f"Fix: {plain(help_text.fix)}")
-    interrupted = finished.interrupted or (bool(seed_files) and finished.ok and not failed
-                                           and len(seeded) < len(seed_files))
     if args.json:
-        emit_json({
-            "ok": finished.ok and not failed and not interrupted,
-            **run.report.to_json(),
-            "failed": ({**failed.to_json(), **({"advice": help_text.to_json()} if help_text else {})}
-                       if failed else None),
-            **({"advice": help_text.to_json()} if help_text else {}),
-            **({"seeds": [s.to_json() for s in seeded]} if seed_files else {}),
-            **({"standins": used_standins} if used_standins else {}),
-            **({"compat": run.compat_created} if getattr(run, "compat_created", None) else {}),
-        })
-    elif used_standins:
+        emit_json(report.to_json())
+    elif report.standins:
         from wizard.core import standins
 
-        say(standins.describe(used_standins))
-    if interrupted:
-        return ExitCode.INTERRUPTED
-    if failed:
-        return ExitCode.FAILED
-    if finished.applied:
-        say(f"Applied {len(finished.applied)} migration(s).")
-    for s in seeded:
+        say(standins.describe(report.standins))
+    if report.exit_code != ExitCode.OK:
+        return report.exit_code
+    if report.finished.applied:
+        say(f"Applied {len(report.finished.applied)} migration(s).")
+    for s in report.seeded:
         if s.outcome == "applied":
             say(f"Seed {s.path}: " + ("run again (its content changed since it last ran)." if s.rerun else "applied."))
         else:

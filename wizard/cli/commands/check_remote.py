@@ -11,27 +11,26 @@ from wizard.cli.steps import _catalog, _check_folder
 
 def cmd_check_remote(args) -> int:
     from wizard.core import env, manual
+    from wizard.core.flows import manual as flow
 
     loaded = _catalog(args)
     _check_folder(loaded)
     environment = env.load(env_file=args.env_file)
-    variable = environment.supabase_url_variable()
-    key_name = environment.rest_key()
-    if not variable or not key_name:
+    remote = flow.remote_api(environment)
+    if remote is None:
         raise Stop(ExitCode.USAGE, "check-remote needs the project URL (SUPABASE_URL) and an API key "
                    "(SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY), from .env.local or the environment", "no-key")
-    base = environment.get(variable).strip()
-    names = manual.tables(loaded)
-    say(f"Checking {len(names)} table(s) through {base}/rest/v1 with {key_name} ...")
+    base, key_name = remote.url, remote.key_name
+    say(f"Checking {len(manual.tables(loaded))} table(s) through {base}/rest/v1 with {key_name} ...")
     try:
-        states = manual.rest_check(base, environment.get(key_name), names, timeout=args.connect_timeout)
+        flow.check_remote(loaded, environment, remote, timeout=args.connect_timeout)
     except manual.RestError as exc:
         from wizard.core.describe import describe
 
         raise Stop.of(describe(exc, ref=environment.supabase_ref(), rest_key=key_name, rest_url=base)) from None
-    missing = [n for n, state in states.items() if state == manual.MISSING]
+    states, missing = remote.states, remote.missing
     if args.json:
-        emit_json({"ok": not missing, "tables": [{"name": n, "state": st} for n, st in states.items()]})
+        emit_json(remote.to_json())
     else:
         for name, state in states.items():
             mark = {"exists": "ok  ", "exists-without-grants": "ok  ", "missing": "MISSING"}[state]
@@ -39,4 +38,4 @@ def cmd_check_remote(args) -> int:
             print(f"  {mark}  {name}{note}")
         print("All tables exist." if not missing else f"{len(missing)} of {len(states)} tables are missing: run the "
               "migrations that create them (the first missing one shows where to resume).")
-    return ExitCode.OK if not missing else ExitCode.FAILED
+    return remote.exit_code

@@ -18,146 +18,104 @@ _MISSING_HELP = {
 
 
 def cmd_doctor(args) -> int:
-    from wizard.core import advice, env
-    from wizard.core.connect import probe
+    from wizard.core.flows import doctor, target
+    from wizard.core.db.https import PROBE_SOURCE
 
     if args.database_url and args.local:
         raise Stop(ExitCode.USAGE, "--database-url and --local name two different targets: pass one of them")
-    environment = env.load(env_file=args.env_file)
-    ref = environment.supabase_ref()
-    links = env.dashboard(ref)
-    found = environment.found()
-    problems = environment.problems()
-    for name, value in environment.values.items():
-        claims = env.jwt_claims(value) if env.KNOWN.get(name) == "key" else None
-        if claims and name in found:
-            found[name]["role"] = claims.get("role")
-            found[name]["project_ref"] = claims.get("ref")
-
+    choice = target.choose(target.Request(database_url=args.database_url, env_file=args.env_file))
+    if choice.unread is not None:
+        raise Stop(ExitCode.USAGE, str(choice.unread), "env-file")
+    ways = list(choice.ways)
     if args.local:
-        local_url = _start_local(args)
-        candidates = [env.Candidate("--local", local_url)]
-    else:
-        candidates = env.candidates(environment, explicit=args.database_url)
-    probes = []
-    for candidate in candidates:
-        say(f"Trying {candidate.source}: {candidate.masked} ...")
-        result = probe(candidate.source, candidate.url, timeout=args.connect_timeout)
-        if candidate.fixed:
-            result.reason = (result.reason + "; " if result.reason else "") + (
-                "the password in this URL had characters that must be percent-encoded: the wizard encoded them"
-            )
-        probes.append((candidate, result))
-    working = next((c for c, r in probes if r.ok), None)
-    token = environment.get("SUPABASE_ACCESS_TOKEN")
-    api_ok = False
-    if token and ref and not args.local:
-        result = _probe_api(args, ref, token)
-        api_ok = result.ok
-        probes.append((None, result))
-    missing = [name for name in ("SUPABASE_DB_PASSWORD", "SUPABASE_DB_URL", "SUPABASE_ACCESS_TOKEN")
-               if name not in found] if working is None and not api_ok and ref else []
-    paths = {"automated": working is not None or api_ok, "database": working is not None, "https": api_ok,
-             "manual": ref is not None}
+        ways = [target.Way(target.Kind.LOCAL, "--local", url=_start_local(args))]
 
-    def advice_for(result) -> dict | None:
-        if result.ok:
-            return None
-        entry = advice.for_probe(result.result, result.reason, ref=ref)
-        return {"title": entry.title, "cause": plain(entry.cause), "fix": plain(entry.fix)}
+    def trying(way) -> None:
+        say(f"Trying {PROBE_SOURCE} ..." if way.kind is target.Kind.HTTPS else f"Trying {way.source}: {way.masked} ...")
 
-    if working is not None:
-        next_step = "Run 'migration-wizard apply' (it uses " + working.source + ")."
-    elif api_ok:
-        next_step = "Run 'migration-wizard apply': it goes through the Management API with your access token."
-    elif probes:
-        next_step = advice_for(probes[0][1])["fix"]
-    elif ref:
-        next_step = (f"Set SUPABASE_DB_PASSWORD in .env.local (Database settings: {links['database_settings']}), "
-                     f"or paste the Session pooler connection string from {links['connect']} as SUPABASE_DB_URL. "
-                     f"Without either, apply the migrations by hand in the SQL editor: {links['sql_editor']}.")
-    else:
-        next_step = ("No Supabase project and no database are configured: pass --database-url URL, set DATABASE_URL, "
-                     "or use the local database: 'migration-wizard apply --local'.")
-
-    saved = None
-    if working is not None and args.save:
-        target = Path.cwd() / ".env.local"
-        env.save_url(target, "SUPABASE_DB_URL", working.url)
-        saved = str(target)
-        say(f"Saved the working URL to {target} as SUPABASE_DB_URL (readable by you only).")
-
+    report = doctor.doctor(choice.environment, ways, timeout=args.connect_timeout, api_url=args.api_url,
+                           on_try=trying)
+    if report.working is not None and args.save:
+        doctor.save(report, Path.cwd() / ".env.local")
+        say(f"Saved the working URL to {report.saved} as SUPABASE_DB_URL (readable by you only).")
     if args.json:
-        emit_json({
-            "ok": paths["automated"] and not problems,
-            "project_ref": ref,
-            "found": found,
-            "missing": missing,
-            "problems": problems,
-            "candidates": [
-                {"source": r.source, "url_masked": r.url_masked, "result": r.result, "reason": r.reason,
-                 "advice": advice_for(r),
-                 **({"server_version": r.server_version, "supabase": r.supabase, "compat_needed": r.compat_needed}
-                    if r.ok else {})}
-                for _, r in probes
-            ],
-            "paths": paths,
-            "links": links if ref else {},
-            "next_step": next_step,
-            **({"saved_to": saved} if saved else {}),
-        })
+        emit_json(_document(report))
     else:
-        print("Environment")
-        if not found:
-            print("  nothing: no .env, .env.local or variables that the wizard knows")
-        for name, info in found.items():
-            extra = ""
-            if info.get("role"):
-                extra = f"  ({info['role']} key" + (f", project {info['project_ref']}" if info.get("project_ref") else "") + ")"
-            print(f"  {name:<26} {info['value']}{extra}  [{info['source']}]")
-        if ref:
-            print(f"  Supabase project: {ref}")
-        for name in missing:
-            print(f"  missing {name}: " + _MISSING_HELP[name].format(**links))
-        for problem in problems:
-            print(f"  problem: {problem}")
-        print("Connection candidates")
-        if not probes:
-            print("  none: no connection URL, and no database password to build one")
-        for candidate, result in probes:
-            if candidate is None:  # the HTTPS path
-                state = "ok    " if result.ok else "FAILED"
-                print(f"  {state}  {result.source}: {result.url_masked}" + (f"  {result.reason}" if result.reason else ""))
-                if not result.ok:
-                    print(f"          {advice_for(result)['fix']}")
-                continue
-            if result.ok:
-                kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will make it Supabase-shaped)" \
-                    if result.compat_needed else "PostgreSQL"
-                print(f"  ok      {candidate.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
-            else:
-                help_text = advice_for(result)
-                print(f"  FAILED  {candidate.source}: {result.url_masked}  {help_text['title']}: {result.reason}")
-                print(f"          {help_text['fix']}")
-        print("Paths")
-        print("  automated, database connection: " + ("possible" if paths["database"] else
-              "not possible yet: needs the database password or a connection string that works"))
-        print("  automated, HTTPS (access token): " + ("possible" if paths["https"] else
-              f"not possible yet: needs SUPABASE_ACCESS_TOKEN ({links['access_tokens']})" if not token else
-              "not possible: the token or the service failed (above)"))
-        print("  manual, dashboard SQL editor:   " + (f"possible: {links['sql_editor']}" if paths["manual"] else
-              "needs the project URL (SUPABASE_URL)"))
-        print(f"Next step: {next_step}")
-    if problems and not paths["automated"]:
-        return ExitCode.USAGE
-    if not paths["automated"]:
-        return ExitCode.CONNECT
-    return ExitCode.OK
+        _print(report)
+    return report.exit_code
 
 
-def _probe_api(args, ref: str, token: str):
-    """The HTTPS path, tried with a harmless query."""
-    from wizard.core.db import https
+def _advice(report, probe) -> dict | None:
+    found = report.advice(probe)
+    return None if found is None else {"title": found["title"], "cause": plain(found["cause"]),
+                                       "fix": plain(found["fix"])}
 
-    say(f"Trying {https.PROBE_SOURCE} ...")
-    return https.probe(ref, token, args.api_url, timeout=args.connect_timeout)
+
+def _document(report) -> dict:
+    paths, ref = report.paths, report.ref
+    return {
+        "ok": paths.automated and not report.problems,
+        "project_ref": ref,
+        "found": report.found,
+        "missing": report.missing,
+        "problems": report.problems,
+        "candidates": [
+            {"source": r.source, "url_masked": r.url_masked, "result": r.result, "reason": r.reason,
+             "advice": _advice(report, r),
+             **({"server_version": r.server_version, "supabase": r.supabase, "compat_needed": r.compat_needed}
+                if r.ok else {})}
+            for r in (t.probe for t in report.tried)
+        ],
+        "paths": paths.to_json(),
+        "links": report.links if ref else {},
+        "next_step": plain(report.next_step),
+        **({"saved_to": str(report.saved)} if report.saved else {}),
+    }
+
+
+def _print(report) -> None:
+    from wizard.core.flows.target import Kind
+
+    found, links, paths = report.found, report.links, report.paths
+    print("Environment")
+    if not found:
+        print("  nothing: no .env, .env.local or variables that the wizard knows")
+    for name, info in found.items():
+        extra = ""
+        if info.get("role"):
+            extra = f"  ({info['role']} key" + (f", project {info['project_ref']}" if info.get("project_ref") else "") + ")"
+        print(f"  {name:<26} {info['value']}{extra}  [{info['source']}]")
+    if report.ref:
+        print(f"  Supabase project: {report.ref}")
+    for name in report.missing:
+        print(f"  missing {name}: " + _MISSING_HELP[name].format(**links))
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+    print("Connection candidates")
+    if not report.tried:
+        print("  none: no connection URL, and no database password to build one")
+    for tried in report.tried:
+        result = tried.probe
+        if tried.way.kind is Kind.HTTPS:
+            state = "ok    " if result.ok else "FAILED"
+            print(f"  {state}  {result.source}: {result.url_masked}" + (f"  {result.reason}" if result.reason else ""))
+            if not result.ok:
+                print(f"          {_advice(report, result)['fix']}")
+            continue
+        if result.ok:
+            kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will make it Supabase-shaped)" \
+                if result.compat_needed else "PostgreSQL"
+            print(f"  ok      {tried.way.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
+        else:
+            help_text = _advice(report, result)
+            print(f"  FAILED  {tried.way.source}: {result.url_masked}  {help_text['title']}: {result.reason}")
+            print(f"          {help_text['fix']}")
+    print("Paths")
+    print("  automated, database connection: " + ("possible" if paths.database else
+          "not possible yet: needs the database password or a connection string that works"))
+    print("  automated, HTTPS (access token): " + ("possible" if paths.https else
+          f"not possible yet: needs SUPABASE_ACCESS_TOKEN ({links['access_tokens']})" if not report.token else
+          "not possible: the token or the service failed (above)"))
+    print("  manual, dashboard SQL editor:   " + (f"possible: {links['sql_editor']}" if paths.manual else
+          "needs the project URL (SUPABASE_URL)"))
+    print(f"Next step: {plain(report.next_step)}")

@@ -9,28 +9,31 @@ from wizard.cli.steps import _local_server, _start_local
 
 
 def cmd_local(args) -> int:
-    server = _local_server(args)
+    from wizard.core.flows import local
+
     if args.action == "start":
         url = _start_local(args)
+        report = local.LocalReport(_local_server(args).directory, local.State.RUNNING, url)
         if args.json:
-            emit_json({"url": url, "directory": str(server.directory)})
+            emit_json(report.to_json())
         else:
             print(url)
         return ExitCode.OK
     if args.action == "url":
-        if not server.initialized():
-            raise Stop(ExitCode.USAGE, f"there is no local database in {server.directory}: run "
+        report = local.look(args.local_dir)
+        if report.state is local.State.ABSENT:
+            raise Stop(ExitCode.USAGE, f"there is no local database in {report.directory}: run "
                        "'migration-wizard local start'", "no-local")
-        if not server.running():
-            raise Stop(ExitCode.CONNECT, f"the local database in {server.directory} is not running: run "
+        if report.state is local.State.STOPPED:
+            raise Stop(ExitCode.CONNECT, f"the local database in {report.directory} is not running: run "
                        "'migration-wizard local start'", "local-stopped")
         if args.json:
-            emit_json({"url": server.url(), "directory": str(server.directory)})
+            emit_json(report.to_json())
         else:
-            print(server.url())
+            print(report.url)
         return ExitCode.OK
-    stopped = server.stop() if server.initialized() else False
-    say("The local database was stopped." if stopped else "The local database was not running.")
+    report = local.stop(args.local_dir)
+    say("The local database was stopped." if report.stopped else "The local database was not running.")
     if args.json:
-        emit_json({"stopped": stopped, "directory": str(server.directory)})
+        emit_json(report.to_json())
     return ExitCode.OK

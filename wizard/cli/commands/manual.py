@@ -9,15 +9,16 @@ from wizard.cli.steps import _catalog, _check_folder
 
 
 def cmd_manual(args) -> int:
-    from wizard.core import env, manual, preflight
+    from wizard.core import env, preflight
+    from wizard.core.flows import manual as flow
 
     loaded = _catalog(args)
     _check_folder(loaded)
     ref = env.load(env_file=args.env_file).supabase_ref()
     # What a paste would meet, found before the first one: the folder alone, against a fresh
     # Supabase project (the export connects to nothing).
-    findings = preflight.offline(loaded)
-    errors = preflight.blocking(findings)
+    export = flow.prepare(loaded, ref)
+    findings, errors = export.findings, export.errors
     if findings:
         say(f"Pre-flight, offline (against a fresh Supabase project): {len(errors)} error(s), "
             f"{len(findings) - len(errors)} other finding(s):")
@@ -28,15 +29,13 @@ def cmd_manual(args) -> int:
                    "Fix the files, or export anyway with --despite-findings (the findings then head INDEX.md; "
                    "an object made by hand in the dashboard is one the offline check cannot see)", "findings")
     try:
-        written = manual.export(loaded, args.export, ref, findings)
+        flow.write(export, args.export)
     except OSError as exc:
         raise Stop(ExitCode.USAGE, f"cannot write to {args.export}: {exc.strerror or exc}", "export") from None
-    index, files = written[0], written[1:]
     if args.json:
-        emit_json({"index": str(index), "files": [str(f) for f in files], "sql_editor": manual.sql_editor_url(ref),
-                   "findings": [f.to_json() for f in findings]})
+        emit_json(export.to_json())
     else:
-        print(f"Wrote {len(files)} file(s) and {index}.")
-        print(f"Run them in order in the SQL editor: {manual.sql_editor_url(ref)}")
+        print(f"Wrote {len(export.files)} file(s) and {export.index}.")
+        print(f"Run them in order in the SQL editor: {export.sql_editor}")
         print("Then 'migration-wizard check-remote' checks every table exists.")
     return ExitCode.OK

@@ -10,7 +10,8 @@ from wizard.cli.steps import _catalog, _no_way_in, _open, _project
 
 
 def cmd_plan(args) -> int:
-    from wizard.core import overview, preflight
+    from wizard.core.flows import overview
+    from wizard.core.flows.plan import plan
 
     if args.offline and (args.database_url or args.local or args.https):
         raise Stop(ExitCode.USAGE, "--offline connects to nothing: leave out --database-url, --local and --https")
@@ -19,18 +20,15 @@ def cmd_plan(args) -> int:
     if args.offline or why:
         if why:
             say(f"{why}: analysing the folder offline. 'migration-wizard doctor' shows what a connection needs.")
-        report = overview.offline(loaded, _project(args))
+        found = plan(loaded, None, _project(args), no_way_in=why)
     else:
         conn = _open(args)
         with conn:
-            report = overview.read(loaded, conn, compat=not args.no_compat, project=_project(args),
-                                   local=getattr(args, "local_target", False))
-    found = _project(args)
-    seed_files = found.seeds()[0] if found is not None else []
-    findings = report.findings
-    errors = preflight.blocking(findings)
+            found = plan(loaded, conn, _project(args), compat=not args.no_compat,
+                         local=getattr(args, "local_target", False))
+    report, seed_files, findings = found.overview, found.seeds, found.overview.findings
     if args.json:
-        emit_json({**report.to_json(), **({"seeds": [f.path for f in seed_files]} if seed_files else {})})
+        emit_json(found.to_json())
     else:
         if report.offline:
             print(textwrap.fill(overview.OFFLINE_NOTE, 100))
@@ -47,7 +45,7 @@ def cmd_plan(args) -> int:
                 print(f"  {f.severity:<7} {f.location()}: {f.message}")
         if seed_files:
             print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
-                  "unless unchanged since they last ran: " + ", ".join(f.path for f in seed_files))
+                  "unless unchanged since they last ran: " + ", ".join(seed_files))
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
-    return ExitCode.USAGE if errors else ExitCode.OK
+    return found.exit_code

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 
-from wizard.cli.errors import ExitCode
 from wizard.cli.output import emit_json, say
 from wizard.cli.steps import _catalog, _open
 
 
 def cmd_status(args) -> int:
-    from wizard.core import overview
+    from wizard.core.flows import overview
+    from wizard.core.flows.status import status
 
     loaded = _catalog(args)
     conn = _open(args)
     with conn:
-        report = overview.read(loaded, conn, checks=False)
-    problems = [p.to_json() for p in loaded.problems]
+        found = status(loaded, conn)
+    report = found.overview
     if args.json:
-        document = report.to_json()
-        emit_json({"migrations": document["migrations"], "counts": document["counts"],
-                   "findings": document["findings"], **({"problems": problems} if problems else {})})
+        emit_json(found.to_json())
     else:
         width = max((len(s.version) + len(s.name) + 1 for s in report.states), default=10)
         for s in report.states:
@@ -31,4 +29,4 @@ def cmd_status(args) -> int:
                 say(f"{f.severity}: {f.location()} {f.message}")
             else:
                 say(f"problem: {f.location()}: {f.message}")
-    return ExitCode.USAGE if problems else ExitCode.OK
+    return found.exit_code

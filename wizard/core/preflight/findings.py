@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from wizard.core.catalog import Catalog, Migration, Problem, Statement, location
 
 # A statement's effects as objects.effects_data gives them (plain tuples, as the parse cache keeps
-# them): an object is (kind, schema, name, table), a use (kind, schema, name, table, byte offset).
-ObjectData: TypeAlias = tuple[str, "str | None", str, "str | None"]
-UseData: TypeAlias = tuple[str, "str | None", str, "str | None", int]
-FunctionName: TypeAlias = tuple["str | None", str]  # (schema, name)
-# A CREATE TRIGGER's (schema.table, function schema, function name, trigger event bits).
-TriggerData: TypeAlias = tuple[str, "str | None", str, int]
-# (bodies: each function's name and what its body does, writes: (schema.table, trigger event bit),
-# calls: (schema, name, byte offset), byte offsets of the dynamic SQL not read, the trigger created)
-MoreData: TypeAlias = tuple[
-    tuple[tuple[FunctionName, "EffectsData"], ...],
-    tuple[tuple[str, int], ...],
-    tuple[tuple["str | None", str, int], ...],
-    tuple[int, ...],
-    "TriggerData | None",
-]
-# (creates, drops, uses, more): more is None when the statement has nothing of it.
-EffectsData: TypeAlias = tuple[tuple[ObjectData, ...], tuple[ObjectData, ...], tuple[UseData, ...], "MoreData | None"]
+# them), for the dependency walk too.
+from wizard.core.effects import EffectsData as EffectsData
+from wizard.core.effects import FunctionName as FunctionName
+from wizard.core.effects import MoreData as MoreData
+from wizard.core.effects import ObjectData as ObjectData
+from wizard.core.effects import UseData as UseData
 
 ERROR = "error"
 WARNING = "warning"

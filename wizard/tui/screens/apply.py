@@ -6,7 +6,7 @@ failure opens Troubleshoot; retrying resumes where the run stopped. Answers the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from wizard.core.diagnosis import Diagnosis
     from wizard.core.events import AppliedMigration, Event, RunFinished
     from wizard.core.history import MigrationState
-    from wizard.core.runner import Runner
+    from wizard.core.flows.apply import Session
+    from wizard.core.seeds import SeedResult
 
 _TONE = {"applied": "success", "adopted": "success", "running": "primary", "failed": "error",
          "drifted": "warning", "pending": "muted"}
@@ -39,6 +40,16 @@ class Outcome:
     plan: Plan
     catalog: Catalog
     applied: tuple[AppliedMigration, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A migration as the table shows it: its state, the running one's statements, its time."""
+
+    name: str
+    state: str
+    statements: str = ""
+    time: str = ""
 
 
 def duration(ms: int | None) -> str:
@@ -84,13 +95,14 @@ class ApplyScreen(Step[Outcome]):
         super().__init__()
         self.plan = plan
         self.catalog = plan.catalog
-        self.runner: Runner | None = None
+        self.runner: Session | None = None
         self.running = False
         self.finished: RunFinished | None = None
         self.trouble: Trouble | None = None
         self.applied: list[AppliedMigration] = []
         self.started = 0.0
         self.statements: dict[str, tuple[int, int]] = {}  # version -> (done, total) of the running one
+        self.rows: dict[str, Row] = {}  # version -> its row: what the table shows, kept here
 
     def body(self) -> ComposeResult:
         way = "over HTTPS (Management API)" if self.plan.target.over_https else "over a database connection"
@@ -130,8 +142,9 @@ class ApplyScreen(Step[Outcome]):
         """Read the folder again (so that a fix is taken), adopt a migration when asked, then let
         the engine apply what is pending, posting its events."""
         from wizard.core import catalog as folders
-        from wizard.core import history, preflight, runner, standins
+        from wizard.core import project
         from wizard.core.events import Notice
+        from wizard.core.flows import apply
 
         target, finished, trouble, used = self.plan.target, None, None, ()
         emit = self.post_message
@@ -140,27 +153,25 @@ class ApplyScreen(Step[Outcome]):
             with target.open(on_notice=lambda text: emit(self.Progress(Notice(text)))) as conn:
                 if adopt:
                     trouble = self._adopt(conn, catalog, adopt)
-                records = history.read(conn)
-                emit(self.Planned(catalog, history.states(catalog, records)))
-                pending = runner.pending(catalog, records)
-                refusals = preflight.blocking(preflight.check(catalog, pending)
-                                              + preflight.missing_extensions(pending, conn))
+                checked = apply.preflight(catalog, conn, project.find(catalog.directory), local=target.local)
+                emit(self.Planned(catalog, checked.overview.states))
+                refusals = checked.refusals
                 seed_files, seed_trouble = self._seeds_to_run(catalog) if trouble is None else ([], None)
                 if trouble is None and refusals:
                     trouble = Trouble.finding(refusals[0], catalog.directory)
                 elif trouble is None and seed_trouble is not None:
                     trouble = seed_trouble
                 elif trouble is None:
-                    self.runner = target.runner(conn, catalog, lambda event: emit(self.Progress(event)))
-                    finished = self.runner.run()
-                    conn = self.runner.db  # the run's session: a new one when the first was lost and reopened
+                    self.runner = apply.Session(conn, catalog, on_event=lambda event: emit(self.Progress(event)),
+                                                seed_files=seed_files, local=target.local)
+                    finished = self.runner.migrate()
+                    conn = self.runner.conn  # the run's session: a new one when the first was lost and reopened
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
                     elif finished.ok:
-                        trouble = self._seed(conn, catalog, seed_files,
+                        trouble = self._seed(catalog, self.runner.seed(),
                                              lambda text: emit(self.Progress(Notice(text))))
-                        if target.source == "local database" and not finished.interrupted:
-                            used = tuple(standins.installed(conn))
+                        used = tuple(self.runner.report().standins)
         except Exception as exc:
             trouble = Trouble.error(exc, target)
         finally:
@@ -169,44 +180,37 @@ class ApplyScreen(Step[Outcome]):
 
     def _adopt(self, conn, catalog: Catalog, version: str) -> Trouble | None:
         """Record a migration as applied, when everything it creates is in the database."""
-        from wizard.core import verify
+        from wizard.core.flows import adopt
 
-        migration = catalog.by_version()[version]
-        missing = verify.migration_presence(conn, migration)[1]
-        if missing:
-            return Trouble(f"{migration.filename} cannot be adopted",
-                           "The database lacks " + ", ".join(o.describe() for o in missing[:10]),
+        choice = adopt.choose(catalog, conn, [version])
+        if choice.refused:
+            refused = choice.refused[0]
+            return Trouble(f"{refused.migration.filename} cannot be adopted",
+                           "The database lacks " + ", ".join(o.describe() for o in refused.missing[:10]),
                            details=("Apply it instead (fix it so that it runs), or finish running it by hand.",))
-        self.plan.target.runner(conn, catalog, lambda event: None).adopt([migration])
+        adopt.adopt(catalog, conn, choice)
         return None
 
     def _seeds_to_run(self, catalog: Catalog) -> tuple[list, Trouble | None]:
         """On the local database, the seed files of supabase/config.toml, parsed; decided before
         anything runs, as the command line does: a seed that cannot be read or parsed keeps the run
         from starting."""
-        from wizard.core import preflight, project, seeds
+        from wizard.core import preflight, project
+        from wizard.core.flows.apply import seed_plan
 
-        if self.plan.target.source != "local database":
+        if not self.plan.target.local:
             return [], None
         found = project.find(catalog.directory)  # a malformed config.toml: an error of the step
-        files = found.seeds()[0] if found is not None else []
-        if not files:
-            return [], None
-        loaded, problems = seeds.load(files)
-        if problems:
-            return [], Trouble.finding(preflight._from_problem(problems[0]), found.root)
-        return loaded, None
+        plan = seed_plan(found, local=True)
+        if plan.problems:
+            return [], Trouble.finding(preflight._from_problem(plan.problems[0]), found.root)
+        return plan.loaded, None
 
-    def _seed(self, conn, catalog: Catalog, loaded: list, say) -> Trouble | None:
-        """The seed files after the migrations, as the command line runs them; what happened is
-        said in one line."""
-        from dataclasses import replace
-
-        from wizard.core import seeds
-
-        if not loaded:
+    def _seed(self, catalog: Catalog, results: list[SeedResult], say) -> Trouble | None:
+        """What the seed files did, after the migrations, as the command line runs them: a failure,
+        or one line."""
+        if not results:
             return None
-        results = seeds.SeedRunner(conn, loaded).run_seeds()
         failed = next((r for r in results if r.diagnosis is not None), None)
         if failed is not None:
             trouble = Trouble.failed(failed.diagnosis, catalog, self.plan.ref)
@@ -228,20 +232,26 @@ class ApplyScreen(Step[Outcome]):
     # -- what the run reports -----------------------------------------------------------------
 
     def _fill(self, rows: list[tuple[str, str, str]]) -> None:
+        self.rows = {version: Row(name, state) for version, name, state in rows}
         table = self.query_one("#migrations", DataTable)
         table.clear()
-        for version, name, state in rows:
-            table.add_row(f"{version}_{name}", self._state(state), "", "", key=version)
-        self.query_one("#overall", ProgressBar).update(total=len(rows) or 1)
+        for version, row in self.rows.items():
+            table.add_row(*self._cells(version, row), key=version)
+        self.query_one("#overall", ProgressBar).update(total=len(self.rows) or 1)
         self._progress()
 
-    def _state(self, state: str) -> object:
-        return cell(self.app, state, _TONE.get(state))
+    def _cells(self, version: str, row: Row) -> tuple[object, ...]:
+        return (f"{version}_{row.name}", cell(self.app, row.state, _TONE.get(row.state)), row.statements, row.time)
 
-    def _set(self, version: str, column: str, value: object) -> None:
+    def _set(self, version: str, **changes: str) -> None:
+        """A migration's row changes: the state first, then the table shows it."""
+        if version not in self.rows:
+            return
+        row = self.rows[version] = replace(self.rows[version], **changes)
         table = self.query_one("#migrations", DataTable)
-        if version in table.rows:
-            table.update_cell(version, column, value)
+        for key, value in zip(("migration", "state", "statements", "time"), self._cells(version, row)):
+            if key in changes:
+                table.update_cell(version, key, value)
 
     def on_apply_screen_planned(self, message: Planned) -> None:
         self.catalog = message.catalog
@@ -254,33 +264,29 @@ class ApplyScreen(Step[Outcome]):
         times = self.app.settings.show_times
         if isinstance(event, events.MigrationStarted):
             self.statements = {event.version: (0, event.statements)}
-            self._set(event.version, "state", self._state("running"))
-            self._set(event.version, "statements", f"0/{event.statements}")
+            self._set(event.version, state="running", statements=f"0/{event.statements}")
             table = self.query_one("#migrations", DataTable)
             table.move_cursor(row=table.get_row_index(event.version))
         elif isinstance(event, events.StatementDone):
             self.statements = {event.version: (event.index, event.total)}
-            self._set(event.version, "statements", f"{event.index}/{event.total}")
+            self._set(event.version, statements=f"{event.index}/{event.total}")
         elif isinstance(event, events.MigrationApplied):
             self.statements = {}
             self.applied.append(events.AppliedMigration(event.version, event.name, event.duration_ms))
-            self._set(event.version, "state", self._state("applied"))
-            self._set(event.version, "time", duration(event.duration_ms) if times else "")
+            self._set(event.version, state="applied", time=duration(event.duration_ms) if times else "")
         elif isinstance(event, events.MigrationFailed):
             self.statements = {}
-            self._set(event.version, "state", self._state("failed"))
+            self._set(event.version, state="failed")
         elif isinstance(event, events.RunFinished) and event.interrupted:
             for version in self.statements:
-                self._set(version, "state", self._state("pending"))
-                self._set(version, "statements", "rolled back")
+                self._set(version, state="pending", statements="rolled back")
             self.statements = {}
         elif isinstance(event, events.Notice):
             self.query_one("#notice", Static).update(event.message)
         self._progress()
 
     def _progress(self) -> None:
-        table = self.query_one("#migrations", DataTable)
-        done = sum(1 for row in table.rows if str(table.get_cell(row, "state")) in ("applied", "adopted"))
+        done = sum(1 for row in self.rows.values() if row.state in ("applied", "adopted"))
         running = sum(index / total for index, total in self.statements.values() if total)
         self.query_one("#overall", ProgressBar).update(progress=done + running)
 

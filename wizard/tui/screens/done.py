@@ -36,7 +36,7 @@ class DoneScreen(Step[bool]):
             yield Label("Next steps", classes="heading")
             steps = ["Restart the backend, so that it connects to the migrated database.",
                      "Try a registration (POST /api/auth/register): it should create the user, not answer 500."]
-            if target is not None and target.source == "local database":
+            if target is not None and target.local:
                 steps.append("The local database keeps running; 'migration-wizard local stop' stops it.")
             if not report.ok:
                 steps.insert(0, "Fix what verification found (r on the Verify step checks again).")

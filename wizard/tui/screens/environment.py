@@ -4,7 +4,7 @@ tried on the spot; the local embedded database. Answers the ways that were tried
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
+from wizard.core.flows.target import LOCAL_SOURCE, Kind, Way
 from wizard.tui.screens.step import Step
 from wizard.tui.target import Target
 from wizard.tui.trouble import Trouble
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from wizard.core.catalog import Catalog
-    from wizard.core.env import Candidate, Environment
+    from wizard.core.env import Environment
 
 ACCESS_TOKENS = "https://supabase.com/dashboard/account/tokens"
 
@@ -103,34 +104,28 @@ class EnvironmentScreen(Step[Ways]):
 
     @work(thread=True, exit_on_error=False)
     def survey(self) -> None:
-        from wizard.core import env
-        from wizard.core.db.https import PROBE_SOURCE
+        from wizard.core.flows import target
 
         settings = self.app.settings
-        environment = env.load(settings.cwd, settings.env_file, settings.environ)
-        self.post_message(self.Found(environment))
-        if settings.local:
+        choice = target.choose(target.Request(database_url=settings.database_url, local=settings.local,
+                                              env_file=settings.env_file, cwd=settings.cwd, environ=settings.environ))
+        if choice.unread is not None:
+            raise choice.unread
+        self.post_message(self.Found(choice.environment))
+        if settings.local or choice.nothing_configured:  # as the command line does
             self.start_local()
             return
-        ref, token = environment.supabase_ref(), environment.get("SUPABASE_ACCESS_TOKEN")
-        found = [self._target(c, ref) for c in env.candidates(environment, explicit=settings.database_url)]
-        if ref and token:
-            found.append(self._https(ref, token, PROBE_SOURCE))
-        if not found and not environment.supabase_url_variable():
-            self.start_local()  # nothing is configured: the local database, as the command line does
-            return
-        self.attempt(found)
+        self.attempt([self._target(way) for way in choice.ways])
 
-    def _target(self, candidate: Candidate, ref: str | None) -> Target:
+    def _target(self, way: Way) -> Target:
         settings = self.app.settings
-        named = candidate.source == "--database-url" and settings.target_name
-        source = candidate.source + (" (password encoded)" if candidate.fixed else "")
-        return Target(source, named or candidate.masked, url=candidate.url, ref=ref, timeout=settings.connect_timeout)
-
-    def _https(self, ref: str, token: str, source: str) -> Target:
-        settings = self.app.settings
-        return Target(source, f"Supabase project {ref} (Management API)", ref=ref, token=token,
-                      api_url=settings.api_url, timeout=settings.connect_timeout)
+        if way.kind is Kind.HTTPS:
+            shown = f"Supabase project {way.ref} (Management API)"
+        else:
+            shown = (way.explicit and settings.target_name) or way.masked
+        if way.fixed:
+            way = replace(way, source=way.source + " (password encoded)")
+        return Target.of(way, shown, settings.api_url, settings.connect_timeout)
 
     def attempt(self, targets: list[Target]) -> None:
         """Show each target, then try them one after the other (in this worker thread)."""
@@ -141,22 +136,24 @@ class EnvironmentScreen(Step[Ways]):
             self.post_message(self.Tried(key, target.attempt()))
 
     def start_local(self) -> None:
-        from wizard.core.local import LocalError, LocalServer, default_dir
+        from wizard.core.flows import local as databases
+        from wizard.core.local import LocalError
 
         settings = self.app.settings
         key = f"way-{next(self._keys)}"
-        directory = (settings.local_dir or default_dir()).expanduser().resolve()
+        directory = databases.server(settings.local_dir).directory
         shown = settings.target_name or f"embedded PostgreSQL in {directory}"
-        self.post_message(self.Tried(key, Target("local database", shown, timeout=settings.connect_timeout)))
+        local = Way(Kind.LOCAL, LOCAL_SOURCE)
+        self.post_message(self.Tried(key, Target.of(local, shown, timeout=settings.connect_timeout)))
         try:
-            url = LocalServer(directory).start()
+            url = databases.start(directory).url
         except LocalError as exc:
             from wizard.core.connect import Probe
 
-            failed = Probe("local database", shown, "connection-failed", str(exc))
-            self.post_message(self.Tried(key, Target("local database", shown, probe=failed)))
+            failed = Probe(LOCAL_SOURCE, shown, "connection-failed", str(exc))
+            self.post_message(self.Tried(key, replace(Target.of(local, shown), probe=failed)))
             return
-        target = Target("local database", settings.target_name or url, url=url, timeout=settings.connect_timeout)
+        target = Target.of(replace(local, url=url), settings.target_name or url, timeout=settings.connect_timeout)
         self.post_message(self.Tried(key, target.attempt()))
 
     @work(thread=True, exit_on_error=False)
@@ -166,21 +163,21 @@ class EnvironmentScreen(Step[Ways]):
     @work(thread=True, exit_on_error=False)
     def try_secret(self, secret: str) -> None:
         """A pasted connection string, access token or password, tried at once."""
-        from dataclasses import replace
-
         from wizard.core import env
+        from wizard.core.flows.target import https_way, url_way
 
         environment = self.environment
         ref = environment.supabase_ref()
         if secret.startswith(("postgres://", "postgresql://")):
-            self.attempt([self._target(c, ref) for c in env.candidates(env.Environment(), pasted=secret)])
+            self.attempt([self._target(url_way(c, ref, pasted=True))
+                          for c in env.candidates(env.Environment(), pasted=secret)])
             return
         if secret.startswith("sbp_"):
             if ref is None:
                 self.app.call_from_thread(self.notify, "An access token needs the project: set SUPABASE_URL.",
                                           severity="error")
                 return
-            self.attempt([self._https(ref, secret, "pasted access token")])
+            self.attempt([self._target(https_way(ref, secret, "pasted access token"))])
             return
         with_password = replace(environment, values={**environment.values, "SUPABASE_DB_PASSWORD": secret})
         known = {t.url for t in self.targets.values()}
@@ -190,7 +187,7 @@ class EnvironmentScreen(Step[Ways]):
                 self.notify, "A password alone needs the project (SUPABASE_URL) or a connection URL without its "
                 "password; paste the whole connection string instead.", severity="error")
             return
-        self.attempt([self._target(replace(c, source="pasted password"), ref) for c in found])
+        self.attempt([self._target(url_way(replace(c, source="pasted password"), ref, pasted=True)) for c in found])
 
     # -- showing them -------------------------------------------------------------------------
 
@@ -250,7 +247,7 @@ class EnvironmentScreen(Step[Ways]):
         if target.ok and not (highlighted and highlighted.ok):  # the first way that works
             table.move_cursor(row=table.get_row_index(message.key))
         self._show_detail()
-        if target.tried and not target.ok and target.source.startswith("pasted"):
+        if target.tried and not target.ok and target.pasted:
             self._why(message.key)
 
     def _result(self, target: Target) -> Text:
@@ -296,7 +293,7 @@ class EnvironmentScreen(Step[Ways]):
             return not typing and self._by_hand_only()
         if action == "save":
             return (not typing and target is not None and target.ok and not target.over_https
-                    and (target.source.startswith("pasted") or "encoded" in target.source)) or False
+                    and (target.pasted or target.fixed)) or False
         return True
 
     def action_use(self) -> None:
@@ -323,7 +320,7 @@ class EnvironmentScreen(Step[Ways]):
         self.dismiss(Ways(self.catalog, self.environment, tuple(self.targets.values())))
 
     def action_local(self) -> None:
-        if not any(t.source == "local database" for t in self.targets.values()):
+        if not any(t.local for t in self.targets.values()):
             self.try_local()
 
     def action_paste(self) -> None:

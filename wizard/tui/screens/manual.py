@@ -18,33 +18,32 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.message import Message
 from textual.style import Style
 from textual.widgets import Static, TextArea
 
+from wizard.tui.screens import manual_work
 from wizard.tui.screens.apply import Outcome
+from wizard.tui.screens.manual_lines import (
+    confirmed,
+    copied,
+    not_confirmed,
+    nothing_seen,
+    part_facts,
+    part_prompt,
+    part_title,
+)
+from wizard.tui.screens.manual_work import Checked, ErrorRead, Loaded
 from wizard.tui.screens.path import Plan
 from wizard.tui.screens.step import Step
 from wizard.tui.trouble import Trouble
+from wizard.tui.widgets import PreflightFindings
 
 if TYPE_CHECKING:
-    from wizard.core.catalog import Catalog, Migration
+    from wizard.core.catalog import Migration
     from wizard.core.events import AppliedMigration
-    from wizard.core.manual import Part, Presence
+    from wizard.core.manual import Part
 
 PASTE_DIRECTORY = ".migration-wizard/paste"  # under the project: each copied paste, as a file
-_SHOWN = 6  # objects named in a line before "and N more"
-_FINDINGS_SHOWN = 3  # pre-flight findings shown above the migration
-
-
-def size(text: str) -> str:
-    length = len(text.encode("utf-8"))
-    return f"{length} bytes" if length < 1000 else f"{length / 1000:.1f} kB"
-
-
-def listed(items: tuple[str, ...] | list[str]) -> str:
-    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
-    return ", ".join(items[:_SHOWN]) + more
 
 
 class ManualScreen(Step[Outcome]):
@@ -64,32 +63,6 @@ class ManualScreen(Step[Outcome]):
         Binding("t", "troubleshoot", "Troubleshoot", priority=True),
         Binding("escape", "back", "Back", priority=True),
     ]
-
-    class Loaded(Message):
-        """The folder as read again, and what is done: confirmed by hand or in the history."""
-
-        def __init__(self, catalog: Catalog | None, confirmed: dict[str, str], trouble: Trouble | None) -> None:
-            super().__init__()
-            self.catalog = catalog
-            self.confirmed = confirmed
-            self.trouble = trouble
-
-    class Checked(Message):
-        """What a check found of a migration, and whether it is now confirmed."""
-
-        def __init__(self, migration: Migration, presence: Presence | None, trouble: Trouble | None,
-                     confirmed: bool = False, recorded: bool = False) -> None:
-            super().__init__()
-            self.migration = migration
-            self.presence = presence
-            self.trouble = trouble
-            self.confirmed = confirmed
-            self.recorded = recorded
-
-    class ErrorRead(Message):
-        def __init__(self, trouble: Trouble | None) -> None:
-            super().__init__()
-            self.trouble = trouble
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
@@ -111,7 +84,7 @@ class ManualScreen(Step[Outcome]):
         return "the database's catalog" if self.plan.target is not None else "the REST API"
 
     def body(self) -> ComposeResult:
-        yield Static("", id="preflight")
+        yield PreflightFindings("", id="preflight")
         yield Static("Reading the migrations and what is already done…", id="status")
         yield Static("", id="creates")
         code = TextArea.code_editor("", language="sql", read_only=True, tab_behavior="focus", id="sql")
@@ -128,24 +101,7 @@ class ManualScreen(Step[Outcome]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
     def load(self) -> None:
-        """Read the folder again (a fix is taken), the progress kept in the project and, with a
-        connection, the history: what it holds counts as done."""
-        from wizard.core import catalog as folders
-        from wizard.core import history, manual
-
-        target = self.plan.target
-        try:
-            catalog = folders.load(self.plan.catalog.directory)
-            confirmed = manual.load_progress(self.app.settings.project, self.plan.progress_key)
-            if target is not None:
-                with target.open() as conn:
-                    for state in history.states(catalog, history.read(conn)):
-                        if state.state in (history.APPLIED, history.ADOPTED):
-                            confirmed[state.version] = state.checksum
-        except Exception as exc:
-            self.post_message(self.Loaded(None, {}, Trouble.error(exc, target)))
-            return
-        self.post_message(self.Loaded(catalog, confirmed, None))
+        self.post_message(manual_work.load(self.plan, self.app.settings.project))
 
     def on_manual_screen_loaded(self, message: Loaded) -> None:
         if message.trouble is not None:
@@ -185,28 +141,9 @@ class ManualScreen(Step[Outcome]):
         """What pre-flight found (the Path step's findings: ``plan``'s, offline when there is no way
         to the database), at the top, before the first paste: the errors of the migrations not yet
         confirmed, and the warnings of the one shown. Never hidden while one is left."""
-        box = self.query_one("#preflight", Static)
-        confirmed = {m.filename for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum}
+        done = {m.filename for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum}
         current = self.current.filename if self.current is not None else None
-        errors = [f for f in self.plan.findings if f.severity == "error" and f.file not in confirmed]
-        warnings = [f for f in self.plan.findings if f.severity == "warning" and f.file == current]
-        box.display = bool(errors or warnings)
-        if not box.display:
-            return
-        where = " (offline, against a fresh Supabase project)" if self.plan.offline else ""
-        lines = []
-        if errors:
-            lines.append(Content.from_markup(
-                f"[b $text-error]✗ Pre-flight found $count{where}:[/] a paste fails there, unless the object "
-                "was made by hand", count=f"{len(errors)} error{'s' * (len(errors) != 1)}"))
-        for finding in (errors + warnings)[:_FINDINGS_SHOWN]:
-            tone = "$text-error" if finding.severity == "error" else "$text-warning"
-            lines.append(Content.from_markup(f"  [{tone}]$where[/] $message", where=finding.location(),
-                                             message=finding.message))
-        more = len(errors) + len(warnings) - _FINDINGS_SHOWN
-        if more > 0:
-            lines.append(Content(f"  … and {more} more: 'migration-wizard plan' lists them all"))
-        box.update(Content("\n").join(lines))
+        self.query_one("#preflight", PreflightFindings).show(self.plan.findings, done, current, self.plan.offline)
 
     def show_part(self, news: Content | None = None) -> None:
         from wizard.core import manual
@@ -215,26 +152,13 @@ class ManualScreen(Step[Outcome]):
         number = self.catalog.migrations.index(migration) + 1
         count = len(self.catalog.migrations)
         done = sum(1 for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum)
-        title = f"Migration {number} of {count}: {migration.filename}"
-        if part.count > 1:
-            title += f", part {part.number} of {part.count}"
-        self.query_one("#status", Static).update(Content.from_markup(
-            "[b]$title[/]  [$text-muted]$done confirmed[/]", title=title, done=f"{done} of {count}"))
-        statements = part.last_statement - part.first_statement + 1
-        facts = f"{size(part.sql)}, {statements} statement{'s' * (statements != 1)}"
-        if part.count > 1:
-            facts += f" ({part.first_statement} to {part.last_statement}); the whole file"
-        self.query_one("#creates", Static).update(f"{facts}. Creates {manual.creates(migration)}.")
+        self.query_one("#status", Static).update(part_title(part, number, count, done))
+        self.query_one("#creates", Static).update(part_facts(part, manual.creates(migration)))
         code = self.query_one("#sql", TextArea)
         code.load_text(part.sql)
         code.move_cursor((0, 0))
         code.scroll_home(animate=False)
-        step = "this part" if part.count > 1 else "it"
-        self._result(news, Content(f"c copies {step}, o opens the SQL editor; run {step} there, then press "
-                                   f"Enter: the wizard checks it through {self.how}."),
-                     Content.from_markup("[$text-muted]$line[/]", line=(
-                         "Its last part records it in the migration history when it runs." if part.count > 1
-                         else "It records itself in the migration history when it runs.")))
+        self._result(news, *part_prompt(part, self.how))
 
     def _result(self, *lines: Content | None) -> None:
         self.query_one("#result", Static).update(Content("\n").join(line for line in lines if line))
@@ -245,24 +169,15 @@ class ManualScreen(Step[Outcome]):
         part = self.parts[self.part]
         text = part.paste
         command = self.app.copy_text(text)
-        lines = [Content(f"Copied {part.label} ({size(text)}), with the lines that record it:"),
-                 Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)")]
-        if command:
-            lines.append(Content.from_markup("  · [$text-success]on the system clipboard[/], through $command",
-                                             command=command))
-        else:
-            lines.append(Content("  · no clipboard command on PATH (wl-copy, xclip, xsel, pbcopy, clip.exe)"))
         settings = self.app.settings
         path = settings.project / PASTE_DIRECTORY / part.filename
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            lines.append(Content(f"  · could not save it as a file: {exc.strerror or exc}"))
+            self._result(*copied(part, text, command, None, str(exc.strerror or exc)))
         else:
-            lines.append(Content(f"  · saved as {settings.show_path(path)}: if the paste comes out empty, "
-                                 "copy it from that file"))
-        self._result(*lines)
+            self._result(*copied(part, text, command, settings.show_path(path), None))
 
     def action_open_editor(self) -> None:
         from wizard.core import manual
@@ -305,51 +220,11 @@ class ManualScreen(Step[Outcome]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
     def check(self, migration: Migration) -> None:
-        """What the database holds of the migration; confirmed (and recorded) when it holds all."""
-        from wizard.core import manual
-
-        plan, target = self.plan, self.plan.target
-        recorded = False
-        try:
-            if target is not None:
-                with target.open() as conn:
-                    presence = manual.check(migration, self.catalog, conn=conn)
-                    if presence.ok:
-                        recorded = self._record(conn, migration)
-            else:
-                presence = manual.check(migration, self.catalog, rest=plan.rest)
-            if presence.ok:
-                manual.confirm(self.app.settings.project, migration, plan.progress_key)
-        except manual.RestError as exc:
-            self.post_message(self.Checked(migration, None, Trouble.rest(exc, plan.rest, plan.ref)))
-            return
-        except Exception as exc:
-            self.post_message(self.Checked(migration, None, Trouble.error(exc, target)))
-            return
-        self.post_message(self.Checked(migration, presence, None, presence.ok, recorded))
+        self.post_message(manual_work.check(self.plan, self.catalog, migration, self.app.settings.project))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
     def settle(self, migration: Migration) -> None:
-        """The person says it ran: confirmed, and recorded when there is a connection."""
-        from wizard.core import manual
-
-        target, recorded = self.plan.target, False
-        try:
-            if target is not None:
-                with target.open() as conn:
-                    recorded = self._record(conn, migration)
-            manual.confirm(self.app.settings.project, migration, self.plan.progress_key)
-        except Exception as exc:
-            self.post_message(self.Checked(migration, None, Trouble.error(exc, target)))
-            return
-        self.post_message(self.Checked(migration, None, None, True, recorded))
-
-    def _record(self, conn, migration: Migration) -> bool:
-        """In the history, as run by hand (so later runs and the Supabase CLI agree), unless the
-        paste recorded itself already. True: the history holds it."""
-        runner = self.plan.target.runner(conn, self.catalog, lambda event: None)
-        runner.adopt([migration], method="manual")
-        return True
+        self.post_message(manual_work.settle(self.plan, self.catalog, migration, self.app.settings.project))
 
     def on_manual_screen_checked(self, message: Checked) -> None:
         from wizard.core import manual
@@ -368,41 +243,14 @@ class ManualScreen(Step[Outcome]):
         elif message.confirmed:
             self.confirmed[migration.version] = migration.checksum
             self.applied.append(AppliedMigration(migration.version, migration.name, 0))
-            self.show(manual.next_to_run(self.catalog, self.confirmed), self._confirmed(message))
+            self.show(manual.next_to_run(self.catalog, self.confirmed),
+                      confirmed(migration, presence, message.recorded))
         elif not presence.checked:
             self.unverifiable = True
-            self._result(
-                Content(f"{migration.filename} creates nothing that {presence.how} can see"
-                        + (f" ({presence.unchecked})." if presence.unchecked else ".")),
-                Content.from_markup("If the SQL editor said [b]Success[/], press [b]y[/] to confirm it; "
-                                    "if it showed an error, [b]e[/] to paste it here."))
+            self._result(*nothing_seen(migration, presence))
         else:
-            total = len(presence.present) + len(presence.missing)
-            lines = [Content.from_markup("[$text-error]✗ Not confirmed:[/] $count missing: $names",
-                                         count=f"{len(presence.missing)} of {total}",
-                                         names=listed(presence.missing))]
-            if presence.present:
-                lines.append(Content(f"There: {listed(presence.present)}"))
-            again = ("Run the parts that did not run (p goes back), or the whole file again"
-                     if len(self.parts) > 1 else "Run it again in the SQL editor (all of it)")
-            lines.append(Content(f"{again}, then Enter. If the editor showed an error, e pastes it here."))
-            self._result(*lines)
+            self._result(*not_confirmed(presence, len(self.parts)))
         self.refresh_bindings()
-
-    def _confirmed(self, message: Checked) -> Content:
-        migration, presence = message.migration, message.presence
-        if presence is None:
-            text = Content.from_markup("[$text-success]✓ $name confirmed[/] (by you)", name=migration.filename)
-        else:
-            count = len(presence.present)
-            text = Content.from_markup("[$text-success]✓ $name confirmed[/] through $how: $there",
-                                       name=migration.filename, how=presence.how,
-                                       there=f"{count} of {count} {presence.things} there")
-            if presence.how == "the REST API" and presence.unchecked:
-                text += Content(" (it shows tables only)")
-        if message.recorded:
-            text += Content("; recorded in the history as run by hand")
-        return text + Content(".")
 
     # -- an error the SQL editor showed ---------------------------------------------------------
 
@@ -447,32 +295,7 @@ class ManualScreen(Step[Outcome]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manual")
     def read_error(self, text: str, migration: Migration, part: Part) -> None:
-        """Place the error in the file and find its advice; with a connection, whether everything
-        the migration creates is there already (then it can be confirmed as it is)."""
-        from wizard.core import advice, manual, verify
-
-        try:
-            diagnosis = manual.read_error(text, migration, part)
-        except Exception as exc:
-            self.post_message(self.ErrorRead(Trouble.error(exc)))
-            return
-        if diagnosis is None:
-            self.post_message(self.ErrorRead(None))
-            return
-        plan, missing = self.plan, None
-        try:
-            if plan.target is not None and "adopt" in advice.for_failure(diagnosis, self.catalog).actions:
-                with plan.target.open() as conn:
-                    missing = [o.describe() for o in verify.migration_presence(conn, migration)[1]]
-        except Exception:
-            missing = None  # the advice stands without it
-        trouble = Trouble.failed(diagnosis, self.catalog, plan.ref, missing)
-        where = f" (part {part.number} of {part.count})" if part.count > 1 else ""
-        details = trouble.details
-        if missing is None and diagnosis.sqlstate in ("42P07", "42710"):
-            details += ("Already run before? Back on the migration (Escape), Enter checks what is there.",)
-        self.post_message(self.ErrorRead(replace(trouble, what=f"{migration.filename}{where} failed in the SQL editor",
-                                                 details=details)))
+        self.post_message(manual_work.read_error(text, migration, part, self.plan, self.catalog))
 
     def on_manual_screen_error_read(self, message: ErrorRead) -> None:
         self.busy = False

@@ -151,8 +151,8 @@ class PathScreen(Step[Plan]):
     def check(self) -> None:
         """Read the folder again and the database's history; pre-flight the pending migrations."""
         from wizard.core import catalog as folders
-        from wizard.core import overview
         from wizard.core import project as projects
+        from wizard.core.flows.plan import plan
 
         target = self.ways.database or self.ways.https
         if target is None:
@@ -165,7 +165,7 @@ class PathScreen(Step[Plan]):
             catalog = folders.load(self.ways.catalog.directory)
             found = projects.find(catalog.directory)
             with target.open() as conn:
-                report = overview.read(catalog, conn, project=found, local=target.source == "local database")
+                report = plan(catalog, conn, found, local=target.local).overview
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
@@ -179,13 +179,13 @@ class PathScreen(Step[Plan]):
         dependency that is missing there may have been made by hand in the dashboard: it does not
         keep the manual path from starting; it is shown again before the first paste."""
         from wizard.core import catalog as folders
-        from wizard.core import overview
         from wizard.core import project as projects
+        from wizard.core.flows.plan import plan
 
         if not self._manual():
             return None
         catalog = folders.load(self.ways.catalog.directory)
-        report = overview.offline(catalog, projects.find(catalog.directory))
+        report = plan(catalog, None, projects.find(catalog.directory)).overview
         refusals = report.refusals
         return Plan(catalog, None, self.ways.ref, tuple(report.states), tuple(report.pending),
                     tuple(report.findings), tuple(refusals), summary=report.summary(), offline=True)

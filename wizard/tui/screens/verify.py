@@ -74,49 +74,41 @@ class VerifyScreen(Step[Report]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run(self) -> None:
-        from wizard.core import verify
+        from wizard.core.flows.verify import verify
 
         target = self.outcome.plan.target
         if target is None:
             self.over_rest()
             return
 
-        def checked(result: CheckResult) -> None:
-            self.post_message(self.Checked(result))
-
         try:
             with target.open() as conn:
-                results = verify.run(conn, self.outcome.catalog, on_result=checked)
+                report = verify(self.outcome.catalog, conn, on_result=self.checked)
         except Exception as exc:
             self.post_message(self.Finished(Trouble.error(exc, target)))
             return
-        self.post_message(self.Finished(None if all(r.ok for r in results) else Trouble.checks(results)))
+        self.post_message(self.Finished(None if report.ok else Trouble.checks(report.checks)))
 
     def over_rest(self) -> None:
         """Without a database connection: every table the migrations create, asked of the REST API."""
         from wizard.core import manual
-        from wizard.core.checks import CheckResult
-        from wizard.core.objects import final_objects
+        from wizard.core.flows.verify import verify_over_rest
 
-        rest, catalog = self.outcome.plan.rest, self.outcome.catalog
+        rest = self.outcome.plan.rest
         if rest is None:
             self.post_message(self.Finished(Trouble("Nothing to verify with", "There is no database connection and "
                                                     "no API key for the REST API.")))
             return
-        made_by = {obj.name: m.filename for obj, m, _ in final_objects(catalog.migrations) if obj.kind == "table"}
-        results = []
-        for name in manual.tables(catalog):
-            try:
-                state = rest.state(name)
-            except manual.RestError as exc:
-                self.post_message(self.Finished(Trouble.rest(exc, rest, self.outcome.plan.ref)))
-                return
-            detail = {manual.EXISTS: "exists (REST API)",
-                      manual.EXISTS_WITHOUT_GRANTS: f"exists (REST API); {rest.key_name}'s role has no grant on it",
-                      manual.MISSING: f"missing (REST API): run {made_by.get(name, 'the migration that creates it')}"}
-            results.append(CheckResult(f"table {name}", state != manual.MISSING, detail[state]))
-            self.post_message(self.Checked(results[-1]))
-        self.post_message(self.Finished(None if all(r.ok for r in results) else Trouble.checks(results)))
+        try:
+            report = verify_over_rest(self.outcome.catalog, rest, on_result=self.checked)
+        except manual.RestError as exc:
+            self.post_message(self.Finished(Trouble.rest(exc, rest, self.outcome.plan.ref)))
+            return
+        self.post_message(self.Finished(None if report.ok else Trouble.checks(report.checks)))
+
+    def checked(self, result: CheckResult) -> None:
+        """A check's result, from the worker's thread: shown as it arrives."""
+        self.post_message(self.Checked(result))
 
     def on_verify_screen_checked(self, message: Checked) -> None:
         result = message.result

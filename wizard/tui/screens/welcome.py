@@ -13,11 +13,12 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from wizard.core.flows.target import Kind
 from wizard.tui.screens.step import Step
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
-    from wizard.core.env import Environment
+    from wizard.core.flows.target import Choice
     from wizard.tui.app import Settings
 
 INTRO = """\
@@ -66,7 +67,8 @@ class WelcomeScreen(Step["Catalog"]):
     def survey(self) -> None:
         """Read the folder and the environment (no connection yet)."""
         from wizard.core import catalog as folders
-        from wizard.core import env
+        from wizard.core.env import EnvFileError
+        from wizard.core.flows import target
 
         settings = self.app.settings
         directory = settings.folder()
@@ -86,11 +88,15 @@ class WelcomeScreen(Step["Catalog"]):
         if loaded.problems:
             text += f"; {len(loaded.problems)} problem(s), shown before anything runs"
         try:
-            environment = env.load(settings.cwd, settings.env_file, settings.environ)
-        except env.EnvFileError as exc:
+            choice = target.choose(target.Request(database_url=settings.database_url, local=settings.local,
+                                                  env_file=settings.env_file, cwd=settings.cwd,
+                                                  environ=settings.environ))
+            if choice.unread is not None:
+                raise choice.unread
+        except EnvFileError as exc:
             self.post_message(self.Surveyed(text, str(exc), loaded))
             return
-        self.post_message(self.Surveyed(text, _target(settings, environment), loaded))
+        self.post_message(self.Surveyed(text, _target(settings, choice), loaded))
 
     def on_welcome_screen_surveyed(self, message: Surveyed) -> None:
         self.catalog = message.catalog
@@ -112,20 +118,19 @@ class WelcomeScreen(Step["Catalog"]):
         self.survey()
 
 
-def _target(settings: Settings, environment: Environment) -> str:
-    """Where the migrations will go, as far as the settings and the environment say."""
+def _target(settings: Settings, choice: Choice) -> str:
+    """Where the migrations will go, as the engine chose it, in the settings' words."""
     from wizard.core import env
 
+    way = choice.target
     if settings.local:
         return settings.target_name or "the local database (embedded PostgreSQL)"
     if settings.database_url:
         return settings.target_name or env.mask_url(settings.database_url)
-    ref = environment.supabase_ref()
-    found = env.candidates(environment)
-    if found:
-        return f"{found[0].masked} (from {found[0].source})"
-    if ref and environment.get("SUPABASE_ACCESS_TOKEN"):
-        return f"Supabase project {ref}, over HTTPS with the access token"
-    if ref:
-        return f"Supabase project {ref}: no database password or connection string yet (next step)"
+    if way is not None and way.kind is Kind.URL:
+        return f"{way.masked} (from {way.source})"
+    if way is not None and way.kind is Kind.HTTPS:
+        return f"Supabase project {way.ref}, over HTTPS with the access token"
+    if choice.ref:
+        return f"Supabase project {choice.ref}: no database password or connection string yet (next step)"
     return "the local database (embedded PostgreSQL): nothing else is configured"
