@@ -4,6 +4,8 @@ has, and connect to nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -122,6 +124,32 @@ def test_statement_errors_and_order_problems_are_found_offline(folder):
     codes = sorted((f.file, f.line, f.code) for f in preflight.blocking(findings))
     assert codes == [("001_index.sql", 2, "needs-no-transaction"), ("001_index.sql", 2, "wrong-order"),
                      ("002_later.sql", 2, "copy-from-stdin")]
+
+
+def drivers_loaded(tmp_path, *argv: str) -> list[str]:
+    """The database driver's modules a fresh interpreter holds after running the command line with
+    ``argv`` (its exit code first)."""
+    code = (
+        "import contextlib, io, sys, wizard.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    try:\n"
+        f"        code = wizard.cli.main({list(argv)!r})\n"
+        "    except SystemExit as exit:\n"
+        "        code = exit.code\n"
+        "print(code, *sorted(m for m in sys.modules if m.partition('.')[0] in ('psycopg', 'psycopg_binary', 'psycopg_c')))\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=tmp_path).stdout.split()
+
+
+def test_the_offline_plan_loads_no_database_driver(tmp_path):
+    assert drivers_loaded(tmp_path, "plan", "--offline", "--migrations", str(MIGRATIONS)) == ["0"]
+    assert drivers_loaded(tmp_path, "plan", "--offline", "--json", "--migrations", str(MIGRATIONS)) == ["0"]
+
+
+def test_the_help_loads_no_database_driver(tmp_path):
+    assert drivers_loaded(tmp_path, "--help") == ["0"]
+    assert drivers_loaded(tmp_path, "plan", "--help") == ["0"]
 
 
 def test_our_own_migrations_read_clean_offline():

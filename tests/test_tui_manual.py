@@ -314,7 +314,7 @@ async def test_already_there_is_adopted_from_troubleshoot_with_a_connection(tmp_
 
 
 def test_the_system_clipboard_is_the_first_command_that_takes_the_text(tmp_path):
-    from wizard.tui.app import system_clipboard
+    from wizard.tui.services import system_clipboard
 
     bin_ = tmp_path / "bin"
     bin_.mkdir()

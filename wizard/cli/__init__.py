@@ -50,6 +50,14 @@ def _command(name: str) -> Callable[..., int]:
         from wizard.cli.commands.check_remote import cmd_check_remote as command
     elif name == "adopt":
         from wizard.cli.commands.adopt import cmd_adopt as command
+    elif name == "fetch":
+        from wizard.cli.commands.fetch import cmd_fetch as command
+    elif name == "diff":
+        from wizard.cli.commands.diff import cmd_diff as command
+    elif name == "accept":
+        from wizard.cli.commands.accept import cmd_accept as command
+    elif name == "forget":
+        from wizard.cli.commands.forget import cmd_forget as command
     elif name == "local":
         from wizard.cli.commands.local import cmd_local as command
     else:

@@ -28,6 +28,13 @@ def _server_seconds(text: str) -> float:
     return value
 
 
+def _lock_wait_seconds(text: str) -> float | None:
+    """The table lock timeout: a PostgreSQL timeout, or 0 for none (None)."""
+    if _seconds(text) == 0:
+        return None
+    return _server_seconds(text)
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -85,10 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long to wait for another run's lock before giving up (default 10)")
     apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
                        help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
-    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_server_seconds,
-                       help="fail a statement that waits longer for a table lock (PostgreSQL lock_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_lock_wait_seconds, default=5.0,
+                       help="how long a statement may wait for a lock another session holds (PostgreSQL "
+                       "lock_timeout); past it the migration rolls back and is tried again, 3 times in all, "
+                       "then the run fails naming that session (default 5; 0: wait as long as it holds it)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
+    apply.add_argument("--include-all", action="store_true",
+                       help="also apply pending files whose version sorts before one already applied (out of order)")
     apply.add_argument("--include-seed", action="store_true",
                        help="on a remote database, also run the seed files of supabase/config.toml (after "
                        "confirmation, or with --yes); the local database always gets them")
@@ -104,6 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the versions to adopt (default: the pending ones, in order, while their objects exist)")
     adopt.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                        help="how long to wait for another run's lock before giving up (default 10)")
+    fetch = command("fetch", "write history rows that have no file back into the folder, from the statements "
+                    "the history recorded (never overwriting a file)")
+    fetch.add_argument("versions", nargs="*", metavar="VERSION", help="the versions to write back")
+    fetch.add_argument("--all", action="store_true", help="every history row that has no file")
+    diff = command("diff", "what changed in a file since it was applied: the recorded statements against the file")
+    diff.add_argument("version", metavar="VERSION")
+    accept = command("accept", "record a file edited after it was applied, once the database has what it creates")
+    accept.add_argument("version", metavar="VERSION")
+    forget = command("forget", "remove a version from the migration history (as 'supabase migration repair "
+                     "--status reverted'), after showing which of its objects are still there")
+    forget.add_argument("version", metavar="VERSION")
+    forget.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    for recovery in (fetch, accept, forget):
+        recovery.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                              help="how long to wait for another run's lock before giving up (default 10)")
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=Path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")

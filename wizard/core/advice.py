@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from wizard.core.catalog import Catalog
@@ -194,6 +195,10 @@ def for_failure(diagnosis: Diagnosis, catalog: Catalog | None = None, ref: str |
         notes += _created_before(obj, diagnosis, catalog)
     if catalog is not None and diagnosis.context:
         notes += _inside_function(diagnosis, catalog)
+    if diagnosis.lock_wait is not None:
+        from wizard.core.lockwait import notes as lock_notes
+
+        notes += lock_notes(diagnosis.lock_wait, Path(diagnosis.file).name)
     return Advice(found.key, found.title, found.cause, found.fix, found.actions, notes)
 
 

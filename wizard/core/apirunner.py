@@ -1,22 +1,26 @@
 """The runner over the Management API: the same rules, events, history and diagnosis as over a
 session; one request per migration, holding ``BEGIN``, a transaction-level advisory lock (which
-also keeps out a run over a database connection), the file's text, its history rows and ``COMMIT``.
-The run lock is the database's lease; the history's primary key refuses a second application of a
-version all the same."""
+also keeps out a run over a database connection: it waits up to the run's lock timeout for one to
+end), a look at the history (a version another run applied meanwhile is not run again), the file's
+text, its history rows and ``COMMIT``. The run lock among runs over HTTPS is the database's lease;
+the compatibility step and the history tables are made under the advisory lock too."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+
+import psycopg
 
 from wizard.core import history, settle
 from wizard.core.catalog import Catalog, Migration, Statement
-from wizard.core.db.direct import LOCK_KEY
+from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
 from wizard.core.diagnosis import Diagnosis, diagnose
-from wizard.core.events import AppliedMigration, Event, MigrationStarted, Notice, Outcome, StatementDone
-from wizard.core.runbase import BaseRunner, Interrupted
+from wizard.core.events import AppliedMigration, Event, MigrationStarted, Notice, Outcome, RunFinished, StatementDone
+from wizard.core.lockretry import ApiProbe, LockRetry
+from wizard.core.runbase import BaseRunner, Interrupted, LockHeld
 from wizard.core.runoptions import RunOptions
 
 
@@ -34,19 +38,61 @@ class ApiRunner(BaseRunner):
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
         return history.record_sql(migration, statements, "https" if method == "automated" else method)
 
+    # -- the run lock, shared with runs over a database connection -------------------------------
+
+    def run(self, only: Iterable[str] | None = None) -> RunFinished:
+        """As every runner's; the compatibility step or the history tables that waited too long
+        for a run over a database connection end the run as a held lock does."""
+        self.db.transaction_guard = run_lock_sql(self.options.lock_timeout)
+        try:
+            return super().run(only)
+        except psycopg.errors.LockNotAvailable as exc:
+            if RUN_LOCK_HELD not in str(exc):
+                raise
+            raise self._lock_held() from None
+        finally:
+            self.db.transaction_guard = ""
+
+    def _lock_held(self) -> LockHeld:
+        try:
+            rows = self.db.query(HOLDER_QUERY, (LOCK_KEY,))
+        except (ApiError, psycopg.Error):
+            rows = []
+        return LockHeld(round(self.options.lock_timeout, 1), holder_text(rows[0]) if rows else None)
+
+    def _apply_one(self, migration: Migration, applied: list[AppliedMigration]) -> RunFinished | None:
+        try:
+            return super()._apply_one(migration, applied)
+        except _AppliedElsewhere:
+            self._emit(Notice(f"{migration.filename} was applied by another run meanwhile: this run did not run "
+                              "it again."))
+            return None
+
+    # -- a migration, tried again when it waited too long for a lock another session holds -------
+
+    def _apply_in_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        retry = LockRetry(self.options, self._emit, every=2.0)
+        while True:
+            with retry.watching(ApiProbe(self.db)):
+                outcome = self._request_migration(migration)
+            if not isinstance(outcome, Diagnosis):
+                return outcome
+            if not retry.retry(migration, outcome, self._cancelled):
+                return retry.explain(outcome)
+            if not retry.pause(lambda: self._cancelled):
+                raise Interrupted()
+
     def _outcome_in_flight(self) -> Outcome:
         return Outcome.UNKNOWN if self._requesting else Outcome.NOT_APPLIED
 
-    def _apply_in_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
-        return self._attempt(migration, again=False)
-
-    def _attempt(self, migration: Migration, again: bool) -> AppliedMigration | Diagnosis:
+    def _request_migration(self, migration: Migration, again: bool = False) -> AppliedMigration | Diagnosis:
         if self._cancelled:
             raise Interrupted()
         statements = migration.executable_statements
         self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
         # Everything before the file's text stays on its first line, so the server's LINE n is the file's.
-        prefix = f"BEGIN; {self.db.mark} {self._settings}SELECT pg_advisory_xact_lock({LOCK_KEY}); "
+        prefix = (f"BEGIN; {self.db.mark} {run_lock_sql(self.options.lock_timeout, migration.version)} "
+                  f"{self._settings}")
         query = (prefix + migration.body_for_transaction + "\n;\n"
                  + "RESET ALL;\n" + self._record_sql(migration, [s.text for s in statements], "https") + ";\nCOMMIT;")
         self._prefix = prefix
@@ -58,6 +104,10 @@ class ApiRunner(BaseRunner):
             error = exc.error
             if self._cancelled and error.sqlstate == "57014":
                 raise Interrupted() from None
+            if RUN_LOCK_HELD in error.message:
+                raise self._lock_held() from None
+            if ALREADY_APPLIED in error.message:
+                raise _AppliedElsewhere() from None
             if error.sqlstate == "23505" and "schema_migrations_pkey" in error.message:
                 # another run recorded this version between our reading of the history and our
                 # commit: the primary key refused ours, and our transaction rolled back
@@ -109,7 +159,7 @@ class ApiRunner(BaseRunner):
             self.report.stop(migration, Outcome.NOT_APPLIED, f"no answer twice; it was not applied: {exc.message}")
             raise exc
         self._emit(Notice(f"Applying {migration.filename} again, once."))
-        return self._attempt(migration, again=True)
+        return self._request_migration(migration, again=True)
 
     def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
         """The history once this run's request is no longer running; OutcomeUnknown when the
@@ -136,3 +186,33 @@ class ApiRunner(BaseRunner):
             return history.read(self.db)
         except ApiError as exc:
             raise settle.Unreachable(exc.message) from None
+
+
+RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"
+ALREADY_APPLIED = "migration-wizard: applied by another run meanwhile"
+
+
+class _AppliedElsewhere(Exception):
+    """The migration's request found it in the history, once it held the run lock."""
+
+
+def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
+    """One line of SQL that takes the run lock for the transaction, waiting for it up to the run's
+    lock timeout (not the migration's table lock timeout, which it leaves as it was), then, for a
+    migration, refuses one that another run recorded meanwhile."""
+    wait = max(1, int(lock_timeout * 1000))
+    applied = ""
+    if version is not None:
+        applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {_literal(version)}) THEN "
+                   f"RAISE EXCEPTION '{ALREADY_APPLIED}'; END IF;")
+    return ("DO $wizard_lock$ DECLARE kept text := current_setting('lock_timeout'); BEGIN "
+            f"IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN "
+            f"PERFORM set_config('lock_timeout', '{wait}', true); "
+            f"BEGIN PERFORM pg_advisory_xact_lock({LOCK_KEY}); EXCEPTION WHEN lock_not_available THEN "
+            f"RAISE EXCEPTION '{RUN_LOCK_HELD}' USING ERRCODE = 'lock_not_available'; END; "
+            "PERFORM set_config('lock_timeout', kept, true); END IF;"
+            f"{applied} END $wizard_lock$;")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -28,6 +28,10 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from wizard.core.local import LocalServer
 
 DATA_FILE = Path(__file__).with_name("baseline.json")
 SEARCH_PATH = ("pg_catalog", "public", "extensions")
@@ -166,12 +170,13 @@ class Baseline:
             return any(name in names.get(s, ()) for s in schemas)
         return False
 
-    def _relation(self, schema: str | None, name: str):
+    def _relation(self, schema: str | None, name: str) -> frozenset[str] | bool:
         """The relation's columns; True when it exists without a column list; False when it does not."""
         for s in SEARCH_PATH if schema is None else (schema,):
             found = self.relations.get(s, {})
             if name in found:
-                return found[name] if found[name] is not None else True
+                columns = found[name]
+                return columns if columns is not None else True
         return False
 
 
@@ -202,6 +207,28 @@ SELECT n.nspname, p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pron
 _READ_TYPES = """
 SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE n.nspname = ANY (%s) AND t.typcategory <> 'A' AND (t.typrelid = 0 OR t.typtype <> 'c')"""
+class ServerNames(TypedDict):
+    """PostgreSQL's own names on one server, by schema."""
+
+    functions: dict[str, set[str]]
+    types: dict[str, set[str]]
+    relations: dict[str, dict[str, set[str]]]  # schema -> relation -> its columns
+
+
+class Document(TypedDict):
+    """The data file (``baseline.json``): names joined by spaces."""
+
+    about: str
+    servers: list[str]
+    schemas: list[str]
+    roles: list[str]
+    extensions: list[str]
+    publications: list[str]
+    relations: dict[str, dict[str, str]]  # schema -> relation -> its columns
+    functions: dict[str, str]
+    types: dict[str, str]
+
+
 _READ_RELATIONS = """
 SELECT n.nspname, c.relname, string_agg(a.attname, ' ' ORDER BY a.attnum)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -210,18 +237,18 @@ SELECT n.nspname, c.relname, string_agg(a.attname, ' ' ORDER BY a.attnum)
  GROUP BY 1, 2"""
 
 
-def read_server(url: str) -> tuple[str, dict]:
+def read_server(url: str) -> tuple[str, ServerNames]:
     """PostgreSQL's own names, read from a server: its version, and functions, types and
     relations with their columns, by schema."""
     import psycopg
 
-    from wizard.core.db import DirectDatabase
+    from wizard.core.db.direct import DirectDatabase
 
     schemas = list(_CATALOG_SCHEMAS)
     with psycopg.connect(url, autocommit=True) as conn:
         db = DirectDatabase(conn)
         version = db.query("SELECT current_setting('server_version')")[0][0].split()[0]
-        names: dict = {"functions": {}, "types": {}, "relations": {}}
+        names: ServerNames = {"functions": {}, "types": {}, "relations": {}}
         for schema, name in db.query(_READ_FUNCTIONS, (schemas,)):
             names["functions"].setdefault(schema, set()).add(name)
         for schema, name in db.query(_READ_TYPES, (schemas,)):
@@ -231,7 +258,7 @@ def read_server(url: str) -> tuple[str, dict]:
     return version, names
 
 
-def build(servers: list[tuple[str, dict]]) -> dict:
+def build(servers: list[tuple[str, ServerNames]]) -> Document:
     """The data file's document: the union of the servers' names and the Supabase description."""
     functions: dict[str, set[str]] = {s: set(n.split()) for s, n in _FUNCTIONS.items()}
     types: dict[str, set[str]] = {s: set(n.split()) for s, n in _TYPES.items()}
@@ -260,7 +287,7 @@ def build(servers: list[tuple[str, dict]]) -> dict:
     }
 
 
-def _local_servers(directory: Path):
+def _local_servers(directory: Path) -> list[LocalServer]:
     """Servers to read: the embedded PostgreSQL, and Debian's PostgreSQL 15 when installed."""
     from wizard.core.local import LocalServer
 
@@ -271,7 +298,7 @@ def _local_servers(directory: Path):
     return servers
 
 
-def regenerate(urls: list[str], output: Path = DATA_FILE) -> dict:
+def regenerate(urls: list[str], output: Path = DATA_FILE) -> Document:
     import tempfile
 
     read = [read_server(url) for url in urls]

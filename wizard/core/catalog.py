@@ -254,3 +254,11 @@ def _skip_space_and_comments(text: str, pos: int, end: int) -> int:
         else:
             break
     return pos
+
+
+def from_text(version: str, name: str, text: str, directory: Path) -> tuple[Migration, list[Problem]]:
+    """A migration that is not (yet) a file: ``text`` parsed as if it were ``<version>_<name>.sql``
+    in ``directory`` (the statements a history row recorded, for instance)."""
+    raw = text.encode("utf-8")
+    migration = Migration(version, name, directory / f"{version}_{name}.sql", text, hashlib.sha256(raw).hexdigest())
+    return migration, _parse(migration)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import SupportsFloat, SupportsIndex, TypeAlias
 
 import psycopg
 
@@ -14,6 +16,9 @@ from wizard.core.db import Connectable, database
 from wizard.core.errors import ExitCode, WizardError
 
 _EXPECTATIONS = ("expect", "expect_min", "expect_contains")
+
+# A value of the checks file, as tomllib reads it.
+TomlValue: TypeAlias = "str | int | float | bool | datetime | date | time | list[TomlValue] | dict[str, TomlValue]"
 
 
 class ChecksFileError(WizardError):
@@ -28,7 +33,7 @@ class Check:
     name: str
     sql: str
     expectation: str  # one of _EXPECTATIONS
-    expected: object
+    expected: TomlValue
     description: str = ""
 
 
@@ -38,7 +43,7 @@ class CheckResult:
     ok: bool
     detail: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
@@ -80,13 +85,14 @@ def run(conn: Connectable, checks: list[Check]) -> list[CheckResult]:
     return results
 
 
-def _judge(check: Check, values: list) -> CheckResult:
+def _judge(check: Check, values: list[object]) -> CheckResult:
     if check.expectation == "expect_contains":
         found = {str(v) for v in values}
-        missing = [str(v) for v in check.expected if str(v) not in found]
+        wanted = _items(check.expected)
+        missing = [str(v) for v in wanted if str(v) not in found]
         if missing:
             return CheckResult(check.name, False, f"missing: {', '.join(missing)}")
-        return CheckResult(check.name, True, f"all {len(check.expected)} present")
+        return CheckResult(check.name, True, f"all {len(wanted)} present")
     if len(values) != 1:
         return CheckResult(check.name, False, f"expected one value, the query returned {len(values)} rows")
     value = values[0]
@@ -94,7 +100,21 @@ def _judge(check: Check, values: list) -> CheckResult:
         ok = str(value) == str(check.expected)
         return CheckResult(check.name, ok, f"expected {check.expected}, found {value}")
     try:
-        ok = value is not None and float(value) >= float(check.expected)
+        ok = value is not None and _number(value) >= _number(check.expected)
     except (TypeError, ValueError):
         ok = False
     return CheckResult(check.name, ok, f"expected at least {check.expected}, found {value}")
+
+
+def _items(value: TomlValue) -> list[TomlValue]:
+    """The values an ``expect_contains`` lists (iterated as Python iterates them)."""
+    if isinstance(value, (str, list, dict)):
+        return list(value)
+    raise TypeError(f"'{type(value).__name__}' object is not iterable")
+
+
+def _number(value: object) -> float:
+    """``float(value)``: a TypeError for what is neither a number, a string nor bytes."""
+    if isinstance(value, (str, bytes, bytearray, memoryview, SupportsFloat, SupportsIndex)):
+        return float(value)
+    raise TypeError(f"float() argument must be a string or a real number, not '{type(value).__name__}'")

@@ -39,12 +39,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import psycopg
 from wizard.core.errors import ExitCode, WizardError
 
 from wizard.core.db import Connectable, Query, database
+from wizard.core.effects import Node, ObjectData
 
 ROLE_MARK = "Made by migration-wizard"  # how the step's comment on its administrative roles begins
 
@@ -98,7 +100,7 @@ class Manifest:
 
     objects: tuple[tuple[str, str | None, str], ...]  # (kind, schema, name): role, schema, table, function, type, extension, publication
     mark: str  # the comment the step leaves on the schema auth
-    provides: tuple[tuple, ...] = ()  # the statements' creations, as objects.effects_data's (kind, schema, name, table)
+    provides: tuple[ObjectData, ...] = ()  # the statements' creations, as objects.effects_data's (kind, schema, name, table)
     extension_schemas: tuple[tuple[str, str], ...] = ()  # (extension, the schema the step installs it into)
 
 
@@ -139,8 +141,9 @@ def manifest() -> Manifest:
     try:
         code = resources.files("wizard.core").joinpath("compat.py").read_bytes()
     except OSError:  # an install without sources: the wizard's version tells the code apart
-        from wizard import __version__ as code
-        code = code.encode()
+        from wizard import __version__
+
+        code = __version__.encode()
     key = "compat-" + hashlib.sha256(text.encode("utf-8") + b"\0" + code).hexdigest()
     cached = parsecache.load(key)
     if cached is not None:
@@ -164,7 +167,7 @@ def _read(text: str) -> Manifest:
     from wizard.core import objects as effects
     from wizard.core.catalog import Statement
 
-    def statements(sql: str):
+    def statements(sql: str) -> Iterator[tuple[str, Node]]:
         encoded = sql.encode("utf-8")
         for raw in json.loads(parser.parse_sql_json(sql)).get("stmts", []):
             ((kind, node),) = raw["stmt"].items()
@@ -177,7 +180,7 @@ def _read(text: str) -> Manifest:
                 yield kind, node
 
     found: list[tuple[str, str | None, str]] = []
-    provides: list[tuple] = []
+    provides: list[ObjectData] = []
     schemas: list[tuple[str, str]] = []
     mark = ""
     for index, (kind, node) in enumerate(statements(text), start=1):
@@ -199,9 +202,10 @@ def _read(text: str) -> Manifest:
     return Manifest(tuple(dict.fromkeys(found)), mark, tuple(dict.fromkeys(provides)), tuple(dict.fromkeys(schemas)))
 
 
-def _plpgsql_queries(tree) -> list[str]:
+def _plpgsql_queries(tree: object) -> list[str]:
     """The SQL statements a PL/pgSQL body runs as written (not the dynamic ones), in order."""
-    queries, stack = [], [tree]
+    queries: list[str] = []
+    stack: list[object] = [tree]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -288,10 +292,10 @@ def summary(created: list[str]) -> str:
     shown = set(in_schema) | ({"extensions"} if by_kind.get("extension") else set())
     types = [n for n in by_kind.get("type", []) if n.partition(".")[0] not in shown]
     schemas = [n for n in by_kind.get("schema", []) if n not in shown]
-    for label, names in (("extensions", by_kind.get("extension")), ("publication", by_kind.get("publication")),
-                         ("roles", by_kind.get("role")), ("types", types), ("schemas", schemas)):
-        if names:
-            parts.append(f"{label} {'/'.join(names)}")
+    for label, listed in (("extensions", by_kind.get("extension")), ("publication", by_kind.get("publication")),
+                          ("roles", by_kind.get("role")), ("types", types), ("schemas", schemas)):
+        if listed:
+            parts.append(f"{label} {'/'.join(listed)}")
     known = {"table", "function", "extension", "publication", "role", "type", "schema"}
     parts += [item for item in created if item.partition(" ")[0] not in known]
     return ", ".join(parts)

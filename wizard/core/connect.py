@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 
 from wizard.core.env import mask_url, scrub, unencoded_password, url_secrets
-from wizard.core.db import DirectDatabase
+from wizard.core.db.direct import DirectDatabase
 from wizard.core.errors import ExitCode, WizardError
 
 # Failure classes; each has an advice entry of the same name.

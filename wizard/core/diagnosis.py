@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from psycopg import pq
 
 from wizard.core.catalog import Migration, Statement, location
+from wizard.core.lockwait import LockWait
 
 _FIELD = pq.DiagnosticField
 _OBJECT = (
@@ -34,6 +35,7 @@ class Diagnosis:
     statement_index: int | None = None  # 1-based, among the file's statements
     statement: str | None = None
     context: str | None = None
+    lock_wait: LockWait | None = None  # a lock timeout: what the migration waited for, held by whom
 
     def location(self) -> str:
         return location(self.file, self.line, self.column)
@@ -41,6 +43,9 @@ class Diagnosis:
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("context")
+        data.pop("lock_wait")
+        if self.lock_wait is not None:
+            data["lock_wait"] = self.lock_wait.to_json()
         return data
 
 

@@ -14,8 +14,6 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import sql
-
 from wizard import __version__
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db import Connectable, Database, database
@@ -73,6 +71,7 @@ class Record:
     applied_at: datetime | None = None
     duration_ms: int | None = None
     method: str | None = None
+    statements: int | None = None  # how many statements the Supabase CLI's table recorded
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class MigrationState:
     file: str | None
     record: Record | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"version": self.version, "name": self.name, "state": self.state, "checksum": self.checksum}
 
 
@@ -111,14 +110,16 @@ def read(conn: Connectable) -> dict[str, Record]:
     if not cli_table:
         return {}
     name = "m.name" if columns else "NULL::text"
+    count = "cardinality(m.statements)" if columns else "NULL::integer"
     if meta_table:
         query = f"""
-            SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method
+            SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method,
+                   {count} AS statements
               FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)
              ORDER BY m.version"""
     else:
         query = (f"SELECT m.version, {name} AS name, NULL AS checksum, NULL AS applied_at, NULL AS duration_ms, "
-                 f"NULL AS method FROM {TABLE} m ORDER BY m.version")
+                 f"NULL AS method, {count} AS statements FROM {TABLE} m ORDER BY m.version")
     return {row[0]: Record(*row) for row in db.query(query)}
 
 
@@ -159,6 +160,8 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     """The statements that record a migration, to run in the migration's own transaction, in the
     same query string as the migration. The duration is the server's: from the start of the
     transaction to the history write."""
+    from psycopg import sql
+
     def literal(value: str) -> str:
         return sql.Literal(value).as_string(None)
 
@@ -168,7 +171,8 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     )
 
 
-def record_params(migration: Migration, statements: list[str], method: str) -> tuple:
+def record_params(migration: Migration, statements: list[str],
+                  method: str) -> tuple[str, str, list[str], str, str, str]:
     """The parameters of ``RECORD_QUERY`` for a migration."""
     return (migration.version, migration.name, statements, migration.checksum, method, __version__)
 

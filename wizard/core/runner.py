@@ -31,6 +31,7 @@ from wizard.core.db import Connectable
 from wizard.core.db.direct import LOCK_KEY, DirectDatabase
 from wizard.core.db.wire import Command, PipelineResult, Step
 from wizard.core.diagnosis import Diagnosis, diagnose
+from wizard.core.lockretry import DirectProbe, LockRetry, watched_once
 from wizard.core.events import (
     AppliedMigration,
     Event,
@@ -61,6 +62,7 @@ class Runner(BaseRunner):
         db = conn if isinstance(conn, DirectDatabase) else DirectDatabase(conn)
         super().__init__(db, catalog, options, on_event)
         db.stopping = lambda: self._cancelled
+        self._lock_retry: LockRetry | None = None
         self._retried: set[str] = set()  # versions applied again once after a lost connection
 
     @property
@@ -117,7 +119,57 @@ class Runner(BaseRunner):
     def _reset_statements(self) -> list[str]:
         return [q for q in (RESET_SESSION + self._settings).split(";\n") if q.strip()]
 
+    # -- locks held by other sessions: a migration that waited too long is tried again -----------
+
     def _apply_pipelined(self, batch: list[Migration], applied: list[AppliedMigration]) -> RunFinished | None:
+        """Apply transactional migrations in order over pipelines; the end of the run when one
+        failed or the run was stopped, None when all of them were applied. A migration that gave
+        up waiting for a lock another session holds was rolled back: after a pause, it and those
+        after it go again (``lockretry``), up to the attempts the options allow."""
+        retry = self._lock_retry = LockRetry(self.options, self._emit)
+        probe = DirectProbe(self.conn)
+        try:
+            while True:
+                with retry.watching(probe):
+                    stopped = self._pipeline_attempt(batch, applied)
+                if not retry.again or stopped is None or stopped.failed is None:
+                    return stopped
+                batch = batch[[m.version for m in batch].index(stopped.failed.version):]
+                if not retry.pause(lambda: self._cancelled):
+                    self._emit(Notice(f"Interrupted: {batch[0].filename} was rolled back."))
+                    return RunFinished(applied, interrupted=True)
+        finally:
+            self._lock_retry = None
+            probe.close()
+
+    def _failed_in_pipeline(self, migration: Migration, diagnosis: Diagnosis,
+                            applied: list[AppliedMigration]) -> RunFinished:
+        """A migration of the pipeline failed: a lock wait to try again is said as such (a Notice),
+        any other failure (the last lock wait included, with what it waited for) as a failure."""
+        retry = self._lock_retry
+        if retry is not None:
+            if retry.retry(migration, diagnosis, self._cancelled):
+                return RunFinished(applied, failed=diagnosis)
+            diagnosis = retry.explain(diagnosis)
+        self._emit(MigrationFailed(migration.version, migration.name, diagnosis))
+        return RunFinished(applied, failed=diagnosis)
+
+    def _apply_without_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
+        """As every runner's, with what a statement that gave up waiting for a lock waited for."""
+        probe = DirectProbe(self.conn)
+        apply = super()._apply_without_transaction
+        try:
+            return watched_once(self.options, self._emit, probe, lambda: apply(migration))
+        finally:
+            probe.close()
+
+    def _pipeline_progressed(self) -> None:
+        if self._lock_retry is not None:
+            self._lock_retry.progressed()
+
+    # -- one pipeline ------------------------------------------------------------------------------
+
+    def _pipeline_attempt(self, batch: list[Migration], applied: list[AppliedMigration]) -> RunFinished | None:
         """Apply transactional migrations in order over one pipeline; the end of the run when one
         failed or the run was stopped, None when all of them were applied."""
         first = batch[0]
@@ -143,8 +195,7 @@ class Runner(BaseRunner):
             if statement is not None and error.position is not None and 0 < error.position <= len(statement.text):
                 offset = statement.start + error.position - 1
             diagnosis = diagnose(migration, error, offset=offset, statement=statement)
-        self._emit(MigrationFailed(migration.version, migration.name, diagnosis))
-        return RunFinished(applied, failed=diagnosis)
+        return self._failed_in_pipeline(migration, diagnosis, applied)
 
     # -- a connection lost in the middle of the run ------------------------------------------------
 
@@ -258,10 +309,12 @@ class _Progress:
 
     def statement_done(self, index: int, position: int) -> None:
         migration = self.batch[index]
+        self.runner._pipeline_progressed()
         self.runner._emit(StatementDone(migration.version, position, len(migration.executable_statements)))
 
     def committed(self, index: int, duration_ms: int) -> None:
         runner, migration = self.runner, self.batch[index]
+        runner._pipeline_progressed()
         self.applied.append(AppliedMigration(migration.version, migration.name, duration_ms))
         runner._emit(MigrationApplied(migration.version, migration.name, duration_ms))
         if index + 1 < len(self.batch) and not runner.stop_requested:

@@ -20,7 +20,8 @@ from typing import Any
 import psycopg
 
 from wizard.core.catalog import Catalog, Migration, Problem
-from wizard.core.db import Connectable, DirectDatabase, database
+from wizard.core.db import Connectable, database
+from wizard.core.db.direct import DirectDatabase
 from wizard.core.db.wire import Command, Step
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.events import AppliedMigration, Event
@@ -55,8 +56,8 @@ class SeedResult:
     duration_ms: int | None = None
     diagnosis: Diagnosis | None = None
 
-    def to_json(self) -> dict:
-        data = {"path": self.path, "outcome": self.outcome, "hash": self.hash}
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"path": self.path, "outcome": self.outcome, "hash": self.hash}
         if self.rerun:
             data["rerun"] = True
         if self.duration_ms is not None:

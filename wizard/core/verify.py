@@ -16,6 +16,7 @@ from wizard.core import checks as checks_file
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.checks import CheckResult
 from wizard.core.db import Connectable, database
+from wizard.core.effects import Node
 from wizard.core.objects import Obj, final_objects
 
 # One query per kind: which of the given objects exist. Arrays in, one boolean per object out.
@@ -159,7 +160,7 @@ def run(
     return results
 
 
-def _constant(node: dict) -> str | None:
+def _constant(node: Node) -> str | None:
     const = node.get("A_Const")
     if not const or const.get("isnull"):
         return None

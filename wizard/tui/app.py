@@ -6,17 +6,15 @@ advice; the database work runs in thread workers."""
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
-import subprocess
-import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
+
+from wizard.tui.services import Services
+from wizard.tui.settings import Settings
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
@@ -26,50 +24,7 @@ if TYPE_CHECKING:
     from wizard.tui.screens.step import Step
     from wizard.tui.screens.verify import Report
 
-# Editors that open a file at a line with +LINE.
-_LINE_ARGUMENT = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "jed", "mg"}
-# Clipboard commands, for terminals that ignore OSC 52 (macOS Terminal, some multiplexers): the
-# first on PATH that takes the text.
-CLIPBOARDS = (["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"], ["pbcopy"],
-              ["clip.exe"])
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the wizard is pointed at: the command line's options."""
-
-    migrations: Path | None = None  # the folder (default ./migrations, else ./supabase/migrations)
-    database_url: str | None = None
-    local: bool = False  # the local embedded PostgreSQL
-    local_dir: Path | None = None
-    env_file: Path | None = None
-    cwd: Path | None = None  # the project: where .env and .env.local are read
-    environ: dict[str, str] | None = None  # the process environment (default: this process's)
-    connect_timeout: float = 10.0
-    api_url: str | None = None  # the Management API's address
-    target_name: str | None = None  # shown instead of the target's (masked) URL
-    show_times: bool = True  # durations and elapsed time; off for screenshots that must not change
-
-    @property
-    def process_environ(self) -> dict[str, str]:
-        return os.environ if self.environ is None else self.environ
-
-    @property
-    def project(self) -> Path:
-        return (self.cwd or Path.cwd()).resolve()
-
-    def folder(self) -> Path:
-        from wizard.core.catalog import default_directory
-
-        return self.migrations or default_directory(self.project)
-
-    def show_path(self, path: Path) -> str:
-        """A path as the user thinks of it: relative to the project when inside it."""
-        path = path.resolve()
-        for base in (self.project, self.folder().resolve().parent):
-            if path.is_relative_to(base):
-                return str(path.relative_to(base))
-        return str(path)
+Answer = TypeVar("Answer")
 
 
 STEPS = ("Welcome", "Environment", "Path", "Apply", "Verify", "Done")
@@ -102,14 +57,15 @@ class Walk:
         if position == 0:
             return WelcomeScreen()
         if position == 1:
-            return EnvironmentScreen(self.catalog)
+            return EnvironmentScreen(_given(self.catalog))
         if position == 2:
-            return PathScreen(self.ways)
+            return PathScreen(_given(self.ways))
         if position == 3:  # by hand, in the dashboard's SQL editor, or applied by the wizard
-            return ManualScreen(self.plan) if self.plan.manual else ApplyScreen(self.plan)
+            plan = _given(self.plan)
+            return ManualScreen(plan) if plan.manual else ApplyScreen(plan)
         if position == 4:
-            return VerifyScreen(self.outcome)
-        return DoneScreen(self.report)
+            return VerifyScreen(_given(self.outcome))
+        return DoneScreen(_given(self.report))
 
     def answer(self, answer: Any) -> None:
         """What the current step answered: on to the next step, or None: back one step."""
@@ -129,7 +85,13 @@ class Walk:
         self.position += 1
 
 
-def theme_for(environ: dict[str, str], available: set[str]) -> str:
+def _given(answer: Answer | None) -> Answer:
+    """What the step before answered: a step is only reached once the one before answered."""
+    assert answer is not None, "the step before has answered"
+    return answer
+
+
+def theme_for(environ: Mapping[str, str], available: set[str]) -> str:
     """MIGRATION_WIZARD_THEME when it names a theme; else light or dark after the terminal's
     background (COLORFGBG, set by many terminals: "15;0" is light text on black)."""
     chosen = environ.get("MIGRATION_WIZARD_THEME", "")
@@ -139,14 +101,13 @@ def theme_for(environ: dict[str, str], available: set[str]) -> str:
     return "textual-light" if background in ("7", "15") else "textual-dark"
 
 
-class WizardApp(App[int]):
+class WizardApp(Services):
     CSS_PATH = "wizard.tcss"
     TITLE = "migration-wizard"
     BINDINGS = [Binding("q", "quit", "Quit"), Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, **settings) -> None:
-        super().__init__()
-        self.settings = Settings(**settings)
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(Settings(**settings))
         self.theme = theme_for(os.environ, set(self.available_themes))
 
     def on_mount(self) -> None:
@@ -160,67 +121,3 @@ class WizardApp(App[int]):
         while walked.position < len(STEPS):
             walked.answer(await self.push_screen_wait(walked.screen()))
         self.exit(0)
-
-    def copy(self, text: str, what: str) -> None:
-        """Copy to the clipboard, and say so."""
-        command = self.copy_text(text)
-        through = f" (through {command})" if command else ""
-        self.notify(f"{what} is on the clipboard{through} ({len(text)} characters).")
-
-    def copy_text(self, text: str) -> str | None:
-        """Copy to the clipboard: OSC 52 through the terminal, and the system's clipboard command
-        where there is one. The command that took the text, if any."""
-        self.copy_to_clipboard(text)
-        return system_clipboard(text, self.settings.process_environ.get("PATH", ""))
-
-    def browse(self, url: str) -> bool:
-        """Open a URL in the browser, when there is one to open it in (never a text browser in this
-        very terminal). False when the URL must be opened by hand."""
-        if self.is_web:
-            self.open_url(url)
-            return True
-        environ = self.settings.process_environ
-        if sys.platform not in ("darwin", "win32") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
-            return False
-        import webbrowser
-
-        try:
-            return webbrowser.open(url)
-        except webbrowser.Error:
-            return False
-
-    def edit(self, path: Path, line: int | None) -> bool:
-        """Open a file in $VISUAL or $EDITOR (at the line, when the editor takes +LINE), the wizard
-        suspended meanwhile. False when no editor could run."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        command = shlex.split(editor)
-        if line and Path(command[0]).name in _LINE_ARGUMENT:
-            command.append(f"+{line}")
-        command.append(str(path))
-        from textual.app import SuspendNotSupported
-
-        try:
-            with self.suspend():
-                subprocess.run(command)
-        except SuspendNotSupported:
-            self.notify(f"This terminal cannot hand over to an editor: open {path} yourself.", severity="warning")
-            return False
-        except OSError as exc:
-            self.notify(f"Cannot start {editor} ({exc.strerror}): set $EDITOR.", severity="error")
-            return False
-        return True
-
-
-def system_clipboard(text: str, path: str) -> str | None:
-    """Hand the text to the first clipboard command on ``path`` that takes it; its name, or None."""
-    for command in CLIPBOARDS:
-        found = shutil.which(command[0], path=path)
-        if not found:
-            continue
-        try:  # no pipes kept open: xclip stays behind to own the selection
-            subprocess.run([found, *command[1:]], input=text.encode(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=3, check=True)
-        except (OSError, subprocess.SubprocessError):
-            continue
-        return command[0]
-    return None

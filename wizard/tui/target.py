@@ -12,11 +12,17 @@ from wizard.core.flows.target import Kind, Way
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
+
+    import psycopg
 
     from wizard.core.advice import Advice
     from wizard.core.catalog import Catalog
     from wizard.core.connect import Probe
-    from wizard.core.runner import Runner
+    from wizard.core.db import Connectable
+    from wizard.core.db.https import ApiDatabase
+    from wizard.core.events import Event
+    from wizard.core.runbase import BaseRunner
 
 
 
@@ -66,27 +72,40 @@ class Target:
         if self.over_https:
             from wizard.core.db import https
 
-            return replace(self, probe=https.probe(self.ref, self.token, self.api_url, timeout=self.timeout))
+            ref, token = self._project()
+            return replace(self, probe=https.probe(ref, token, self.api_url, timeout=self.timeout))
         from wizard.core.connect import probe
 
-        return replace(self, probe=probe(self.source, self.url, timeout=self.timeout))
+        return replace(self, probe=probe(self.source, self._url(), timeout=self.timeout))
 
-    def open(self, on_notice: Callable[[str], None] | None = None):
+    def open(self, on_notice: Callable[[str], None] | None = None) -> psycopg.Connection[Any] | ApiDatabase:
         """A connection for the engine: psycopg's, or the Management API's. Raises ConnectError
         or ApiError."""
         if not self.over_https:
             from wizard.core.connect import connect
 
-            return connect(self.url, timeout=self.timeout)
+            return connect(self._url(), timeout=self.timeout)
         from wizard.core.db import https
 
-        return https.open_database(self.ref, self.token, self.api_url, self.timeout, on_notice=on_notice)[0]
+        ref, token = self._project()
+        return https.open_database(ref, token, self.api_url, self.timeout, on_notice=on_notice)[0]
 
-    def runner(self, conn, catalog: Catalog, on_event: Callable) -> Runner:
+    def runner(self, conn: Connectable, catalog: Catalog, on_event: Callable[[Event], None]) -> BaseRunner:
         """The engine's runner for this way in."""
+        from wizard.core.db import database
         from wizard.core.runner import RunOptions, runner_for
 
-        return runner_for(conn)(conn, catalog, RunOptions(), on_event=on_event)
+        return runner_for(conn)(database(conn), catalog, RunOptions(), on_event=on_event)
+
+    def _url(self) -> str:
+        """The connection URL of a way that is not over HTTPS: each has one."""
+        assert self.url is not None, "a way to connect to has its URL"
+        return self.url
+
+    def _project(self) -> tuple[str, str]:
+        """The project and the access token of a way over HTTPS: each has both."""
+        assert self.ref is not None and self.token is not None, "a way over HTTPS has its project and token"
+        return self.ref, self.token
 
     # -- how it reads ------------------------------------------------------------------------------
 
@@ -102,7 +121,8 @@ class Target:
         """One word or a title: the result column."""
         if self.probe is None:
             return "trying…"
-        return "ok" if self.probe.ok else self.advice().title
+        advice = self.advice()  # None when it worked
+        return "ok" if advice is None else advice.title
 
     def describe(self) -> str:
         """One line on what this way leads to."""

@@ -37,6 +37,7 @@ class Trouble:
     statement_index: int | None = None
     version: str | None = None  # the migration it is about
     adoptable: bool | None = None  # None: adopting does not apply; False: objects are missing
+    recovery: tuple[str, ...] = ()  # where the history and the folder disagree: the actions offered ("include")
 
     @classmethod
     def failed(cls, diagnosis: Diagnosis, catalog: Catalog, ref: str | None = None,

@@ -119,6 +119,12 @@ def _apply(args) -> int:
             for f in checked.refusals:
                 say(f"  {f.location()}: {f.message}")
             raise Stop(ExitCode.USAGE, "fix the problem(s) above, then run again", "preflight")
+        late = checked.out_of_order
+        if late and not args.include_all:
+            for o in late:
+                say(f"  {o.filename} sorts before {o.latest_name}, which is already applied")
+            raise Stop(ExitCode.USAGE, f"{', '.join(o.filename for o in late)} would run out of order; nothing was "
+                       "applied: pass --include-all to apply it (its dependencies are checked first)", "out-of-order")
         for f in checked.warnings:
             say(f"warning: {f.location()}: {f.message}")
         seed_files = _seeds(args, conn)

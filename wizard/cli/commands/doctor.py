@@ -4,10 +4,15 @@ possible now, and the next step."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import emit_json, plain, say
 from wizard.cli.steps import _start_local
+
+if TYPE_CHECKING:
+    from wizard.core.connect import Probe
+    from wizard.core.flows.doctor import DoctorReport
 
 
 _MISSING_HELP = {
@@ -45,13 +50,20 @@ def cmd_doctor(args) -> int:
     return report.exit_code
 
 
-def _advice(report, probe) -> dict | None:
+def _advice(report: DoctorReport, probe: Probe) -> dict[str, str] | None:
     found = report.advice(probe)
     return None if found is None else {"title": found["title"], "cause": plain(found["cause"]),
                                        "fix": plain(found["fix"])}
 
 
-def _document(report) -> dict:
+def _failed(report: DoctorReport, probe: Probe) -> dict[str, str]:
+    """The advice on a way that failed: there always is some."""
+    found = _advice(report, probe)
+    assert found is not None, "a way that failed has advice"
+    return found
+
+
+def _document(report: DoctorReport) -> dict[str, Any]:
     paths, ref = report.paths, report.ref
     return {
         "ok": paths.automated and not report.problems,
@@ -73,7 +85,7 @@ def _document(report) -> dict:
     }
 
 
-def _print(report) -> None:
+def _print(report: DoctorReport) -> None:
     from wizard.core.flows.target import Kind
 
     found, links, paths = report.found, report.links, report.paths
@@ -100,14 +112,14 @@ def _print(report) -> None:
             state = "ok    " if result.ok else "FAILED"
             print(f"  {state}  {result.source}: {result.url_masked}" + (f"  {result.reason}" if result.reason else ""))
             if not result.ok:
-                print(f"          {_advice(report, result)['fix']}")
+                print(f"          {_failed(report, result)['fix']}")
             continue
         if result.ok:
             kind = "Supabase" if result.supabase else "PostgreSQL (the compatibility step will make it Supabase-shaped)" \
                 if result.compat_needed else "PostgreSQL"
             print(f"  ok      {tried.way.source}: {result.url_masked}  {kind} {result.server_version}, as {result.user}")
         else:
-            help_text = _advice(report, result)
+            help_text = _failed(report, result)
             print(f"  FAILED  {tried.way.source}: {result.url_masked}  {help_text['title']}: {result.reason}")
             print(f"          {help_text['fix']}")
     print("Paths")

@@ -20,10 +20,22 @@ from wizard.core.diagnosis import ServerError
 # the same for every version of the tool).
 LOCK_KEY = 7_240_515_902_117_312_001
 
-_HOLDER = """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
+# Who holds the run lock (session or transaction level), by its key
+HOLDER_QUERY = """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
                FROM pg_locks l JOIN pg_stat_activity a USING (pid)
               WHERE l.locktype = 'advisory' AND l.granted
                 AND ((l.classid::bigint << 32) | l.objid::bigint) = %s"""
+
+
+def holder_text(row: Row) -> str:
+    """A row of ``HOLDER_QUERY``, for people."""
+    pid, app, addr, started = row
+    who = f"pid {pid}"
+    if app:
+        who += f" ({app})"
+    if addr:
+        who += f" from {addr}"
+    return who + f", connected since {started:%H:%M:%S}"
 
 
 class DirectDatabase:
@@ -97,16 +109,8 @@ class DirectDatabase:
         return bool(row and row[0])
 
     def lock_holder(self) -> str | None:
-        row = self.conn.execute(_HOLDER, (LOCK_KEY,)).fetchone()
-        if not row:
-            return None
-        pid, app, addr, started = row
-        who = f"pid {pid}"
-        if app:
-            who += f" ({app})"
-        if addr:
-            who += f" from {addr}"
-        return who + f", connected since {started:%H:%M:%S}"
+        row = self.conn.execute(HOLDER_QUERY, (LOCK_KEY,)).fetchone()
+        return holder_text(row) if row else None
 
     def unlock(self) -> None:
         try:

@@ -128,6 +128,8 @@ class ApiDatabase:
         self.max_retries = max_retries
         self._server_version = 0
         self.lease = Lease(self._rows, on_lost=self.on_notice)
+        # SQL that opens every ``transaction``: a run sets it to take the run lock there too
+        self.transaction_guard = ""
 
     def __repr__(self) -> str:  # never the token
         return f"ApiDatabase(ref={self.ref!r}, endpoint={self.endpoint!r})"
@@ -230,8 +232,9 @@ class ApiDatabase:
         return self._rows(bind(text, params))
 
     def transaction(self, script: str) -> None:
-        """One request: its statements are one implicit transaction on the server."""
-        self._rows(script)
+        """One request: its statements are one implicit transaction on the server (after the
+        ``transaction_guard``)."""
+        self._rows(self.transaction_guard + script)
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
                     read_only: bool = False) -> list[Row]:

@@ -12,11 +12,12 @@ since both speak PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from psycopg import sql
+if TYPE_CHECKING:
+    from psycopg import sql
 
-from wizard.core.diagnosis import ServerError
+    from wizard.core.diagnosis import ServerError
 
 Row: TypeAlias = tuple[Any, ...]
 Query: TypeAlias = "str | sql.SQL | sql.Composed"

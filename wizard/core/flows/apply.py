@@ -22,7 +22,8 @@ from wizard.core.catalog import Catalog, Migration, Problem
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.errors import ExitCode
 from wizard.core.events import Event, RunFinished
-from wizard.core.flows import overview
+from wizard.core.flows import disagree, overview
+from wizard.core.flows.disagree import OutOfOrder
 from wizard.core.flows.overview import Overview
 from wizard.core.preflight import Finding
 from wizard.core.project import Project, SeedFile
@@ -46,6 +47,12 @@ class Preflight:
     def refusals(self) -> list[Finding]:
         """Errors of the pending statements themselves: nothing may be applied."""
         return checks.blocking(self.overview.statement_facts)
+
+    @property
+    def out_of_order(self) -> list[OutOfOrder]:
+        """Pending files that sort before a version already applied: a run refuses them unless
+        asked to include them (``apply --include-all``)."""
+        return disagree.out_of_order(self.overview.states)
 
     @property
     def stops(self) -> list[Finding]:

@@ -19,7 +19,7 @@ from wizard.core.objects import Obj
 from wizard.core.preflight import Finding
 
 
-HISTORY_FACTS = ("drifted", "missing-file", "out-of-order", "already-present")  # codes of the history's facts
+HISTORY_FACTS = ("drifted", "missing-file", "renamed", "out-of-order", "already-present")  # codes of the history's facts
 
 
 @dataclass
@@ -143,35 +143,48 @@ def offline(catalog: Catalog, project: Any = None) -> Overview:
 
 def history_facts(catalog: Catalog, states: list[MigrationState]) -> list[Finding]:
     """What the history says beyond "applied" and "pending": files changed after they were applied,
-    history rows without a file, pending files that sort before one already applied."""
+    history rows without a file (when and how they were applied, and what to do), files renamed
+    after they were applied, pending files that sort before one already applied."""
+    from wizard.core.flows import disagree, recover
+
     facts = []
-    applied = [s for s in states if s.state in (history.APPLIED, history.ADOPTED, history.DRIFTED)]
-    latest = max(applied, key=lambda s: s.version, default=None)
+    moved = {r.file.version: r for r in disagree.renamed(states)}
+    moved_records = {r.record.version for r in moved.values()}
+    late = {o.file.version: o for o in disagree.out_of_order(states)}
     for s in states:
         filename = s.file.rsplit("/", 1)[-1] if s.file else ""
         if s.state == history.DRIFTED:
             facts.append(Finding(
                 preflight.WARNING, "drifted", filename, None,
-                "changed after it was applied: the database does not have the new content",
+                "changed after it was applied: the database does not have the new content "
+                f"('migration-wizard diff {s.version}' shows the change; 'migration-wizard accept {s.version}' "
+                "records it once the database has it)",
             ))
-        elif s.state == history.MISSING:
+        elif s.state == history.MISSING and s.version not in moved_records:
+            record = s.record
+            count = record.statements if record is not None else None
+            how = recover.explain(record.applied_at if record else None, record.method if record else None, count)
+            action = (f"'migration-wizard fetch {s.version}' writes it back from the history" if count
+                      else f"'migration-wizard forget {s.version}' removes the record if it is not needed")
             facts.append(Finding(
                 preflight.WARNING, "missing-file", f"version {s.version}" + (f" ({s.name})" if s.name else ""), None,
-                f"is recorded in the database but has no file in {catalog.directory}",
+                f"is recorded in the database but has no file in {catalog.directory}: {how}; {action}",
             ))
-        elif s.state == history.PENDING and latest is not None and s.version < latest.version:
-            facts.append(Finding(
-                preflight.WARNING, "out-of-order", filename, None,
-                f"is pending but sorts before {latest.version}_{latest.name}, which is already applied: "
-                "it would run after it",
-            ))
+        elif s.version in moved and s.state == history.PENDING:
+            facts.append(Finding(preflight.WARNING, "renamed", filename, None,
+                                 moved[s.version].message(catalog.directory)))
+        elif s.version in late and s.state == history.PENDING:
+            facts.append(Finding(preflight.WARNING, "out-of-order", filename, None, late[s.version].message()))
     return facts
 
 
 def _partial(conn: Any, catalog: Catalog, states: list[MigrationState]) -> Partial | None:
     from wizard.core import verify
 
-    first = next((s for s in states if s.state == history.PENDING), None)
+    from wizard.core.flows import disagree
+
+    moved = {r.file.version for r in disagree.renamed(states)}  # the same migration, recorded under its old name
+    first = next((s for s in states if s.state == history.PENDING and s.version not in moved), None)
     if first is None or not catalog.ok:
         return None
     present, missing = verify.migration_presence(conn, catalog.by_version()[first.version])

@@ -129,7 +129,7 @@ def _guard(migration: Migration, tag: str) -> str:
     """One line: stop before anything runs when another run holds the wizard's lock (held to the end
     of the paste's transaction), or when the history already holds the version."""
     from wizard.core import history
-    from wizard.core.runner import LOCK_KEY
+    from wizard.core.db.direct import LOCK_KEY
 
     name = "".join(c if c.isprintable() else "?" for c in migration.filename)
     busy = _literal(f"{_MESSAGE_PREFIX}another migration run is applying migrations to this database; "

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.manual.rest import EXISTS_WITHOUT_GRANTS, MISSING, RestApi
 from wizard.core.objects import Obj, final_objects
 
 if TYPE_CHECKING:
-    from psycopg import Connection
+    from wizard.core.db import Connectable
 
 
 def tables(catalog: Catalog, migrations: list[Migration] | None = None) -> list[str]:
@@ -95,7 +95,7 @@ class Presence:
         return "tables" if self.how == "the REST API" else "objects"
 
 
-def check(migration: Migration, catalog: Catalog, conn: Connection[Any] | None = None,
+def check(migration: Migration, catalog: Catalog, conn: Connectable | None = None,
           rest: RestApi | None = None) -> Presence:
     """What the database holds of a migration: every object and seeded row, through a connection;
     else its tables, through the REST API (raises RestError when that fails)."""
@@ -106,7 +106,7 @@ def check(migration: Migration, catalog: Catalog, conn: Connection[Any] | None =
     return _through_rest(migration, catalog, rest)
 
 
-def _through_catalog(migration: Migration, conn: Connection[Any]) -> Presence:
+def _through_catalog(migration: Migration, conn: Connectable) -> Presence:
     """Every object and seeded row of the migration, looked up through a connection."""
     from wizard.core import verify
 

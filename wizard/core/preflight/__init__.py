@@ -9,12 +9,14 @@ The checks live in the modules of this package, each name importable from here:
 - ``findings``: the Finding type, the severities, and the checks of each migration's statements
   (check_migration, check, blocking);
 - ``walk``: the dependency walk (dependencies: uses of what nothing before creates);
+- ``exists``: what exists before them, asked of the database or of the baseline (existing);
 - ``extensions``: what well-known extensions create, and those the server lacks (missing_extensions,
   unknown_extensions, SUPABASE_EXTENSIONS);
 - ``folder``: the folder alone, without a database (offline, seed_findings);
 - ``locks``: long locks on big tables (big_table_locks).
 """
 
+from wizard.core.preflight.exists import _EXISTS_SQL
 from wizard.core.preflight.extensions import (
     _CONTRIB,
     _EXTENSION_NAMES,
@@ -44,7 +46,6 @@ from wizard.core.preflight.findings import (
 from wizard.core.preflight.folder import offline, seed_findings
 from wizard.core.preflight.locks import _LOCKING, BIG_TABLE_ROWS, big_table_locks
 from wizard.core.preflight.walk import (
-    _EXISTS_SQL,
     _IF_NOT_EXISTS,
     _RELATION_KINDS,
     _SUPABASE_SCHEMAS,

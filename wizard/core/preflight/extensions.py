@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wizard.core.catalog import Migration
 from wizard.core.db import Connectable, database
+from wizard.core.effects import Node
 from wizard.core.preflight.findings import ERROR, WARNING, Finding
 
 # What well-known extensions create: the schemas of their own, and the names of their functions and
@@ -54,7 +55,7 @@ class _ExtensionObjects:
         self.names: set[tuple[str | None, str]] = set()  # (schema or None for "any", name)
         self.prefixes: set[str] = set()
 
-    def add(self, node: dict) -> None:
+    def add(self, node: Node) -> None:
         name = node.get("extname") or ""
         schema = _FIXED_SCHEMA.get(name)
         for option in node.get("options", []):
@@ -165,7 +166,7 @@ def missing_extensions(pending: list[Migration], conn: Connectable) -> list[Find
     local, major = bool(rows[0][3]), rows[0][4]
     findings, seen = [], set()
     for migration, statement, name in wanted:
-        if name not in lacking or (migration.filename, name) in seen:
+        if name is None or name not in lacking or (migration.filename, name) in seen:
             continue
         seen.add((migration.filename, name))
         findings.append(Finding(ERROR, "missing-extension", migration.filename, statement.line,

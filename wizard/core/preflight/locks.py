@@ -41,7 +41,7 @@ def big_table_locks(pending: list[Migration], conn: Connectable, rows: int = BIG
     if not uses:
         return []
     names = sorted({u[2] for u in uses})
-    sizes = dict(db.query(
+    sizes: dict[str, int] = dict(db.query(
         """SELECT n, c.reltuples::bigint FROM unnest(%s::text[]) AS n
              JOIN pg_class c ON c.oid = to_regclass(n) WHERE c.reltuples >= %s""",
         (names, rows),

@@ -7,11 +7,13 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, TypeAlias
 
 from wizard.core.catalog import Catalog, Migration, Statement
-from wizard.core.db import Connectable, database
+from wizard.core.db import Connectable
+from wizard.core.preflight.exists import existing
 from wizard.core.preflight.extensions import _EXTENSION_SCHEMAS, _ExtensionObjects
 from wizard.core.preflight.findings import ERROR, WARNING, EffectsData, Finding, FunctionName, MoreData, ObjectData, UseData
 
 if TYPE_CHECKING:
+    from wizard.core.baseline import Baseline
     from wizard.core.compat import State
 
 Key: TypeAlias = ObjectData  # how the walk looks an object up (_dependency_key)
@@ -21,27 +23,6 @@ Run: TypeAlias = tuple["str | None", str, str]  # a function a statement runs: s
 # A use nothing before created: lookup, where, line, the object, its table when not known to exist,
 # the migration whose statement made the use, how a body came to run.
 Candidate: TypeAlias = tuple[Key, Migration, int, ObjectData, "Key | None", Migration, "str | None"]
-
-_EXISTS_SQL = """
-WITH wanted AS (
-    SELECT * FROM unnest(%(kinds)s::text[], %(schemas)s::text[], %(names)s::text[], %(tables)s::text[])
-        AS w(kind, schema, name, tbl)
-)
-SELECT w.kind, w.schema, w.name, w.tbl,
-       CASE w.kind
-         WHEN 'relation' THEN to_regclass(coalesce(quote_ident(w.schema) || '.', '') || quote_ident(w.name)) IS NOT NULL
-         WHEN 'type' THEN to_regtype(coalesce(quote_ident(w.schema) || '.', '') || quote_ident(w.name)) IS NOT NULL
-         WHEN 'function' THEN EXISTS (
-             SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-              WHERE p.proname = w.name
-                AND (n.nspname = w.schema OR (w.schema IS NULL AND n.nspname = ANY (current_schemas(true)))))
-         WHEN 'column' THEN EXISTS (
-             SELECT 1 FROM pg_attribute a
-              WHERE a.attrelid = to_regclass(w.tbl) AND a.attname = w.name AND a.attnum > 0 AND NOT a.attisdropped)
-         WHEN 'schema' THEN to_regnamespace(quote_ident(w.name)) IS NOT NULL
-       END
-  FROM wanted w
-"""
 
 # Codes of the dependency findings: what is missing before a statement, as far as pre-flight can see.
 DEPENDENCY_CODES = frozenset(("missing-dependency", "wrong-order", "supabase-only"))
@@ -98,7 +79,8 @@ def _columns_follow_their_table(statement: Statement, state: dict[Key, bool]) ->
 
 
 def dependencies(
-    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None, compat_will_run=False, baseline=None
+    catalog: Catalog, pending: list[Migration], conn: Connectable | None = None,
+    compat_will_run: State | bool | None = False, baseline: Baseline | None = None,
 ) -> list[Finding]:
     """Uses of a table, column, function or type that neither an earlier statement of the pending
     migrations creates nor the database has. One finding per file and object. What exists is asked
@@ -118,7 +100,8 @@ def dependencies(
     from wizard.core.objects import Obj, effects_data
 
     provided = _compat_provides(compat_will_run)
-    shaping = bool(compat_will_run) and not getattr(compat_will_run, "supabase", False)  # the step runs, or ran
+    state_known = None if isinstance(compat_will_run, bool) or compat_will_run is None else compat_will_run
+    shaping = bool(compat_will_run) and not (state_known is not None and state_known.supabase)  # the step runs, or ran
 
     # Effects as plain tuples (see objects.effects_data): this runs before every apply, over
     # every statement of the folder.
@@ -142,7 +125,7 @@ def dependencies(
     twice: list[Finding] = []
     must_be_new: list[tuple[Key, Migration, int, str]] = []  # plain CREATE TABLEs of tables nothing made
     if provided:  # the step installs these where the server has them: their schemas (vault, graphql) come too
-        for name in getattr(compat_will_run, "extensions", None) or ():
+        for name in state_known.extensions if state_known is not None else ():
             if name in _EXTENSION_SCHEMAS:
                 walk.from_extensions.add({"extname": name})
     elsewhere: set[Key] = set()  # tables made without a schema after the file set its search_path
@@ -209,23 +192,9 @@ def dependencies(
 
     if not candidates and not unresolved and not must_be_new:
         return twice
-    present: dict[Key, bool]
     unique = list(dict.fromkeys([c[0] for c in candidates] + [c[4] for c in candidates if c[4]]
                                 + [u[0] for u in unresolved] + [n[0] for n in must_be_new]))
-    if baseline is not None:
-        present = {key: baseline.has(*key) for key in unique}
-    else:
-        assert conn is not None, "a database or a baseline to look in"
-        rows = database(conn).query(
-            _EXISTS_SQL,
-            {
-                "kinds": [k[0] for k in unique],
-                "schemas": [k[1] for k in unique],
-                "names": [k[2] for k in unique],
-                "tables": [k[3] for k in unique],
-            },
-        )
-        present = {(r[0], r[1], r[2], r[3]): bool(r[4]) for r in rows}
+    present = existing(unique, conn, baseline)
 
     extension_functions: set[str] | None = None  # what the compatibility step's extensions hold, when a use needs it
     findings = list(twice)
@@ -242,13 +211,12 @@ def dependencies(
     for lookup, migration, line, used, parent, site, called in candidates:
         if present.get(lookup) or (migration.filename, used) in seen:
             continue
-        if used[0] == "function" and used[1] in (None, "extensions") and provided and conn is not None and getattr(
-            compat_will_run, "extensions", None
-        ):
+        if (used[0] == "function" and used[1] in (None, "extensions") and provided and conn is not None
+                and state_known is not None and state_known.extensions):
             if extension_functions is None:
                 from wizard.core import compat
 
-                extension_functions = compat.extension_functions(conn, compat_will_run.extensions)
+                extension_functions = compat.extension_functions(conn, state_known.extensions)
             if used[2] in extension_functions:
                 continue  # the step installs the extension that has it, into a schema on the search_path
         if parent is not None and not present.get(parent):

@@ -22,12 +22,16 @@ from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
 
 if TYPE_CHECKING:
-    from wizard.core.catalog import Catalog
+    from collections.abc import Callable
+
+    from wizard.core.catalog import Catalog, Migration
+    from wizard.core.db import Connectable
     from wizard.core.diagnosis import Diagnosis
     from wizard.core.events import AppliedMigration, Event, RunFinished
     from wizard.core.history import MigrationState
     from wizard.core.flows.apply import Session
     from wizard.core.seeds import SeedResult
+    from wizard.tui.target import Target
 
 _TONE = {"applied": "success", "adopted": "success", "running": "primary", "failed": "error",
          "drifted": "warning", "pending": "muted"}
@@ -104,10 +108,16 @@ class ApplyScreen(Step[Outcome]):
         self.statements: dict[str, tuple[int, int]] = {}  # version -> (done, total) of the running one
         self.rows: dict[str, Row] = {}  # version -> its row: what the table shows, kept here
 
+    @property
+    def target(self) -> Target:
+        """The way to the database: the step is reached with one (the manual path's plan has none)."""
+        assert self.plan.target is not None, "a way to the database to apply over"
+        return self.plan.target
+
     def body(self) -> ComposeResult:
-        way = "over HTTPS (Management API)" if self.plan.target.over_https else "over a database connection"
-        yield Static(f"Applying to {self.plan.target.shown}, {way}.", id="status")
-        table = DataTable(id="migrations", cursor_type="row", zebra_stripes=True)
+        way = "over HTTPS (Management API)" if self.target.over_https else "over a database connection"
+        yield Static(f"Applying to {self.target.shown}, {way}.", id="status")
+        table: DataTable[object] = DataTable(id="migrations", cursor_type="row", zebra_stripes=True)
         table.add_column("Migration", key="migration")
         table.add_column("State", key="state", width=9)
         table.add_column("Statements", key="statements", width=11)  # fits "rolled back"
@@ -146,8 +156,12 @@ class ApplyScreen(Step[Outcome]):
         from wizard.core.events import Notice
         from wizard.core.flows import apply
 
-        target, finished, trouble, used = self.plan.target, None, None, ()
-        emit = self.post_message
+        target, finished, trouble = self.target, None, None
+        used: tuple[str, ...] = ()
+
+        def emit(message: Message) -> None:
+            self.post_message(message)
+
         try:
             catalog = folders.load(self.catalog.directory)
             with target.open(on_notice=lambda text: emit(self.Progress(Notice(text)))) as conn:
@@ -178,7 +192,7 @@ class ApplyScreen(Step[Outcome]):
             self.runner = None
         emit(self.Stopped(finished, trouble, used))
 
-    def _adopt(self, conn, catalog: Catalog, version: str) -> Trouble | None:
+    def _adopt(self, conn: Connectable, catalog: Catalog, version: str) -> Trouble | None:
         """Record a migration as applied, when everything it creates is in the database."""
         from wizard.core.flows import adopt
 
@@ -191,35 +205,35 @@ class ApplyScreen(Step[Outcome]):
         adopt.adopt(catalog, conn, choice)
         return None
 
-    def _seeds_to_run(self, catalog: Catalog) -> tuple[list, Trouble | None]:
+    def _seeds_to_run(self, catalog: Catalog) -> tuple[list[Migration], Trouble | None]:
         """On the local database, the seed files of supabase/config.toml, parsed; decided before
         anything runs, as the command line does: a seed that cannot be read or parsed keeps the run
         from starting."""
         from wizard.core import preflight, project
         from wizard.core.flows.apply import seed_plan
 
-        if not self.plan.target.local:
+        if not self.target.local:
             return [], None
         found = project.find(catalog.directory)  # a malformed config.toml: an error of the step
         plan = seed_plan(found, local=True)
-        if plan.problems:
+        if plan.problems and found is not None:  # problems are the project's seed files'
             return [], Trouble.finding(preflight._from_problem(plan.problems[0]), found.root)
         return plan.loaded, None
 
-    def _seed(self, catalog: Catalog, results: list[SeedResult], say) -> Trouble | None:
+    def _seed(self, catalog: Catalog, results: list[SeedResult], say: Callable[[str], None]) -> Trouble | None:
         """What the seed files did, after the migrations, as the command line runs them: a failure,
         or one line."""
         if not results:
             return None
         failed = next((r for r in results if r.diagnosis is not None), None)
-        if failed is not None:
+        if failed is not None and failed.diagnosis is not None:
             trouble = Trouble.failed(failed.diagnosis, catalog, self.plan.ref)
             return replace(trouble, what=f"The seed file {failed.path} failed; it was rolled back", version=None)
         say("Seed: " + ", ".join(f"{r.path} {'unchanged, not run again' if r.outcome == 'unchanged' else 'applied'}"
                                  for r in results) + ".")
         return None
 
-    def _failure(self, conn, catalog: Catalog, diagnosis: Diagnosis) -> Trouble:
+    def _failure(self, conn: Connectable, catalog: Catalog, diagnosis: Diagnosis) -> Trouble:
         """A failed migration, and whether it can be adopted (checked while connected)."""
         from wizard.core import advice, verify
 
@@ -345,12 +359,13 @@ class ApplyScreen(Step[Outcome]):
         self.start()
 
     def action_troubleshoot(self) -> None:
-        self.troubleshoot(self.trouble)
+        if self.trouble is not None:  # the binding shows for trouble
+            self.troubleshoot(self.trouble)
 
     def after_trouble(self, answer: str | None) -> None:
         if answer == "retry":
             self.start()
-        elif answer == "adopt":
+        elif answer == "adopt" and self.trouble is not None:
             self.start(adopt=self.trouble.version)
 
     def action_back(self) -> None:

@@ -87,7 +87,7 @@ class EnvironmentScreen(Step[Ways]):
         with VerticalScroll(id="found"):
             yield Static("Reading .env, .env.local and the environment…", id="facts")
         yield Label("Ways to the database", classes="heading")
-        table = DataTable(id="ways", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(id="ways", cursor_type="row", zebra_stripes=True)
         table.add_column("Source", key="source")
         table.add_column("Connection", key="shown")
         table.add_column("Result", key="result")
@@ -147,6 +147,7 @@ class EnvironmentScreen(Step[Ways]):
         self.post_message(self.Tried(key, Target.of(local, shown, timeout=settings.connect_timeout)))
         try:
             url = databases.start(directory).url
+            assert url is not None, "a started server has its URL"
         except LocalError as exc:
             from wizard.core.connect import Probe
 
@@ -167,6 +168,7 @@ class EnvironmentScreen(Step[Ways]):
         from wizard.core.flows.target import https_way, url_way
 
         environment = self.environment
+        assert environment is not None, "a secret is tried once the environment is read"
         ref = environment.supabase_ref()
         if secret.startswith(("postgres://", "postgresql://")):
             self.attempt([self._target(url_way(c, ref, pasted=True))
@@ -264,7 +266,8 @@ class EnvironmentScreen(Step[Ways]):
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     def highlighted(self) -> Target | None:
-        return self.targets.get(self._highlighted_key())
+        key = self._highlighted_key()
+        return None if key is None else self.targets.get(key)
 
     def on_data_table_row_highlighted(self) -> None:
         self._show_detail()
@@ -298,18 +301,22 @@ class EnvironmentScreen(Step[Ways]):
 
     def action_use(self) -> None:
         chosen = self.highlighted()
+        if chosen is None or self.environment is None:  # the binding shows for a way that works
+            return
         others = [t for t in self.targets.values() if t is not chosen]
         self.dismiss(Ways(self.catalog, self.environment, (chosen, *others)))
 
     def action_why(self) -> None:
-        self._why(self._highlighted_key())
+        key = self._highlighted_key()
+        if key is not None:  # the binding shows for a way that failed
+            self._why(key)
 
     def _why(self, key: str) -> None:
         self.failed = key
         self.troubleshoot(Trouble.unreachable(self.targets[key]))
 
     def after_trouble(self, answer: str | None) -> None:
-        if answer == "retry":
+        if answer == "retry" and self.failed is not None:
             self.retry(self.failed)
 
     @work(thread=True, exit_on_error=False)
@@ -317,6 +324,8 @@ class EnvironmentScreen(Step[Ways]):
         self.post_message(self.Tried(key, self.targets[key].attempt()))
 
     def action_by_hand(self) -> None:
+        if self.environment is None:  # the binding shows once the environment is read
+            return
         self.dismiss(Ways(self.catalog, self.environment, tuple(self.targets.values())))
 
     def action_local(self) -> None:
@@ -330,6 +339,8 @@ class EnvironmentScreen(Step[Ways]):
         from wizard.core import env
 
         target = self.highlighted()
+        if target is None or target.url is None:  # the binding shows for a connection URL that works
+            return
         path = self.app.settings.project / ".env.local"
         env.save_url(path, "SUPABASE_DB_URL", target.url)
         self.notify(f"Saved as SUPABASE_DB_URL in {self.app.settings.show_path(path)} (readable by you only).")

@@ -112,6 +112,7 @@ class ManualScreen(Step[Outcome]):
             return
         from wizard.core import manual
 
+        assert message.catalog is not None, "the folder was read, or there is trouble"
         self.loaded = True
         self.catalog, self.confirmed = message.catalog, message.confirmed
         self.show(manual.next_to_run(self.catalog, self.confirmed))
@@ -149,6 +150,7 @@ class ManualScreen(Step[Outcome]):
         from wizard.core import manual
 
         migration, part = self.current, self.parts[self.part]
+        assert migration is not None, "a part of the migration shown"
         number = self.catalog.migrations.index(migration) + 1
         count = len(self.catalog.migrations)
         done = sum(1 for m in self.catalog.migrations if self.confirmed.get(m.version) == m.checksum)
@@ -206,10 +208,14 @@ class ManualScreen(Step[Outcome]):
         self.refresh_bindings()
 
     def action_check(self) -> None:
+        if self.current is None:  # the binding shows for a migration
+            return
         self._start(f"Checking {self.current.filename} through {self.how}…")
         self.check(self.current)
 
     def action_confirm(self) -> None:
+        if self.current is None:  # the binding shows for a migration
+            return
         self._start(f"Confirming {self.current.filename}…")
         self.settle(self.current)
 
@@ -245,10 +251,10 @@ class ManualScreen(Step[Outcome]):
             self.applied.append(AppliedMigration(migration.version, migration.name, 0))
             self.show(manual.next_to_run(self.catalog, self.confirmed),
                       confirmed(migration, presence, message.recorded))
-        elif not presence.checked:
+        elif presence is not None and not presence.checked:
             self.unverifiable = True
             self._result(*nothing_seen(migration, presence))
-        else:
+        elif presence is not None:  # a check found it (confirmed without one, above)
             self._result(*not_confirmed(presence, len(self.parts)))
         self.refresh_bindings()
 
@@ -279,7 +285,7 @@ class ManualScreen(Step[Outcome]):
     def action_read_error(self) -> None:
         box = self.query_one("#error", TextArea)
         text = box.text.strip()
-        if not text:
+        if not text or self.current is None:  # an error of the migration shown
             return
         box.clear()
         self._close_error()
@@ -320,7 +326,8 @@ class ManualScreen(Step[Outcome]):
             self.action_check()
 
     def action_troubleshoot(self) -> None:
-        self.troubleshoot(self.trouble)
+        if self.trouble is not None:  # the binding shows for trouble
+            self.troubleshoot(self.trouble)
 
     # -- leaving --------------------------------------------------------------------------------
 

@@ -13,9 +13,8 @@ from textual.message import Message
 from wizard.tui.trouble import Trouble
 
 if TYPE_CHECKING:
-    from psycopg import Connection
-
     from wizard.core.catalog import Catalog, Migration
+    from wizard.core.db import Connectable
     from wizard.core.manual import Part, Presence
     from wizard.tui.screens.path import Plan
     from wizard.tui.target import Target
@@ -109,7 +108,7 @@ def settle(plan: Plan, catalog: Catalog, migration: Migration, project: Path) ->
     return Checked(migration, None, None, True, recorded)
 
 
-def _record(target: Target, catalog: Catalog, conn: Connection, migration: Migration) -> bool:
+def _record(target: Target, catalog: Catalog, conn: Connectable, migration: Migration) -> bool:
     """In the history, as run by hand (so later runs and the Supabase CLI agree), unless the
     paste recorded itself already. True: the history holds it."""
     runner = target.runner(conn, catalog, lambda event: None)

@@ -18,7 +18,9 @@ from textual.widgets.option_list import Option
 
 from wizard.tui.screens.environment import ACCESS_TOKENS, Ways
 from wizard.tui.screens.step import Step
+from wizard.core.flows.disagree import Action, disagreements
 from wizard.tui.trouble import Trouble
+from wizard.tui.widgets.disagreements import Disagreements
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
@@ -64,6 +66,12 @@ class PathScreen(Step[Plan]):
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("r", "check", "Check again"),
         Binding("escape", "back", "Back"),
+        # where the history and the folder disagree: the highlighted disagreement's actions
+        Binding("f", "recover('fetch')", "Fetch"),
+        Binding("d", "recover('diff')", "Diff"),
+        Binding("a", "recover('accept')", "Accept"),
+        Binding("i", "recover('include')", "Include"),
+        Binding("x", "recover('forget')", "Forget"),
     ]
 
     class Checked(Message):
@@ -77,6 +85,7 @@ class PathScreen(Step[Plan]):
         self.ways = ways
         self.rest: RestApi | None = None
         self.plan: Plan | None = None
+        self.included: set[str] = set()  # out-of-order versions the run is to apply all the same
 
     def body(self) -> ComposeResult:
         from wizard.core.manual import RestApi
@@ -86,6 +95,7 @@ class PathScreen(Step[Plan]):
         yield OptionList(*self._options(), id="paths")
         yield Label("Pre-flight", classes="heading")
         yield Static("Reading the database's history and checking every pending statement…", id="summary")
+        yield Disagreements(id="disagreements")
         with VerticalScroll(id="findings"):
             yield Static("", id="findings-text")
 
@@ -127,12 +137,14 @@ class PathScreen(Step[Plan]):
         have = "✓" if ways.environment.supabase_url_variable() else "✗"
         return f"SUPABASE_URL {have}  an API key ✗ (SUPABASE_SERVICE_ROLE_KEY or SUPABASE_ANON_KEY)"
 
+    @classmethod
+    def _option(cls, key: str, title: str, needs: str, possible: bool) -> Option:
+        return Option(cls._prompt(title, needs, possible), id=key, disabled=not possible)
+
     @staticmethod
-    def _option(key: str, title: str, needs: str, possible: bool) -> Option:
+    def _prompt(title: str, needs: str, possible: bool) -> Content:
         state = "[$text-success]✓ possible now[/]" if possible else "[$text-error]✗ not possible yet[/]"
-        prompt = Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs",
-                                     title=title, needs=needs)
-        return Option(prompt, id=key, disabled=not possible)
+        return Content.from_markup(f"[b]$title[/]  {state}\n  [$text-muted]needs[/] $needs", title=title, needs=needs)
 
     def on_mount(self) -> None:
         paths = self.query_one("#paths", OptionList)
@@ -169,9 +181,9 @@ class PathScreen(Step[Plan]):
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
-        plan = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
-                    tuple(report.findings), tuple(report.refusals), summary=report.summary())
-        self.post_message(self.Checked(plan))
+        checked = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
+                       tuple(report.findings), tuple(report.refusals), summary=report.summary())
+        self.post_message(self.Checked(checked))
 
     def _unconnected(self) -> Plan | None:
         """No way to the database: the plan of the manual path, read from the folder alone, with
@@ -219,6 +231,7 @@ class PathScreen(Step[Plan]):
                         if errors else "."))
         summary.update(text)
         self._mention_findings(plan)
+        self.query_one(Disagreements).show(disagreements(list(plan.states)), self.included)
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))
@@ -238,8 +251,8 @@ class PathScreen(Step[Plan]):
         else:
             line = f"[$text-success]✓[/] pre-flight{where}: no error"
             first = ""
-        option = self._option("manual", "Manual, in the dashboard's SQL editor", self._manual_needs(), True)
-        prompt = Content.assemble(option.prompt, "\n  ", Content.from_markup(line, first=first))
+        prompt = Content.assemble(self._prompt("Manual, in the dashboard's SQL editor", self._manual_needs(), True),
+                                  "\n  ", Content.from_markup(line, first=first))
         self.query_one("#paths", OptionList).replace_option_prompt("manual", prompt)
 
     def _confirmed(self, plan: Plan) -> str:
@@ -269,29 +282,95 @@ class PathScreen(Step[Plan]):
                     and not option.disabled) or None
         if action == "troubleshoot":
             return bool(self._errors()) or False
+        if action == "recover":
+            (name,) = parameters
+            return self.plan is not None and self.plan.target is not None and self.query_one(
+                Disagreements).offers(Action(name))
         return True
 
     def on_option_list_option_highlighted(self) -> None:
         self.refresh_bindings()
 
+    def _late(self) -> list[str]:
+        """The out-of-order files the run would apply without being asked to."""
+        items = disagreements(list(self.plan.states)) if self.plan else []
+        return [d.label for d in items if d.code == "out-of-order" and d.version not in self.included]
+
+    def action_recover(self, name: str) -> None:
+        item = self.query_one(Disagreements).current
+        if item is None or self.plan is None:
+            return
+        if name == "include":
+            self.included.add(item.version)
+            self.query_one(Disagreements).show(disagreements(list(self.plan.states)), self.included)
+            self.notify(f"{item.label} will be applied, out of order, once its dependencies are checked.")
+            return
+        self._recover(name, item.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _recover(self, name: str, version: str) -> None:
+        """Run a recovery action over the step's way to the database; check again afterwards."""
+        from wizard.tui.screens import recovery
+
+        assert self.plan is not None and self.plan.target is not None
+        target, directory = self.plan.target, self.plan.catalog.directory
+        try:
+            if name == "diff":
+                report = recovery.diff(target, directory, version)
+                self.app.call_from_thread(self.app.push_screen, recovery.DiffScreen(report),
+                                          lambda answer: answer and self._recover(answer, version))
+                return
+            if name == "forget":
+                details = recovery.forget_check(target, directory, version)
+                self.app.call_from_thread(
+                    self.app.push_screen, recovery.ConfirmScreen(f"Remove {version} from the migration history?",
+                                                                 details),
+                    lambda yes: yes and self._recover("forget-confirmed", version))
+                return
+            done = {"fetch": recovery.fetch, "accept": recovery.accept,
+                    "forget-confirmed": recovery.forget}[name](target, directory, version)
+        except Exception as exc:
+            self.post_message(self.Checked(self.plan, Trouble.error(exc, target)))
+            return
+        self.app.call_from_thread(self.notify, done)
+        self.app.call_from_thread(self.action_check)
+
     def action_go(self) -> None:
         from dataclasses import replace
 
+        late = self._late()
+        if late:
+            self.troubleshoot(Trouble(
+                what=f"{', '.join(late)} would run out of order",
+                message="It sorts before a version that is already applied; nothing was applied. Press i to apply "
+                "it all the same (its dependencies are checked first), as 'apply --include-all' does.",
+                recovery=("include",)))
+            return
+
         option = self.query_one("#paths", OptionList).highlighted_option
+        if option is None or self.plan is None:  # the binding shows for a plan and a way that is possible
+            return
         target = self.ways.https if option.id == "https" else self.ways.database
         self.dismiss(replace(self.plan, target=target))
 
     def action_by_hand(self) -> None:
         from dataclasses import replace
 
+        if self.plan is None:  # the binding shows for a plan
+            return
         self.dismiss(replace(self.plan, target=self.ways.database or self.ways.https, manual=True, rest=self.rest))
 
     def action_troubleshoot(self) -> None:
+        if self.plan is None:  # the binding shows for a plan's errors
+            return
         self.troubleshoot(Trouble.finding(self._errors()[0], self.plan.catalog.directory))
 
     def after_trouble(self, answer: str | None) -> None:
         if answer == "retry":
             self.action_check()
+        elif answer == "include" and self.plan is not None:
+            self.included.update(d.version for d in disagreements(list(self.plan.states)) if d.code == "out-of-order")
+            self.action_go()
 
     def action_check(self) -> None:
         self.plan = None

@@ -16,7 +16,7 @@ from wizard.tui.widgets import Steps
 if TYPE_CHECKING:
     from textual import getters
 
-    from wizard.tui.app import WizardApp
+    from wizard.tui.services import Services
 
 Answer = TypeVar("Answer")
 
@@ -27,7 +27,7 @@ class Step(Screen[Answer]):
     STEP: ClassVar[str]  # its name in the steps bar
 
     if TYPE_CHECKING:  # the wizard's steps run in its app (Textual's idiom, for the type checker alone)
-        app = getters.app(WizardApp)
+        app = getters.app(Services)
 
     by_hand = False  # on the manual path: the steps bar says so
     COMPACT_FOOTER = False  # less space between the keys, for a step with many

@@ -18,23 +18,27 @@ if TYPE_CHECKING:
     from textual import getters
 
     from wizard.core.advice import Advice
-    from wizard.tui.app import WizardApp
+    from wizard.tui.services import Services
     from wizard.tui.trouble import Trouble
 
 
 class TroubleshootScreen(ModalScreen[str | None]):
-    """Answers "retry", "adopt", or None (back)."""
+    """Answers "retry", "adopt", a recovery action the trouble offers ("include"...), or None (back)."""
 
     BINDINGS = [
         Binding("r", "retry", "Retry", priority=True),
         Binding("e", "edit", "Open in $EDITOR", priority=True),
         Binding("a", "adopt", "Adopt", priority=True),
         Binding("c", "copy", "Copy statement", priority=True),
+        Binding("i", "recover('include')", "Include", priority=True),
+        Binding("f", "recover('fetch')", "Fetch", priority=True),
+        Binding("d", "recover('diff')", "Diff", priority=True),
+        Binding("x", "recover('forget')", "Forget", priority=True),
         Binding("escape", "back", "Back", priority=True),
     ]
 
     if TYPE_CHECKING:  # it runs in the wizard's app (Textual's idiom, for the type checker alone)
-        app = getters.app(WizardApp)
+        app = getters.app(Services)
 
     def __init__(self, trouble: Trouble) -> None:
         super().__init__()
@@ -90,10 +94,15 @@ class TroubleshootScreen(ModalScreen[str | None]):
             return False if trouble.adoptable is None else (True if trouble.adoptable else None)
         if action == "copy":
             return bool(trouble.statement)
+        if action == "recover":
+            return parameters[0] in trouble.recovery
         return True
 
     def action_retry(self) -> None:
         self.dismiss("retry")
+
+    def action_recover(self, name: str) -> None:
+        self.dismiss(name)
 
     def action_adopt(self) -> None:
         self.dismiss("adopt")

@@ -19,7 +19,7 @@ from wizard.tui.screens.step import Step
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
     from wizard.core.flows.target import Choice
-    from wizard.tui.app import Settings
+    from wizard.tui.settings import Settings
 
 INTRO = """\
 This wizard applies the SQL migrations of a folder to your database, in file-name order, each in \
