@@ -248,7 +248,7 @@ def test_a_held_lock_lists_what_was_not_attempted(four, database, db, cli):
 
 
 def test_the_lost_session_s_backend_is_ended_before_the_history_is_read_and_nothing_else_is(database, db):
-    from wizard.core.db import DirectDatabase
+    from wizard.core.db.direct import DirectDatabase
 
     lost = psycopg.connect(database, autocommit=True, application_name="migration-wizard")
     other = psycopg.connect(database, autocommit=True, application_name="someone-else")
