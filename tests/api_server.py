@@ -5,6 +5,10 @@
 the answer is the rows of its last result (a JSON array of objects), or a 400 with the service's
 error form, ``{"message": "Failed to run sql query: ERROR:  <SQLSTATE>: <message>\\nLINE n: ..."}``.
 Modes make it answer 401, 403, 404, 429 a few times before serving, or hang past the client's timeout.
+``lose_reply = N`` runs the Nth migration request (its query commits), then answers nothing and
+closes the connection (``lost_reply_mode = "close"``) or answers 502 (``"502"``); or answers 502
+without running it (``"502-not-run"``); ``down`` closes
+every connection without an answer (``down_after_loss`` sets it right after the lost reply).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ class ApiServer:
         self.mode = "ok"
         self.rate_limited = 0  # how many 429 answers remain
         self.requests: list[str] = []
+        self.lose_reply: int | None = None  # the migration request (1-based) whose answer is lost
+        self.lost_reply_mode = "close"  # or "502"
+        self.down = False
+        self.down_after_loss = False
+        self.migration_requests = 0
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
 
@@ -83,6 +92,9 @@ class ApiServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if api.down:
+                    self.close_connection = True
+                    return None  # no answer at all
                 match = PATH.match(self.path)
                 if api.mode == "401" or self.headers.get("Authorization") != f"Bearer {api.token}":
                     return self._answer(401, {"message": "Unauthorized"})
@@ -100,7 +112,21 @@ class ApiServer:
                 if api.mode == "slow" and query.startswith("BEGIN;"):
                     time.sleep(3)  # past the client's timeout; the request is then dropped
                     return self._answer(504, {"message": "Gateway timeout"})
+                lost = False
+                if query.startswith("BEGIN;"):
+                    api.migration_requests += 1
+                    lost = api.migration_requests == api.lose_reply
+                if lost and api.lost_reply_mode == "502-not-run":
+                    api.lose_reply = None
+                    return self._answer(502, {"message": "Bad gateway"})  # the query never reached the database
                 status, answer = api.run(query)
+                if lost:
+                    api.lose_reply = None
+                    api.down = api.down or api.down_after_loss
+                    if api.lost_reply_mode == "502":
+                        return self._answer(502, {"message": "Bad gateway"})
+                    self.close_connection = True
+                    return None  # the query ran (and committed); its answer is lost
                 self._answer(status, answer)
 
         return Handler

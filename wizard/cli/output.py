@@ -49,6 +49,8 @@ class _Narrator:
             if self.live:
                 sys.stderr.write(f"\r\033[K  {self.current}  {event.index}/{event.total}")
                 sys.stderr.flush()
+        elif isinstance(event, events.MigrationApplied) and event.reply_lost:
+            pass  # a notice of the engine's says it ("... was applied (its reply was lost)")
         elif isinstance(event, events.MigrationApplied):
             self._line(f"  {self.current}  applied in {event.duration_ms} ms")
         elif isinstance(event, events.MigrationFailed):

@@ -13,12 +13,12 @@ from dataclasses import replace
 
 import psycopg
 
-from wizard.core import history
+from wizard.core import history, settle
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
-from wizard.core.db.https import TIMEOUT, ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
+from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
 from wizard.core.diagnosis import Diagnosis, diagnose
-from wizard.core.events import AppliedMigration, Event, MigrationStarted, Notice, RunFinished, StatementDone
+from wizard.core.events import AppliedMigration, Event, MigrationStarted, Notice, Outcome, RunFinished, StatementDone
 from wizard.core.lockretry import ApiProbe, LockRetry
 from wizard.core.runbase import BaseRunner, Interrupted, LockHeld
 from wizard.core.runoptions import RunOptions
@@ -33,6 +33,7 @@ class ApiRunner(BaseRunner):
                  on_event: Callable[[Event], None] | None = None):
         super().__init__(db, catalog, options, on_event)
         self._prefix = ""
+        self._requesting = False  # a migration's request is out, its answer not yet in
 
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
         return history.record_sql(migration, statements, "https" if method == "automated" else method)
@@ -81,7 +82,10 @@ class ApiRunner(BaseRunner):
             if not retry.pause(lambda: self._cancelled):
                 raise Interrupted()
 
-    def _request_migration(self, migration: Migration) -> AppliedMigration | Diagnosis:
+    def _outcome_in_flight(self) -> Outcome:
+        return Outcome.UNKNOWN if self._requesting else Outcome.NOT_APPLIED
+
+    def _request_migration(self, migration: Migration, again: bool = False) -> AppliedMigration | Diagnosis:
         if self._cancelled:
             raise Interrupted()
         statements = migration.executable_statements
@@ -94,6 +98,7 @@ class ApiRunner(BaseRunner):
         self._prefix = prefix
         started = time.monotonic()
         try:
+            self._requesting = True
             self.db.request(query)
         except ApiSqlError as exc:
             error = exc.error
@@ -111,9 +116,12 @@ class ApiRunner(BaseRunner):
                 return AppliedMigration(migration.version, migration.name, 0)
             return self._diagnose(migration, error)
         except ApiError as exc:
-            if exc.kind == TIMEOUT:
-                return self._unknown_outcome(migration, exc)
+            if exc.sent:
+                return self._settle(migration, exc, again)
+            self.report.stop(migration, Outcome.NOT_APPLIED, f"its request did not reach the service: {exc.message}")
             raise
+        finally:
+            self._requesting = False
         for index in range(1, len(statements) + 1):
             self._emit(StatementDone(migration.version, index, len(statements)))
         return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
@@ -134,16 +142,50 @@ class ApiRunner(BaseRunner):
         statement: Statement | None = statement_naming(migration, error.message)
         return diagnose(migration, error, statement=statement)
 
-    def _unknown_outcome(self, migration: Migration, exc: ApiError) -> AppliedMigration:
-        """The request timed out: the migration may or may not have committed. Ask the history."""
+    # -- an answer lost: settle before speaking ---------------------------------------------------
+
+    def _settle(self, migration: Migration, exc: ApiError, again: bool) -> AppliedMigration | Diagnosis:
+        """The request went out and no answer says what became of it: the migration may have
+        committed. Stop its request if the server still runs it, read the history (retrying while
+        the service cannot be reached), and tell the truth: applied, its reply lost; not applied,
+        and applied once more (or, the second time, the run stops on the error); or unknown."""
+        records = self._settle_unanswered(migration, exc)
+        record = records.get(migration.version)
+        if record is not None:
+            self._emit(Notice(f"{migration.filename} was applied (its reply was lost)."))
+            return AppliedMigration(migration.version, migration.name, record.duration_ms or 0, reply_lost=True)
+        self._emit(Notice(f"{migration.filename} was not applied."))
+        if again:
+            self.report.stop(migration, Outcome.NOT_APPLIED, f"no answer twice; it was not applied: {exc.message}")
+            raise exc
+        self._emit(Notice(f"Applying {migration.filename} again, once."))
+        return self._request_migration(migration, again=True)
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        """The history once this run's request is no longer running; OutcomeUnknown when the
+        service cannot be reached."""
+        if not isinstance(error, ApiError) or not error.sent:
+            raise error
+        self._emit(Notice(f"No answer for {migration.filename} ({error.message}): reading the history before "
+                          "anything else."))
         try:
-            applied = migration.version in history.read(self.db)
-        except (ApiError, psycopg.Error):
-            applied = False  # the history cannot be read: the outcome stays unknown
-        if applied:
-            self._emit(Notice(f"{migration.filename}: the answer timed out, but the history shows it committed."))
-            return AppliedMigration(migration.version, migration.name, 0)
-        raise exc
+            return settle.reach(self._read_settled, self._emit, self.settle_delays)
+        except settle.Unreachable as unreachable:
+            self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
+            raise settle.OutcomeUnknown([migration], str(unreachable)) from None
+        except BaseException:  # interrupted while reaching it: still unknown
+            self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost; the run stopped before it could read "
+                             "the history")
+            raise
+
+    def _read_settled(self) -> dict[str, history.Record]:
+        """The history, once no request of this run runs on the server any more."""
+        try:
+            if not self.db.settle_in_flight():
+                raise settle.Unreachable("the lost request is still running on the server")
+            return history.read(self.db)
+        except ApiError as exc:
+            raise settle.Unreachable(exc.message) from None
 
 
 RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"

@@ -3,6 +3,7 @@ these; nothing else passes between the engine and a front end during a run."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from wizard.core.diagnosis import Diagnosis
@@ -36,6 +37,7 @@ class MigrationApplied:
     version: str
     name: str
     duration_ms: int
+    reply_lost: bool = False  # it committed, but the server's answer was lost: the history said so
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,50 @@ class AppliedMigration:
     version: str
     name: str
     duration_ms: int
+    reply_lost: bool = False  # it committed, but the server's answer was lost: the history said so
 
     def to_json(self) -> dict[str, object]:
         return {"version": self.version, "name": self.name, "duration_ms": self.duration_ms}
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.APPLIED_REPLY_LOST if self.reply_lost else Outcome.APPLIED
+
+
+class Outcome(enum.Enum):
+    """What became of a migration a run attempted."""
+
+    APPLIED = "applied"
+    APPLIED_REPLY_LOST = "applied-reply-lost"  # committed; the answer was lost, the history told
+    FAILED = "failed"  # the server refused it; rolled back
+    NOT_APPLIED = "not-applied"  # interrupted, or its session or request lost before it committed
+    UNKNOWN = "unknown"  # it may have committed: the database could not be asked (the next run finds out)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A migration a run attempted and did not apply, or cannot vouch for."""
+
+    version: str
+    name: str
+    file: str
+    outcome: Outcome
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": self.version, "name": self.name, "file": self.file, "outcome": self.outcome.value,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A migration a run meant to apply."""
+
+    version: str
+    name: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": self.version, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -60,6 +103,9 @@ class RunFinished:
     applied: list[AppliedMigration] = field(default_factory=list)
     failed: Diagnosis | None = None
     interrupted: bool = False
+    # Filled in when the run ends: what it attempted and did not apply, and what it never attempted.
+    stopped: tuple[Stopped, ...] = ()
+    not_attempted: tuple[Planned, ...] = ()
 
     @property
     def ok(self) -> bool:

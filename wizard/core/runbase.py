@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import psycopg
 from psycopg import sql
 
-from wizard.core import compat, history
+from wizard.core import compat, history, settle
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db.protocol import Database
 from wizard.core.diagnosis import Diagnosis, ServerError, diagnose
@@ -24,9 +24,11 @@ from wizard.core.events import (
     MigrationFailed,
     MigrationStarted,
     Notice,
+    Outcome,
     RunFinished,
     StatementDone,
 )
+from wizard.core.report import INTERRUPTED, RunReport
 from wizard.core.runoptions import RunOptions
 
 RESET_SESSION = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n"
@@ -93,16 +95,36 @@ class BaseRunner:
         self.db = db
         self.catalog = catalog
         self.options = options or RunOptions()
-        self._emit: Callable[[Event], None] = on_event or (lambda event: None)
+        self.report = RunReport()  # what this run did, however it ends
+        self._on_event = on_event
         self._settings = ""
+        self.settle_delays: tuple[float, ...] = settle.DELAYS  # between attempts to reach a lost database
         self._cancelled = False
         self.compat_created: list[str] = []  # what the compatibility step made in this run ("kind name")
 
     # -- the run ---------------------------------------------------------------------------------
 
+    def _emit(self, event: Event) -> None:
+        self.report.observe(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
     def run(self, only: Iterable[str] | None = None) -> RunFinished:
         """Apply every pending migration in order (or only the given versions), stopping at the
-        first failure. Raises LockHeld when another run keeps the lock past the timeout."""
+        first failure. Raises LockHeld when another run keeps the lock past the timeout. However
+        it ends, ``report`` tells what it applied, where it stopped and what it did not attempt."""
+        try:
+            return self._run(only)
+        except BaseException as exc:
+            self.report.ended(_reason(exc), self._outcome_in_flight())
+            raise
+
+    def _outcome_in_flight(self) -> Outcome:
+        """What became of the migration in progress when the run ended on an error: not applied
+        (its transaction rolled back) unless the runner knows its COMMIT may have gone through."""
+        return Outcome.NOT_APPLIED
+
+    def _run(self, only: Iterable[str] | None) -> RunFinished:
         self._prepare()
         self._session_setup()
         try:
@@ -120,6 +142,7 @@ class BaseRunner:
             if only is not None:
                 wanted = set(only)
                 todo = [m for m in todo if m.version in wanted]
+            self.report.plan(todo)
             return self._finish(self._apply_all(todo))
         finally:
             self._release_lock()
@@ -150,7 +173,7 @@ class BaseRunner:
             self._emit(MigrationFailed(migration.version, migration.name, outcome))
             return RunFinished(applied, failed=outcome)
         applied.append(outcome)
-        self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms))
+        self._emit(MigrationApplied(migration.version, migration.name, outcome.duration_ms, outcome.reply_lost))
         return None
 
     def _apply(self, migration: Migration) -> AppliedMigration | Diagnosis:
@@ -225,6 +248,9 @@ class BaseRunner:
         self._cancelled = True
 
     def _finish(self, finished: RunFinished) -> RunFinished:
+        if finished.interrupted:
+            self.report.ended(INTERRUPTED)
+        finished = self.report.finished(finished)
         self._emit(finished)
         return finished
 
@@ -283,11 +309,29 @@ class BaseRunner:
             self._emit(StatementDone(migration.version, statement.index, len(statements)))
         record = self._record_sql(migration, [s.text for s in statements], self.options.method)
         query = "BEGIN;\n" + RESET_SESSION + self._settings + record + ";\nCOMMIT;"
-        error = self.db.execute(query)
+        try:
+            error = self.db.execute(query)
+        except Exception as exc:  # noqa: BLE001 - a lost answer is the runner's to settle; anything else is raised
+            records = self._settle_unanswered(migration, exc)
+            if migration.version in records:
+                self._emit(Notice(f"{migration.filename} was applied and recorded (the reply was lost)."))
+                return AppliedMigration(migration.version, migration.name, 0, reply_lost=True)
+            self._emit(Notice(f"{migration.filename} ran, and was not recorded: recording it now."))
+            try:
+                error = self.db.execute(query)
+            except BaseException:
+                self.report.stop(migration, Outcome.UNKNOWN, "its recording got no answer, twice")
+                raise
         if error is not None:
             self.db.rollback()
             return self._history_failure(migration, error)
         return AppliedMigration(migration.version, migration.name, int((time.monotonic() - started) * 1000))
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        """A migration's COMMIT (here: the request recording a file run without a transaction)
+        got no answer: the history as it now stands, read once the database is reached again (the
+        runner's own way), or OutcomeUnknown. Raises ``error`` again when it is no lost answer."""
+        raise error
 
     def _history_failure(self, migration: Migration, error: ServerError) -> Diagnosis:
         return Diagnosis(
@@ -299,6 +343,14 @@ class BaseRunner:
             detail=error.detail,
             hint=error.hint,
         )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, (KeyboardInterrupt, Interrupted)):
+        return INTERRUPTED
+    if isinstance(error, WizardError):
+        return error.message
+    return str(error).strip() or type(error).__name__
 
 
 def pending(catalog: Catalog, records: dict[str, history.Record]) -> list[Migration]:

@@ -25,11 +25,11 @@ from typing import Any
 
 import psycopg
 
-from wizard.core import history
+from wizard.core import history, settle
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db import Connectable
 from wizard.core.db.direct import LOCK_KEY, DirectDatabase
-from wizard.core.db.wire import Command, Step
+from wizard.core.db.wire import Command, PipelineResult, Step
 from wizard.core.diagnosis import Diagnosis, diagnose
 from wizard.core.lockretry import DirectProbe, LockRetry, watched_once
 from wizard.core.events import (
@@ -39,6 +39,7 @@ from wizard.core.events import (
     MigrationFailed,
     MigrationStarted,
     Notice,
+    Outcome,
     RunFinished,
     StatementDone,
 )
@@ -62,6 +63,7 @@ class Runner(BaseRunner):
         super().__init__(db, catalog, options, on_event)
         db.stopping = lambda: self._cancelled
         self._lock_retry: LockRetry | None = None
+        self._retried: set[str] = set()  # versions applied again once after a lost connection
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
@@ -69,6 +71,7 @@ class Runner(BaseRunner):
 
     def _prepare(self) -> None:
         self.db.autocommit()
+        self.db.keep_reopenable()
 
     def _apply_all(self, todo: list[Migration]) -> RunFinished:
         """Consecutive transactional migrations go in one pipeline; a no-transaction file runs on
@@ -172,6 +175,8 @@ class Runner(BaseRunner):
         first = batch[0]
         self._emit(MigrationStarted(first.version, first.name, len(first.executable_statements), True))
         result = self.db.pipeline(len(batch), _Progress(self, batch, applied))
+        if result.lost is not None:
+            return self._settle_lost_connection(batch, result, applied)
         failure = result.failure
         if failure is None:
             if self._cancelled and result.done < len(batch):
@@ -191,6 +196,104 @@ class Runner(BaseRunner):
                 offset = statement.start + error.position - 1
             diagnosis = diagnose(migration, error, offset=offset, statement=statement)
         return self._failed_in_pipeline(migration, diagnosis, applied)
+
+    # -- a connection lost in the middle of the run ------------------------------------------------
+
+    def _settle_lost_connection(self, batch: list[Migration], result: PipelineResult,
+                                applied: list[AppliedMigration]) -> RunFinished | None:
+        """The connection was lost. A migration whose COMMIT was not sent did not commit (the
+        server rolls back a transaction whose client is gone); one whose COMMIT was sent and not
+        acknowledged may have: reconnect, wait until the lost session's backend is gone, and read
+        the history before anything else. Then say what happened, and go on with the rest on the
+        new connection, applying a migration that did not commit once more; or, when the database
+        cannot be reached, raise OutcomeUnknown."""
+        assert result.lost is not None
+        error = result.lost.error
+        doubt = [batch[i] for i in result.lost.in_doubt]
+        if not doubt:
+            if result.done < len(batch):
+                self.report.stop(batch[result.done], Outcome.NOT_APPLIED,
+                                 "the connection was lost before it committed: the server rolled it back")
+            raise error
+        names = ", ".join(m.filename for m in doubt)
+        sent = "was sent, before its answer came" if len(doubt) == 1 else "were sent, before their answers came"
+        self._emit(Notice(f"The connection was lost after the COMMIT of {names} {sent}: reconnecting to read the "
+                          "history before anything else."))
+        records = self._reach(doubt)
+        again = []
+        for migration in doubt:
+            record = records.get(migration.version)
+            if record is None:
+                self._emit(Notice(f"{migration.filename} was not applied."))
+                again.append(migration)
+                continue
+            self._emit(Notice(f"{migration.filename} was applied (its reply was lost)."))
+            duration = record.duration_ms or 0
+            applied.append(AppliedMigration(migration.version, migration.name, duration, reply_lost=True))
+            self._emit(MigrationApplied(migration.version, migration.name, duration, reply_lost=True))
+        twice = next((m for m in again if m.version in self._retried), None)
+        if twice is not None:
+            self.report.stop(twice, Outcome.NOT_APPLIED, "the connection was lost twice while it committed; "
+                             "it was not applied either time")
+            raise error
+        self._retried.update(m.version for m in again)
+        rest = [m for m in batch[result.done:] if m.version not in records]
+        if not rest:
+            return None
+        if again:
+            self._emit(Notice(f"Applying {again[0].filename} again, once, then the rest."))
+        return self._apply_pipelined(rest, applied)
+
+    def _settle_unanswered(self, migration: Migration, error: Exception) -> dict[str, history.Record]:
+        if not isinstance(error, psycopg.OperationalError) or not self.conn.closed:
+            raise error
+        self._emit(Notice(f"The connection was lost while {migration.filename} was being recorded: reconnecting to "
+                          "read the history before anything else."))
+        return self._reach([migration])
+
+    def _reach(self, doubt: list[Migration]) -> dict[str, history.Record]:
+        """A new session, under the run lock again, and the history as it stands once the lost
+        session is gone; OutcomeUnknown when the database cannot be reached."""
+        try:
+            records = settle.reach(self._reopen_and_read, self._emit, self.settle_delays)
+        except settle.Unreachable as exc:
+            for migration in doubt:
+                self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost and the database cannot be reached")
+            raise settle.OutcomeUnknown(doubt, str(exc)) from None
+        except BaseException:  # interrupted while reaching it: still unknown
+            for migration in doubt:
+                self.report.stop(migration, Outcome.UNKNOWN, "its answer was lost; the run stopped before it could "
+                                 "read the history")
+            raise
+        try:
+            self._resume_session()
+        except BaseException:  # the lock taken by another run meanwhile...: the report still tells the truth
+            for migration in doubt:
+                record = records.get(migration.version)
+                if record is not None:
+                    self.report.applied_reply_lost(migration, record.duration_ms or 0)
+                else:
+                    self.report.stop(migration, Outcome.NOT_APPLIED, "its answer was lost; the history shows it "
+                                     "was not applied")
+            raise
+        return records
+
+    def _reopen_and_read(self) -> dict[str, history.Record]:
+        """A new session, the lost one's backend gone, and the history as it now stands."""
+        try:
+            lost = self.db.reopen()
+            if not self.db.wait_gone(lost):
+                raise settle.Unreachable(f"the lost session (backend {lost}) is still running")
+            return history.read(self.db)
+        except psycopg.OperationalError as exc:
+            raise settle.Unreachable(str(exc).strip().splitlines()[0] if str(exc).strip() else "") from None
+
+    def _resume_session(self) -> None:
+        """The new session as the lost one was: autocommit, the run's settings, the run lock."""
+        self.db.autocommit()
+        if self._settings:
+            self.db.query(self._settings)
+        self._acquire_lock()
 
 
 class _Progress:

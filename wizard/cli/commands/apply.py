@@ -13,8 +13,9 @@ from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project
 
 @contextlib.contextmanager
 def _stop_on_interrupt(run):
-    """Ctrl-C during a run asks the runner to stop: the migration in progress is cancelled and
-    rolled back, what was applied before it stays and is reported. A second Ctrl-C stops at once."""
+    """Ctrl-C (or SIGTERM: a cancelled CI job) during a run asks the runner to stop: the migration
+    in progress is cancelled and rolled back, what was applied before it stays and is reported. A
+    second one stops at once."""
     def handler(signum, frame):
         if run.stop_requested:
             raise KeyboardInterrupt
@@ -22,14 +23,41 @@ def _stop_on_interrupt(run):
         run.request_stop()
 
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, action in previous.items():
+            signal.signal(number, action)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM during the whole command is Ctrl-C: the command ends as interrupted (exit 130)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _ended_with_report(session, error: BaseException) -> int:
+    """The run ended on an error (a lost connection, a held lock, an unknown outcome, a second
+    Ctrl-C): with --json, the error and what the run did; the error's exit code."""
+    from wizard.core.describe import describe
+
+    description = describe(error)
+    emit_json({"ok": False, "error": {"kind": description.kind, "message": description.line}, "failed": None,
+               **session.runner.report.to_json()})
+    say(f"migration-wizard: {description.line}")
+    return int(description.exit_code)
 
 
 def _seeds(args, conn):
@@ -69,6 +97,11 @@ def _seeds(args, conn):
 
 
 def cmd_apply(args) -> int:
+    with _terminate_as_interrupt():
+        return _apply(args)
+
+
+def _apply(args) -> int:
     from wizard.core import runner
     from wizard.core.flows import apply
 
@@ -123,11 +156,17 @@ def cmd_apply(args) -> int:
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         session = apply.Session(conn, loaded, options, narrator, seed_files=seed_files, on_seed_event=narrator,
                                 local=local)
+        session.runner.report.plan(todo)
         # LockHeld (exit 4) and CompatError (exit 2) end the command: see wizard.core.describe.
-        with _stop_on_interrupt(session):
-            session.migrate()
-        with _stop_on_interrupt(session):
-            session.seed()
+        try:
+            with _stop_on_interrupt(session):
+                session.migrate()
+            with _stop_on_interrupt(session):
+                session.seed()
+        except (Exception, KeyboardInterrupt) as exc:
+            if not args.json:
+                raise
+            return _ended_with_report(session, exc)
         report = session.report()
     help_text = report.advice
     if help_text is not None and not args.json:

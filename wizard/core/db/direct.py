@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import time
+
 import psycopg
 from psycopg import pq
 
@@ -42,9 +44,12 @@ class DirectDatabase:
 
     session = True
 
-    def __init__(self, conn: psycopg.Connection[Any]):
+    def __init__(self, conn: psycopg.Connection[Any],
+                 reopen: Callable[[], psycopg.Connection[Any]] | None = None):
         self.conn = conn
         self.stopping: Callable[[], bool] = lambda: False  # set by a run: cancel what streams once True
+        self._reopen = reopen  # how to open the same session again (see ``keep_reopenable``)
+        self._backend_pid = 0
 
     def __repr__(self) -> str:
         return f"DirectDatabase({self.conn.info.host!r}, {self.conn.info.dbname!r})"
@@ -118,8 +123,74 @@ class DirectDatabase:
 
     # -- the connection ----------------------------------------------------------------------------
 
+    def keep_reopenable(self) -> None:
+        """Remember how to open this session again should it be lost (the connection's own
+        parameters, its password included, kept in memory only), and which backend serves it."""
+        self._backend_pid = self.conn.info.backend_pid
+        if self._reopen is None:
+            self._reopen = _reopener(self.conn)
+
+    def reopen(self) -> int:
+        """A new connection in place of a lost one, with the same parameters (autocommit); the
+        backend pid of the lost one. Raises psycopg.OperationalError when it cannot connect."""
+        if self._reopen is None:
+            raise psycopg.OperationalError("the connection was lost, and this one cannot be opened again")
+        lost = self._backend_pid
+        conn = self._reopen()
+        try:
+            self.conn.close()
+        except psycopg.Error:
+            pass  # it is gone already
+        self.conn = conn
+        self._backend_pid = conn.info.backend_pid
+        return lost
+
+    def wait_gone(self, pid: int, timeout: float = 30) -> bool:
+        """End the backend of a lost session if it still runs (what it had not committed rolls
+        back; what it committed stays) and wait until it is gone; False when it outlived the
+        timeout. Until then, it could still commit what it had received."""
+        if not pid:
+            return True
+        # the lost session's backend, recognised as this run's (through a pooler, the pid the client
+        # saw may not be a backend's: nothing else is touched)
+        lost = ("FROM pg_stat_activity WHERE pid = %s AND pid <> pg_backend_pid() AND usename = current_user "
+                "AND application_name = current_setting('application_name') "
+                "AND backend_start < (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())")
+        try:
+            self.query("SELECT pg_terminate_backend(pid) " + lost, (pid,))
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # it ends on its own: the server notices a lost client within a second
+        deadline = time.monotonic() + timeout
+        while self.query("SELECT 1 " + lost, (pid,)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def cancel(self) -> None:
         wire.send_cancel(self.conn)
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _reopener(conn: psycopg.Connection[Any]) -> Callable[[], psycopg.Connection[Any]]:
+    """Open a connection like ``conn``: its parameters (libpq leaves the password out of them, so
+    it is passed on its own), autocommit, the same prepared-statement policy."""
+    dsn = conn.info.dsn
+    password = conn.info.password
+    threshold = conn.prepare_threshold
+    extra: dict[str, Any] = {"password": password} if password else {}
+    if "connect_timeout" not in conn.info.get_parameters():
+        extra["connect_timeout"] = 10  # a lost host must not hang the run
+
+    def reopen() -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(dsn, autocommit=True, prepare_threshold=threshold, **extra)
+        except psycopg.OperationalError as exc:
+            message = str(exc)
+            if password:
+                message = message.replace(password, "****")
+            raise psycopg.OperationalError(message) from None
+
+    return reopen

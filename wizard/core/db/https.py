@@ -11,6 +11,7 @@ documented; see the README.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
@@ -19,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,11 +27,13 @@ import psycopg
 from psycopg import sql
 
 from wizard import __version__
-from wizard.core.catalog import Migration, Statement
 from wizard.core.connect import OK, Probe
+from wizard.core.db.apitext import ApiServerError as ApiServerError  # re-exported: the API's error text
+from wizard.core.db.apitext import parse_error as parse_error
+from wizard.core.db.apitext import statement_naming as statement_naming
 from wizard.core.db.lease import Lease
 from wizard.core.db.protocol import Params, Query, Row
-from wizard.core.diagnosis import ServerError, named_object
+from wizard.core.diagnosis import ServerError
 from wizard.core.errors import ExitCode, WizardError
 
 DEFAULT_API_URL = "https://api.supabase.com"
@@ -45,8 +47,6 @@ SERVICE_ERROR = "service-error"  # 5xx
 TIMEOUT = "timeout"
 UNREACHABLE = "unreachable"
 
-_ERROR = re.compile(r"ERROR:\s+(?:([0-9A-Z]{5}):\s+)?(.*)")
-_LINE = re.compile(r"^LINE (\d+): (.*)$")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 
 
@@ -55,9 +55,12 @@ class ApiError(WizardError):
 
     exit_code = ExitCode.CONNECT
 
-    def __init__(self, kind: str, status: int | None, message: str):
+    def __init__(self, kind: str, status: int | None, message: str, *, sent: bool = False):
         super().__init__(message, kind=kind, advice_key=("https", kind))
         self.status = status
+        # True when the request reached the service and no answer tells what became of it (a
+        # timeout, a reset or closed connection, a 5xx): the query may have run, and committed.
+        self.sent = sent
 
     @property
     def connect_kind(self) -> str:
@@ -108,50 +111,6 @@ def _value(value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def parse_error(message: str) -> "ApiServerError":
-    """SQLSTATE, message and position from the service's error text, e.g.
-    'Failed to run sql query: ERROR:  42P01: relation "x" does not exist\\nLINE 3: ...\\n   ^'."""
-    lines = message.splitlines()
-    sqlstate, primary = None, message.strip()
-    for line in lines:
-        match = _ERROR.search(line)
-        if match:
-            sqlstate, primary = match.group(1), match.group(2).strip()
-            break
-    detail = hint = None
-    line_number = column = None
-    for i, line in enumerate(lines):
-        if line.startswith("DETAIL:"):
-            detail = line.removeprefix("DETAIL:").strip()
-        elif line.startswith("HINT:"):
-            hint = line.removeprefix("HINT:").strip()
-        match = _LINE.match(line)
-        if match and line_number is None:
-            line_number = int(match.group(1))
-            excerpt = match.group(2)
-            if i + 1 < len(lines) and lines[i + 1].rstrip().endswith("^") and not excerpt.startswith("..."):
-                column = len(lines[i + 1].rstrip()) - len(f"LINE {line_number}: ")
-    return ApiServerError(sqlstate, primary, detail, hint, None, None, line_number, column)
-
-
-@dataclass(frozen=True)
-class ApiServerError(ServerError):
-    """A server error read from the service's text: a line and column instead of a position."""
-
-    line: int | None = None
-    column: int | None = None
-
-    def in_text(self, text: str) -> ServerError:
-        """The error with its LINE n (and column) made a position in ``text``, the query sent."""
-        if self.line is None:
-            return self
-        lines = text.split("\n")
-        if self.line > len(lines):
-            return self
-        position = sum(len(part) + 1 for part in lines[: self.line - 1]) + (self.column or 1)
-        return ServerError(self.sqlstate, self.message, self.detail, self.hint, position, None)
 
 
 class ApiDatabase:
@@ -233,14 +192,17 @@ class ApiDatabase:
                     continue
                 raise self._classify(exc.code, message) from None
             except (TimeoutError, socket.timeout):
-                raise ApiError(TIMEOUT, None, f"no answer from {self.endpoint} within {self.timeout:g} s") from None
-            except urllib.error.URLError as exc:
+                raise ApiError(TIMEOUT, None, f"no answer from {self.endpoint} within {self.timeout:g} s",
+                               sent=True) from None
+            except urllib.error.URLError as exc:  # while connecting or sending: the request did not go out
                 reason = exc.reason
                 if isinstance(reason, (TimeoutError, socket.timeout)):
                     raise ApiError(TIMEOUT, None, f"no answer from {self.endpoint} within {self.timeout:g} s") from None
                 raise ApiError(UNREACHABLE, None, f"cannot reach {self.endpoint}: {reason}") from None
-            except (ConnectionError, OSError) as exc:
-                raise ApiError(UNREACHABLE, None, f"cannot reach {self.endpoint}: {exc}") from None
+            except (ConnectionError, OSError, http.client.HTTPException) as exc:  # the request went out
+                said = str(exc) or type(exc).__name__
+                raise ApiError(UNREACHABLE, None, f"the connection to {self.endpoint} was lost before its answer: "
+                               f"{said}", sent=True) from None
         raise ApiError(RATE_LIMITED, 429, "the Management API kept answering 429 (rate limited)")
 
     def _classify(self, status: int, message: str) -> ApiError | ApiSqlError:
@@ -253,7 +215,7 @@ class ApiDatabase:
         if status == 429:
             return ApiError(RATE_LIMITED, status, "the Management API kept answering 429 (rate limited)")
         if status >= 500:
-            return ApiError(SERVICE_ERROR, status, f"the Management API failed ({status}): {message[:200]}")
+            return ApiError(SERVICE_ERROR, status, f"the Management API failed ({status}): {message[:200]}", sent=True)
         error = parse_error(message)
         if error.sqlstate is None and "ERROR" not in message:
             return ApiError(SERVICE_ERROR, status, f"the Management API refused the request ({status}): {message[:200]}")
@@ -339,6 +301,20 @@ class ApiDatabase:
         except (ApiError, ApiSqlError):
             pass  # nothing to cancel, or no right to: the request in flight runs to its end
 
+    def settle_in_flight(self, timeout: float = 30) -> bool:
+        """Cancel this run's migration request if the server still runs it, and wait until no
+        backend runs it any more (False when one outlived the timeout): only then does the
+        history say for certain whether it committed."""
+        running = (f"FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' "
+                   f"AND query LIKE {sql.Literal('%' + self.mark + '%').as_string(None)}")
+        self.request(f"SELECT count(pg_cancel_backend(pid)) AS cancelled {running}")
+        deadline = time.monotonic() + timeout
+        while int(self.request(f"SELECT count(*) AS running {running}")[0]["running"]):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     @property
     def mark(self) -> str:
         """A comment that names this run's migration requests, so that ``cancel`` finds them."""
@@ -360,16 +336,6 @@ def _retry_after(header: str | None, default: float) -> float:
         return max(0.0, min(float(header), 60.0)) if header else default
     except ValueError:
         return default
-
-
-def statement_naming(migration: Migration, message: str) -> Statement | None:
-    """With no position from the server, the statement that names the object of the error."""
-    name = named_object(message)
-    if not name:
-        return None
-    bare = name.split("(")[0].split(".")[-1]
-    pattern = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])")
-    return next((s for s in migration.statements if pattern.search(s.text)), None)
 
 
 PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"

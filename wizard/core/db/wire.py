@@ -66,9 +66,19 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Lost:
+    """The connection was lost before the pipeline's end: the error, and the migrations (their
+    indices in the batch) whose COMMIT was sent and not acknowledged: each may have committed."""
+
+    error: psycopg.OperationalError
+    in_doubt: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PipelineResult:
     done: int  # migrations committed
     failure: Failure | None
+    lost: Lost | None = None
 
 
 class PipelineListener(Protocol):
@@ -162,8 +172,8 @@ def run_pipeline(conn: psycopg.Connection[Any], count: int, listener: PipelineLi
     fileno = pgconn.socket
     with conn.lock:
         pgconn.enter_pipeline_mode()
+        pipeline = _Pipeline(conn, count, listener, stopping)
         try:
-            pipeline = _Pipeline(conn, count, listener, stopping)
             cancel_sent_at = 0.0
             while True:
                 pipeline.send_more()
@@ -181,39 +191,17 @@ def run_pipeline(conn: psycopg.Connection[Any], count: int, listener: PipelineLi
                 pgconn.consume_input()
                 if pipeline.read_arrived():
                     break
+        except psycopg.OperationalError as exc:
+            if pgconn.status != pq.ConnStatus.BAD:
+                pipeline.abandon()
+                raise
+            return PipelineResult(pipeline.done, pipeline.failure, Lost(exc, pipeline.in_doubt()))
         except BaseException:
-            _abandon(pgconn)
+            pipeline.abandon()
             raise
         pgconn.exit_pipeline_mode()
     _lost(pgconn)
     return PipelineResult(pipeline.done, pipeline.failure)
-
-
-def _abandon(pgconn: pq.abc.PGconn) -> None:
-    """Leave pipeline mode after an exception (the connection lost, the process interrupted):
-    cancel what runs, skip the rest and read what is left, so the connection can roll back."""
-    try:
-        if pgconn.status == pq.ConnStatus.BAD:
-            return
-        pgconn.get_cancel().cancel()
-        pgconn.pipeline_sync()
-        pgconn.nonblocking = 0
-        try:
-            while pgconn.flush():
-                pass
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:  # read every result still due, whatever it is
-                result = pgconn.get_result()
-                if result is None or result.status == pq.ExecStatus.PIPELINE_SYNC:
-                    try:
-                        pgconn.exit_pipeline_mode()
-                        return
-                    except psycopg.Error:
-                        continue  # more results due
-        finally:
-            pgconn.nonblocking = 1
-    except (psycopg.Error, OSError):
-        pass  # the connection is gone: the server rolls back on its own
 
 
 @dataclass(slots=True)
@@ -277,6 +265,58 @@ class _Pipeline:
                 pgconn.send_query_params(command.query, None)
             if command.step is Step.STATEMENT or command.step is Step.COMMIT:
                 pgconn.send_flush_request()
+
+    def in_doubt(self) -> tuple[int, ...]:
+        """The migrations whose COMMIT was sent and not acknowledged (none at or after one that
+        failed: the server skips everything after an error)."""
+        limit = self.failure.index if self.failure is not None else self.count
+        return tuple(sorted({s.index for s in self.waiting
+                             if s.command is not None and s.command.step is Step.COMMIT and s.index < limit}))
+
+    def abandon(self) -> None:
+        """Leave pipeline mode after an exception (the process interrupted): cancel what runs, skip
+        the rest and read what is left, so the connection can roll back. A COMMIT acknowledged
+        meanwhile is told to the listener: that migration did commit."""
+        pgconn = self.pgconn
+        try:
+            if pgconn.status == pq.ConnStatus.BAD:
+                return
+            pgconn.get_cancel().cancel()
+            pgconn.pipeline_sync()
+            pgconn.nonblocking = 0
+            try:
+                while pgconn.flush():
+                    pass
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # read every result still due, whatever it is
+                    result = pgconn.get_result()
+                    if result is None or result.status == pq.ExecStatus.PIPELINE_SYNC:
+                        try:
+                            pgconn.exit_pipeline_mode()
+                            return
+                        except psycopg.Error:
+                            continue  # more results due
+                    self._drained(result)
+            finally:
+                pgconn.nonblocking = 1
+        except (psycopg.Error, OSError):
+            pass  # the connection is gone: the server rolls back on its own
+
+    def _drained(self, result: pq.abc.PGresult) -> None:
+        """A result read while abandoning the pipeline: only a COMMIT's success matters now."""
+        if not self.waiting:
+            return
+        sent = self.waiting.popleft()
+        command = sent.command
+        if command is None or self.error is not None:
+            return
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            self.error = ServerError.from_result(result, self.encoding)
+        elif command.step is Step.RECORD and result.status in _OK:
+            self.duration_ms = int((result.get_value(0, 0) if result.ntuples else None) or 0)
+        elif command.step is Step.COMMIT and result.status in _OK:
+            self.done += 1
+            self.listener.committed(sent.index, self.duration_ms)
 
     def read_arrived(self) -> bool:
         """Handle the results that have arrived; True once the synchronisation point's has."""

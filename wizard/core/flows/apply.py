@@ -27,6 +27,7 @@ from wizard.core.flows.disagree import OutOfOrder
 from wizard.core.flows.overview import Overview
 from wizard.core.preflight import Finding
 from wizard.core.project import Project, SeedFile
+from wizard.core.report import RunReport
 from wizard.core.runbase import BaseRunner
 from wizard.core.runner import RunOptions
 from wizard.core.seeds import SeedResult
@@ -130,6 +131,7 @@ class ApplyReport:
     standins: list[str] = field(default_factory=list)
     compat: list[str] = field(default_factory=list)
     advice: Advice | None = None
+    run: RunReport | None = None  # the run's own account: each applied migration's outcome, where it stopped
 
     @property
     def failed(self) -> Diagnosis | None:
@@ -154,7 +156,8 @@ class ApplyReport:
         failed, advice = self.failed, self.advice
         return {
             "ok": self.ok,
-            "applied": [a.to_json() for a in self.finished.applied],
+            **(self.run.to_json() if self.run is not None else
+               {"applied": [a.to_json() for a in self.finished.applied]}),
             "failed": ({**failed.to_json(), **({"advice": advice.to_json()} if advice else {})} if failed else None),
             **({"advice": advice.to_json()} if advice else {}),
             **({"seeds": [s.to_json() for s in self.seeded]} if self.seed_files else {}),
@@ -198,6 +201,7 @@ class Session:
     def migrate(self) -> RunFinished:
         """The pending migrations. Raises LockHeld, CompatError as the runner does."""
         self.finished = self.runner.run()
+        self.conn = self.runner.db  # the run's session: a new one when the first was lost and reopened
         return self.finished
 
     def seed(self) -> list[SeedResult]:
@@ -215,7 +219,8 @@ class Session:
         from wizard.core import advice, standins
 
         assert self.finished is not None, "report() follows migrate()"
-        report = ApplyReport(self.finished, self.seed_files, self.seeded, compat=list(self.runner.compat_created))
+        report = ApplyReport(self.finished, self.seed_files, self.seeded, compat=list(self.runner.compat_created),
+                             run=self.runner.report)
         if self.local and not self.finished.interrupted:
             report.standins = standins.installed(self.conn)
         if report.failed is not None:

@@ -179,6 +179,7 @@ class ApplyScreen(Step[Outcome]):
                     self.runner = apply.Session(conn, catalog, on_event=lambda event: emit(self.Progress(event)),
                                                 seed_files=seed_files, local=target.local)
                     finished = self.runner.migrate()
+                    conn = self.runner.conn  # the run's session: a new one when the first was lost and reopened
                     if finished.failed:
                         trouble = self._failure(conn, catalog, finished.failed)
                     elif finished.ok:
