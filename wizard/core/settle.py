@@ -33,6 +33,7 @@ class OutcomeUnknown(WizardError):
 
     kind = "outcome-unknown"
     exit_code = ExitCode.CONNECT
+    advice_key = ("connection", "outcome-unknown")
 
     def __init__(self, migrations: Sequence[Migration], reason: str) -> None:
         names = ", ".join(m.filename for m in migrations)
