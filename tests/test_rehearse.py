@@ -7,7 +7,7 @@ import subprocess
 import psycopg
 import pytest
 from api_server import ApiServer
-from helpers import MIGRATIONS, assert_clean
+from helpers import MIGRATIONS, assert_clean, history
 
 from wizard.core import schemacopy
 
@@ -163,3 +163,39 @@ def test_the_copy_is_dropped_when_the_rehearsal_is_interrupted(server, local_dir
     assert not schemacopy.exists(local, name)
     with psycopg.connect(local.url()) as conn:
         assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()[0] == 0
+
+
+async def test_the_wizard_rehearses_from_the_path_step(tmp_path, folder, database, db, server, local_dir):
+    from tui_pilot import press, settle, shown, wizard_app
+
+    from wizard.tui.screens.path import PathScreen
+    from wizard.tui.screens.rehearse import RehearseScreen
+
+    project_folder(folder, 3)
+    folder.write("004_broken.sql", "CREATE TABLE t (n integer);\n\nCREATE INDEX ON t (lower(n));\n")
+    app = wizard_app(tmp_path, folder.path, database, local_dir=local_dir)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "enter")
+        assert isinstance(app.screen, PathScreen)
+        await press(pilot, "h")
+        assert isinstance(app.screen, RehearseScreen)
+        text = shown(app)
+        assert "001_create_schema  applied in" in text and "004_broken  FAILED" in text
+        assert "004_broken.sql:3:" in text and "Rehearsal FAILED" in text
+        await press(pilot, "escape")
+        assert isinstance(app.screen, PathScreen)
+    assert history(db) == []
+    assert rehearsal_databases(server) == []
+
+
+def test_a_failure_the_missing_rows_may_cause_says_so(cli, folder, database, db, local_dir):
+    folder.write("001_parent.sql", "CREATE TABLE parent (id int PRIMARY KEY);\nINSERT INTO parent VALUES (1);\n")
+    assert cli("apply", "--yes", "--migrations", folder.path, "--database-url", database).code == 0
+    folder.write("002_child.sql", "CREATE TABLE child (parent_id int REFERENCES parent);\n"
+                 "INSERT INTO child VALUES (1);\n")
+    result = cli("plan", "--rehearse", "--migrations", folder.path, "--database-url", database,
+                 "--local-dir", local_dir)
+    assert result.code == 1, result.output
+    assert "002_child.sql:2" in result.out and "may be the copy's own: it holds no rows" in result.out
+    assert cli("apply", "--yes", "--migrations", folder.path, "--database-url", database).code == 0

@@ -39,6 +39,11 @@ from wizard.core.runoptions import RunOptions
 DATA_NOTE = ("The copy holds the schema only, no data: failures that depend on the rows (a unique index over "
              "duplicate values, NOT NULL on a column holding nulls, a check existing rows break) cannot show here; "
              "pre-flight's warnings for those statements stand.")
+# A failure of this class (integrity constraints) on an empty copy may be the copy's own: a row a
+# migration inserts may reference a row the target has and the copy has not.
+DATA_CLASS = "23"
+ROWS_NOTE = ("this failure may be the copy's own: it holds no rows, and a row this migration writes may need one "
+             "the target has (a foreign key to existing data)")
 
 
 class CopyMethod(enum.Enum):
@@ -67,6 +72,12 @@ class RehearsalReport:
     @property
     def failed(self) -> Diagnosis | None:
         return self.apply.failed if self.apply is not None else None
+
+    @property
+    def may_need_rows(self) -> bool:
+        """The failure is an integrity constraint's, which the copy's missing rows can cause."""
+        failed = self.failed
+        return failed is not None and (failed.sqlstate or "").startswith(DATA_CLASS)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +124,8 @@ class RehearsalReport:
             out.append(f"  {failed.location()}: {failed.sqlstate or ''} {failed.message}".replace(":  ", ": "))
             if advice is not None:
                 out += _indented(f"Why: {plain(advice.cause)}") + _indented(f"Fix: {plain(advice.fix)}")
+            if self.may_need_rows:
+                out.append(f"  Note: {ROWS_NOTE}.")
             out.append(f"Rehearsal FAILED: apply would stop at {failed.location()} "
                        f"({len(self.apply.finished.applied)} migration(s) before it would apply).")
         elif self.apply.interrupted:
@@ -139,6 +152,7 @@ class RehearsalReport:
                 **({"restore_failures": self.restore_failures} if self.restore_failures else {}),
                 **({"rebuild_failed": self.rebuild_failed.to_json()} if self.rebuild_failed else {}),
             },
+            **({"may_need_rows": True} if self.may_need_rows else {}),
             **({"refused": self.refused} if self.refused is not None else {}),
             **(self.apply.to_json() if self.apply is not None else {}),
             "duration_ms": self.run_ms,
