@@ -199,3 +199,20 @@ def test_a_failure_the_missing_rows_may_cause_says_so(cli, folder, database, db,
     assert result.code == 1, result.output
     assert "002_child.sql:2" in result.out and "may be the copy's own: it holds no rows" in result.out
     assert cli("apply", "--yes", "--migrations", folder.path, "--database-url", database).code == 0
+
+
+def test_a_postgresql_15_target_is_dumped_by_the_newer_pg_dump(cli, folder, postgres15, server, local_dir):
+    """Supabase's older projects run PostgreSQL 15: the local distribution's pg_dump reads them."""
+    from helpers import new_database
+
+    project_folder(folder, 8)
+    with new_database(postgres15) as target:
+        assert cli("apply", "--yes", "--migrations", folder.path, "--database-url", target).code == 0
+        project_folder(folder, 17)
+        result = cli("plan", "--rehearse", "--json", "--migrations", folder.path, "--database-url", target,
+                     "--local-dir", local_dir)
+        assert result.code == 0, result.output
+        rehearsal = result.json()["rehearsal"]
+        assert rehearsal["ok"] and "restore_failures" not in rehearsal["copy"], rehearsal
+        assert [a["version"] for a in rehearsal["applied"]] == [f"{v:03d}" for v in range(9, 18)]
+    assert rehearsal_databases(server) == []
