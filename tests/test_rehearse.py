@@ -216,3 +216,29 @@ def test_a_postgresql_15_target_is_dumped_by_the_newer_pg_dump(cli, folder, post
         assert rehearsal["ok"] and "restore_failures" not in rehearsal["copy"], rehearsal
         assert [a["version"] for a in rehearsal["applied"]] == [f"{v:03d}" for v in range(9, 18)]
     assert rehearsal_databases(server) == []
+
+
+def test_a_plain_target_gets_the_compatibility_step_on_the_copy_as_apply_gives_it(cli, folder, database, db,
+                                                                                  local_dir):
+    """A database the compatibility step never shaped is dumped whole, with its own settings (a
+    search_path naming its schema); the run on the copy takes the step, and reports what it made
+    as apply then does."""
+    folder.write("001_app.sql", "CREATE SCHEMA app;\nCREATE TABLE app.things (id int PRIMARY KEY);\n")
+    assert cli("apply", "--yes", "--no-compat", "--migrations", folder.path, "--database-url", database).code == 0
+    db.execute(f'ALTER DATABASE "{db.info.dbname}" SET search_path = app, public')
+    folder.write("002_view.sql", "CREATE VIEW public.thing_ids AS SELECT id FROM things;\n")
+
+    result = cli("plan", "--rehearse", "--json", "--migrations", folder.path, "--database-url", database,
+                 "--local-dir", local_dir)
+    assert result.code == 0, result.output
+    rehearsal = result.json()["rehearsal"]
+    assert rehearsal["ok"], rehearsal
+    assert "table auth.users" in rehearsal["compat"]
+
+    applied = cli("apply", "--yes", "--json", "--migrations", folder.path, "--database-url", database)
+    assert applied.code == 0, applied.output
+    real = applied.json()
+    # roles are the server's, not a database's: here the copy's server is the target's, and the
+    # rehearsal made them first
+    assert real["compat"] == [item for item in rehearsal["compat"] if not item.startswith("role ")]
+    assert [a["version"] for a in real["applied"]] == [a["version"] for a in rehearsal["applied"]] == ["002"]

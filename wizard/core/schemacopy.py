@@ -27,6 +27,7 @@ from psycopg import sql
 from wizard.core import history
 from wizard.core.errors import ExitCode, WizardError
 from wizard.core.local import LocalServer
+from wizard.core.runbase import path_literals
 
 PREFIX = "wizard_rehearsal_"
 
@@ -73,10 +74,16 @@ def throwaway(server: LocalServer, connect_timeout: float = 10) -> Iterator[tupl
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=max(2, int(connect_timeout))) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
     try:
-        with psycopg.connect(server.url(name), autocommit=True, prepare_threshold=None) as conn:
+        with connect(server, name, connect_timeout) as conn:
             yield name, conn
     finally:
         drop(server, name)
+
+
+def connect(server: LocalServer, name: str, connect_timeout: float = 10) -> psycopg.Connection[Any]:
+    """A new autocommit session on a database of the local server."""
+    return psycopg.connect(server.url(name), autocommit=True, prepare_threshold=None,
+                           connect_timeout=max(2, int(connect_timeout)))
 
 
 def drop(server: LocalServer, name: str) -> None:
@@ -170,8 +177,31 @@ def dump_into(target: psycopg.Connection[Any], copy: psycopg.Connection[Any], co
         restored = _run([str(tool("pg_restore")), "--no-owner", "--no-privileges", f"--use-list={listing}",
                          f"--dbname={copy_url}", str(dump)], {})
         copied.failed_statements = _errors(restored.stderr)
+    copied.failed_statements += copy_settings(target, copy)
     copied.history_rows = copy_history(target, copy)
     return copied
+
+
+_SETTINGS = """
+SELECT s FROM pg_db_role_setting d, unnest(d.setconfig) s
+ WHERE d.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND d.setrole = 0
+"""
+
+
+def copy_settings(target: psycopg.Connection[Any], copy: psycopg.Connection[Any]) -> list[str]:
+    """The target database's own settings (ALTER DATABASE ... SET), which a dump leaves out. What
+    the copy refuses, said as a restore failure."""
+    failed = []
+    for (setting,) in target.execute(_SETTINGS).fetchall():
+        name, _, value = str(setting).partition("=")
+        # a list (search_path) is stored as its items, which SET takes one literal each
+        shown = sql.SQL(path_literals(value)) if name == "search_path" else sql.Literal(value)
+        try:
+            copy.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(copy.info.dbname), sql.Identifier(name), shown))
+        except psycopg.Error as exc:
+            failed.append(f"ALTER DATABASE ... SET {name}: {exc.diag.message_primary or exc}")
+    return failed
 
 
 def copy_history(target: psycopg.Connection[Any], copy: psycopg.Connection[Any]) -> int:

@@ -208,22 +208,28 @@ def rehearse(overview: Overview, target: Any, server: LocalServer, *, compat: bo
             emit(Notice(f"Rehearsal: a throwaway database {name} on the local server."))
             started = time.monotonic()
             if method is CopyMethod.DUMPED:
-                _dump(report, overview.catalog, target, copy, server.url(name), compat)
+                _dump(report, target, copy, server.url(name))
             else:
                 _rebuild(report, overview.catalog, target, copy)
             report.copy_ms = int((time.monotonic() - started) * 1000)
             emit(Notice(f"Copy: {report.copy_text()}."))
             if report.rebuild_failed is not None:
                 return report
-            _run(report, overview.catalog, copy, compat, local, on_event)
-            report.lint = _lint_copy(copy, overview.catalog)
+            # a new session, as apply's would be: it starts with the database's settings as the copy
+            # has them now (the search_path the compatibility step set)
+            with schemacopy.connect(server, name, connect_timeout) as session:
+                _run(report, overview.catalog, session, compat, local, on_event)
+                report.lint = _lint_copy(session, overview.catalog)
     finally:
         if name:
             report.dropped = not schemacopy.exists(server, name)
     return report
 
 
-def _dump(report: RehearsalReport, catalog: Catalog, target: Any, copy: Any, copy_url: str, compat: bool) -> None:
+def _dump(report: RehearsalReport, target: Any, copy: Any, copy_url: str) -> None:
+    """A Supabase project, or a database the compatibility step shaped as it is now: the copy is
+    shaped first and their managed schemas are not dumped. Any other database is dumped whole, and
+    the run on the copy takes the compatibility step where apply would (reporting what it made)."""
     from wizard.core import compat as compat_step
     from wizard.core import schemacopy
     from wizard.core.db.direct import DirectDatabase
@@ -231,7 +237,7 @@ def _dump(report: RehearsalReport, catalog: Catalog, target: Any, copy: Any, cop
     conn = target.conn if isinstance(target, DirectDatabase) else target
     schemacopy.check_versions(conn.info.server_version)
     shape = compat_step.inspect(conn)
-    shaped = compat or shape.supabase or shape.marked  # the target has (or apply gives it) Supabase's schemas
+    shaped = shape.supabase or shape.marked
     if shaped:
         compat_step.ensure(copy)
     copied = schemacopy.dump_into(conn, copy, copy_url, exclude_managed=shaped)
