@@ -242,3 +242,46 @@ def test_a_plain_target_gets_the_compatibility_step_on_the_copy_as_apply_gives_i
     # rehearsal made them first
     assert real["compat"] == [item for item in rehearsal["compat"] if not item.startswith("role ")]
     assert [a["version"] for a in real["applied"]] == [a["version"] for a in rehearsal["applied"]] == ["002"]
+
+
+def test_a_plan_apply_would_refuse_is_not_rehearsed(cli, folder, database, local_dir):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n")
+    folder.write("002_b.sql", "\\i other.sql\n")
+    result = cli("plan", "--rehearse", "--json", "--migrations", folder.path, "--database-url", database,
+                 "--local-dir", local_dir)
+    assert result.code == 2, result.output
+    rehearsal = result.json()["rehearsal"]
+    assert rehearsal["ok"] is False and "keep apply from starting" in rehearsal["refused"]
+
+
+def test_ctrl_c_during_a_rehearsal_drops_the_copy(folder, database, server, local_dir):
+    import os
+    import signal
+    import sys
+    import time
+
+    from helpers import ROOT, cli_env
+
+    folder.write("001_slow.sql", "SELECT pg_sleep(60);\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "plan", "--rehearse", "--migrations", str(folder.path), "--database-url",
+         database, "--local-dir", str(local_dir)],
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        with server.connect() as conn:
+            while time.monotonic() < deadline:  # the slow migration is running on the copy
+                row = conn.execute("SELECT 1 FROM pg_stat_activity WHERE datname LIKE 'wizard_rehearsal_%' "
+                                   "AND query LIKE '%pg_sleep%'").fetchone()
+                if row:
+                    break
+                time.sleep(0.1)
+            assert row, "the rehearsal never reached its migration"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert rehearsal_databases(server) == []

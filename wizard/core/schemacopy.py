@@ -3,8 +3,8 @@
 :func:`throwaway` makes a database of its own on the local embedded server (a random suffix in its
 name) and drops it afterwards, whatever happens. :func:`dump_into` gives it a target's current
 schema through the local distribution's ``pg_dump --schema-only`` and ``pg_restore --no-owner
---no-privileges``: the target's own schemas only (Supabase's managed schemas are left out, the
-compatibility step provides them on the copy), and the migration history with its rows, so that
+--no-privileges`` (Supabase's managed schemas left out when asked: the compatibility step provides
+them on the copy), the database's own settings, and the migration history with its rows, so that
 "pending" means on the copy what it means on the target. Nothing is written to the target: it is
 only read (the dump, and the history rows through ``COPY ... TO STDOUT``).
 """

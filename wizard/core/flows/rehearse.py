@@ -8,9 +8,11 @@ on failure and Ctrl-C too. The target is only read.
 
 How the copy gets the target's schema (:class:`CopyMethod`):
 
-- over a database connection, ``pg_dump --schema-only`` of the target's own schemas, restored
-  without owners and privileges into a database the compatibility step made Supabase-shaped first
-  (Supabase's managed schemas are not copied), and the history with its rows (``schemacopy``);
+- over a database connection, ``pg_dump --schema-only`` of the target, restored without owners
+  and privileges, with the database's settings and the history with its rows (``schemacopy``); a
+  Supabase project (or a database the compatibility step shaped) has its managed schemas left
+  out, the copy being shaped first; any other database is copied whole, and the run on the copy
+  takes the compatibility step where apply would;
 - over HTTPS or with no connection, the files the target's history records as applied (offline:
   none) are replayed from the folder first: the copy is rebuilt from the files, not dumped.
 
@@ -102,10 +104,10 @@ class RehearsalReport:
 
     def lines(self) -> list[str]:
         """The report as text lines (the command's output, the wizard's Rehearse step)."""
-        out = [f"Rehearsal on a throwaway copy ({self.database or 'not made'} on the local server, "
-               + ("dropped afterwards" if self.dropped else "NOT dropped") + "):"]
         if self.refused is not None:
-            return [*out, f"  not rehearsed: {self.refused}"]
+            return [f"Rehearsal: not rehearsed: {self.refused}."]
+        out = [f"Rehearsal on a throwaway copy ({self.database} on the local server, "
+               + ("dropped afterwards" if self.dropped else "NOT dropped") + "):"]
         out.append(f"  copy: {self.copy_text()}")
         if self.restore_failures:
             out.append(f"  warning: {len(self.restore_failures)} statement(s) of the target's schema did not restore "
