@@ -285,3 +285,13 @@ def test_ctrl_c_during_a_rehearsal_drops_the_copy(folder, database, server, loca
     assert process.returncode == 130, out + err
     assert "Traceback" not in err
     assert rehearsal_databases(server) == []
+
+
+def test_a_local_dir_that_is_a_file_is_a_usage_error(cli, folder, tmp_path):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n")
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory\n")
+    result = cli("plan", "--offline", "--rehearse", "--migrations", folder.path, "--local-dir", taken)
+    assert result.code == 2, result.output
+    assert_clean(result)
+    assert "--local-dir" in result.err

@@ -63,6 +63,11 @@ def _rehearse(args, found, conn):
 
     pending = found.overview.pending
     narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in pending), default=0))
-    return rehearse(found.overview, conn, _local_server(args), compat=not args.no_compat,
-                    local=getattr(args, "local_target", False), on_event=narrator,
-                    connect_timeout=args.connect_timeout)
+    server = _local_server(args)
+    try:
+        return rehearse(found.overview, conn, server, compat=not args.no_compat,
+                        local=getattr(args, "local_target", False), on_event=narrator,
+                        connect_timeout=args.connect_timeout)
+    except OSError as exc:  # --local-dir names a file, or a place this user cannot write
+        raise Stop(ExitCode.USAGE, f"the rehearsal's local database cannot live in {server.directory}: "
+                   f"{exc.strerror or exc}; pass another --local-dir", "local-dir") from None
