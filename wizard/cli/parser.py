@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-compat", action="store_true",
                       help="plan as apply --no-compat runs: without the step that makes a plain PostgreSQL "
                       "Supabase-shaped")
+    plan.add_argument("--rehearse", action="store_true",
+                      help="also apply the pending migrations on a throwaway copy of the target's schema, on the "
+                      "local embedded PostgreSQL (dropped afterwards), and report what apply would report; the "
+                      "target is only read")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,

@@ -65,6 +65,7 @@ class PathScreen(Step[Plan]):
         Binding("enter", "by_hand", "Start by hand", priority=True),
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("r", "check", "Check again"),
+        Binding("h", "rehearse", "Rehearse", show=False),  # README: the Path step's keys
         Binding("escape", "back", "Back"),
         # where the history and the folder disagree: the highlighted disagreement's actions
         Binding("f", "recover('fetch')", "Fetch"),
@@ -280,6 +281,8 @@ class PathScreen(Step[Plan]):
                 return False
             return (self.plan is not None and not self.plan.refusals and option is not None
                     and not option.disabled) or None
+        if action == "rehearse":  # over a way to the database, or offline (rebuilt from the files)
+            return self.plan is not None and (self.plan.target is not None or self.plan.offline) or None
         if action == "troubleshoot":
             return bool(self._errors()) or False
         if action == "recover":
@@ -359,6 +362,12 @@ class PathScreen(Step[Plan]):
         if self.plan is None:  # the binding shows for a plan
             return
         self.dismiss(replace(self.plan, target=self.ways.database or self.ways.https, manual=True, rest=self.rest))
+
+    def action_rehearse(self) -> None:
+        from wizard.tui.screens.rehearse import RehearseScreen
+
+        if self.plan is not None:  # the binding shows for a plan
+            self.app.push_screen(RehearseScreen(self.plan.catalog.directory, self.plan.target))
 
     def action_troubleshoot(self) -> None:
         if self.plan is None:  # the binding shows for a plan's errors
