@@ -65,7 +65,7 @@ class PathScreen(Step[Plan]):
         Binding("enter", "by_hand", "Start by hand", priority=True),
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("r", "check", "Check again"),
-        Binding("h", "rehearse", "Rehearse", show=False),  # README: the Path step's keys
+        Binding("h", "rehearse", "Rehearse"),
         Binding("escape", "back", "Back"),
         # where the history and the folder disagree: the highlighted disagreement's actions
         Binding("f", "recover('fetch')", "Fetch"),
