@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--include-seed", action="store_true",
                        help="on a remote database, also run the seed files of supabase/config.toml (after "
                        "confirmation, or with --yes); the local database always gets them")
+    lint = command("lint", "rules over the migration files and, with a target, over the database: security, "
+                   "performance and migration safety, each with its fix")
+    lint.add_argument("--fail-on", choices=("warning", "error"),
+                      help="exit 1 when a finding is at this level or above (default: findings do not fail)")
+    lint.add_argument("--offline", action="store_true", help="the file rules only, without connecting")
+    lint.add_argument("--big-table-rows", metavar="ROWS", type=int, default=100_000,
+                      help="a table with this many rows (estimated) is big, for the rules about locks (default 100000)")
     command("status", "every migration with its state: applied, pending, drifted or missing")
     command("verify", "check that the database holds what the migrations create, and the checks file passes")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
