@@ -1,0 +1,147 @@
+"""Lint: each rule fires on its trigger folder (tests/folders/lint/<category>/bad) and stays
+silent on the same folder fixed (.../fixed); suppression comments; the lint command; lint in
+plan and verify."""
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from helpers import MIGRATIONS, new_database
+
+from wizard.core import catalog, lint
+from wizard.core.lint import Level, Scope
+from wizard.core.runner import Runner
+
+LINT = Path(__file__).parent / "folders" / "lint"
+BIG = {"public.items": 2_000_000}
+CATEGORY = {r.id: r.category for r in lint.rules().values()}
+DATABASE_RULES = sorted(r.id for r in lint.rules().values() if r.scope is Scope.DATABASE)
+FILE_RULES = sorted(r.id for r in lint.rules().values() if r.category == "safety")
+
+
+def folder(category: str, state: str) -> catalog.Catalog:
+    loaded = catalog.load(LINT / category / state)
+    assert loaded.ok, loaded.problems
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def linted(server):
+    """The database rules' findings on each category's folders, applied: {(category, state): ids}."""
+    out = {}
+    for category in ("security", "performance"):
+        for state in ("bad", "fixed"):
+            with new_database(server.admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
+                loaded = folder(category, state)
+                finished = Runner(conn, loaded).run()
+                assert finished.ok, finished.failed
+                out[(category, state)] = lint.database(conn, loaded)
+    return out
+
+
+@pytest.mark.parametrize("rule_id", DATABASE_RULES)
+def test_each_database_rule_fires_on_its_folder_and_not_on_the_fixed_one(linted, rule_id):
+    category = CATEGORY[rule_id]
+    fired = [f for f in linted[(category, "bad")] if f.rule.id == rule_id]
+    assert fired, f"{rule_id} did not fire on {category}/bad"
+    assert all(f.file == "001_" + ("notes" if category == "security" else "orders") + ".sql" and f.line for f in fired)
+    assert not [f for f in linted[(category, "fixed")] if f.rule.id == rule_id]
+    assert not [f for f in linted[(category, "fixed")] if f.rule.category == category]
+
+
+@pytest.mark.parametrize("rule_id", FILE_RULES)
+def test_each_file_rule_fires_on_its_folder_and_not_on_the_fixed_one(rule_id):
+    fired = [f for f in lint.files(folder("safety", "bad"), BIG) if f.rule.id == rule_id]
+    assert fired and all(f.file == "002_change_items.sql" and f.line for f in fired)
+    assert not [f for f in lint.files(folder("safety", "fixed"), BIG) if f.rule.id == rule_id]
+
+
+def test_rules_about_big_tables_stay_silent_offline_and_on_small_tables():
+    for big in (None, {}):
+        found = {f.rule.id for f in lint.files(folder("safety", "bad"), big)}
+        assert "index_not_concurrently" not in found and "constraint_without_not_valid" not in found
+    assert {"volatile_default", "drop_column", "drop_table"} <= {f.rule.id for f in lint.files(folder("safety", "bad"))}
+
+
+def test_only_pending_migrations_are_judged_by_table_size():
+    found = {f.rule.id for f in lint.files(folder("safety", "bad"), BIG, pending={"001"})}
+    assert "index_not_concurrently" not in found
+
+
+def test_a_finding_names_the_statement_the_fix_and_the_advisor():
+    bad = lint.files(folder("safety", "bad"), BIG)
+    index = next(f for f in bad if f.rule.id == "index_not_concurrently")
+    assert (index.file, index.line, index.object) == ("002_change_items.sql", 2, "table public.items")
+    assert "CONCURRENTLY" in index.rule.fix and index.rule.link is None
+    document = lint.rule("rls_disabled_in_public").link
+    assert document == "https://supabase.com/docs/guides/database/database-linter?lint=0013_rls_disabled_in_public"
+
+
+def test_per_row_calls_are_told_apart_from_sub_selects():
+    from wizard.core.lint.dbrules import per_row_calls
+
+    assert per_row_calls("(owner_id = auth.uid())") == ["auth.uid()"]
+    assert per_row_calls("(owner_id = ( SELECT auth.uid() AS uid))") == []
+    assert per_row_calls("((current_setting('request.jwt.claims'::text, true))::json ->> 'sub') = 'x'") == [
+        "current_setting()"]
+
+
+def test_a_suppression_needs_a_reason_and_a_rule(folder):
+    folder.write("001_a.sql", """
+        CREATE TABLE public.gone (id int PRIMARY KEY);
+        CREATE TABLE public.kept (id int PRIMARY KEY);
+    """)
+    folder.write("002_b.sql", """
+        -- wizard:allow drop_table
+        -- wizard:allow no_such_rule because
+        DROP TABLE public.gone;
+    """)
+    found = lint.files(catalog.load(folder.path))
+    assert sorted(f.rule.id for f in found) == ["drop_table", "suppression_unknown_rule", "suppression_without_reason"]
+    assert {f.line for f in found if f.rule.id.startswith("suppression")} == {1, 2}
+    folder.write("002_b.sql", "-- wizard:allow drop_table the table was never used\nDROP TABLE public.gone;\n")
+    assert lint.files(catalog.load(folder.path)) == []
+
+
+def test_the_project_migrations_are_clean_offline():
+    assert lint.files(catalog.load(MIGRATIONS)) == []
+
+
+def test_lint_command_offline_json_and_fail_on(cli):
+    bad = LINT / "safety" / "bad"
+    result = cli("lint", "--json", "--offline", "--migrations", bad)
+    assert result.code == 0, result.err
+    document = result.json()
+    assert document["database_rules"] is False
+    ids = {f["rule"] for f in document["findings"]}
+    assert {"volatile_default", "drop_table"} <= ids
+    first = document["findings"][0]
+    assert set(first) >= {"rule", "level", "object", "message", "file", "line", "fix", "link"}
+    assert cli("lint", "--offline", "--fail-on", "warning", "--migrations", bad).code == 1
+    assert cli("lint", "--offline", "--fail-on", "error", "--migrations", bad).code == 0
+    assert cli("lint", "--offline", "--fail-on", "warning", "--migrations", LINT / "safety" / "fixed").code == 0
+
+
+def test_lint_command_on_a_database(cli, database, db):
+    bad = catalog.load(LINT / "security" / "bad")
+    assert Runner(db, bad).run().ok
+    result = cli("lint", "--json", "--migrations", bad.directory, "--database-url", database, "--fail-on", "error")
+    assert result.code == 1, result.err
+    document = result.json()
+    assert document["database_rules"] is True
+    rls = next(f for f in document["findings"] if f["rule"] == "rls_disabled_in_public")
+    assert rls["level"] == "error" and rls["file"] == "001_notes.sql" and rls["line"] == 2
+    assert rls["link"].endswith("?lint=0013_rls_disabled_in_public")
+    text = cli("lint", "--migrations", bad.directory, "--database-url", database)
+    assert text.code == 0 and "rls_disabled_in_public  001_notes.sql:2  table public.open_notes" in text.out
+
+
+def test_big_tables_come_from_the_database(cli, database, db):
+    bad = catalog.load(LINT / "safety" / "bad")
+    first = catalog.Catalog(bad.directory, bad.migrations[:1], [], [])
+    assert Runner(db, first).run().ok
+    assert lint.big_tables(db) == {}
+    result = cli("lint", "--json", "--migrations", bad.directory, "--database-url", database, "--big-table-rows", "0")
+    ids = {f["rule"] for f in result.json()["findings"]}
+    assert {"index_not_concurrently", "constraint_without_not_valid"} <= ids
+    assert lint.at_or_above(lint.files(bad), Level.ERROR) == []
