@@ -145,3 +145,19 @@ def test_big_tables_come_from_the_database(cli, database, db):
     ids = {f["rule"] for f in result.json()["findings"]}
     assert {"index_not_concurrently", "constraint_without_not_valid"} <= ids
     assert lint.at_or_above(lint.files(bad), Level.ERROR) == []
+
+
+def test_plan_and_verify_carry_lint_as_new_keys(cli, database, db):
+    bad = LINT / "security" / "bad"
+    offline = cli("plan", "--json", "--offline", "--migrations", LINT / "safety" / "bad")
+    assert offline.code == 0 and offline.json()["lint"]["database_rules"] is False
+    assert {"drop_table", "volatile_default"} <= {f["rule"] for f in offline.json()["lint"]["findings"]}
+    assert cli("plan", "--offline", "--fail-on", "warning", "--migrations", LINT / "safety" / "bad").code == 1
+    assert Runner(db, catalog.load(bad)).run().ok
+    planned = cli("plan", "--json", "--migrations", bad, "--database-url", database)
+    assert planned.code == 0 and planned.json()["lint"]["database_rules"] is True
+    verified = cli("verify", "--json", "--migrations", bad, "--database-url", database)
+    assert verified.code == 0, verified.err
+    rules = {f["rule"] for f in verified.json()["lint"]["findings"]}
+    assert {"rls_disabled_in_public", "security_definer_view", "auth_users_exposed"} <= rules
+    assert cli("verify", "--migrations", bad, "--database-url", database, "--fail-on", "error").code == 1

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-compat", action="store_true",
                       help="plan as apply --no-compat runs: without the step that makes a plain PostgreSQL "
                       "Supabase-shaped")
+    plan.add_argument("--fail-on", choices=("warning", "error"),
+                      help="exit 1 when a lint finding is at this level or above (default: lint does not change "
+                      "the exit code)")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
@@ -111,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--big-table-rows", metavar="ROWS", type=int, default=100_000,
                       help="a table with this many rows (estimated) is big, for the rules about locks (default 100000)")
     command("status", "every migration with its state: applied, pending, drifted or missing")
-    command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    verify = command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    verify.add_argument("--fail-on", choices=("warning", "error"),
+                        help="exit 1 when a database lint finding is at this level or above (default: lint does not "
+                        "change the exit code)")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
                      "possible now, and the next step")
     doctor.add_argument("--save", action="store_true",

@@ -4,7 +4,7 @@ given), with the fix and the advisor's documentation for each finding."""
 from __future__ import annotations
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import emit_json, say
+from wizard.cli.output import emit_json, lint_findings, say
 from wizard.cli.steps import _catalog, _check_folder, _choice, _open
 
 
@@ -16,12 +16,6 @@ def _target_given(args) -> bool:
         return True
     choice = _choice(args)
     return choice.refused is None and choice.target is not None and choice.target.kind is not Kind.LOCAL
-
-
-def print_findings(findings, indent: str = "  ") -> None:
-    for f in findings:
-        print(f"{indent}{f.severity.value:<7} {f.rule.id}  {f.location()}  {f.object}: {f.message}")
-        print(f"{indent}        fix: {f.rule.fix}" + (f"  ({f.rule.link})" if f.rule.link else ""))
 
 
 def cmd_lint(args) -> int:
@@ -44,7 +38,7 @@ def cmd_lint(args) -> int:
     if args.json:
         emit_json({"ok": report.exit_code(fail_on) == ExitCode.OK, **report.to_json()})
     else:
-        print_findings(report.findings, indent="")
+        lint_findings(report.findings, indent="")
         counts = report.counts()
         scope = "file and database rules" if report.database else "file rules"
         print(f"{len(report.findings)} finding(s) ({scope}): {counts['error']} error(s), "

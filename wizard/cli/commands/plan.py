@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import emit_json, say
+from wizard.cli.output import emit_json, lint_findings, say
 from wizard.cli.steps import _catalog, _no_way_in, _open, _project
 
 
@@ -46,6 +46,20 @@ def cmd_plan(args) -> int:
         if seed_files:
             print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
                   "unless unchanged since they last ran: " + ", ".join(seed_files))
+        if found.lint is not None and found.lint.findings:
+            scope = "file and database rules" if found.lint.database else "file rules"
+            print(f"Lint ({scope}; 'migration-wizard lint' shows each fix):")
+            lint_findings(found.lint.findings, fixes=False)
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
-    return found.exit_code
+    return _with_lint(found, args)
+
+
+def _with_lint(found, args) -> int:
+    """The plan's exit code, or 1 when --fail-on is given and a lint finding reaches its level."""
+    from wizard.core.lint import Level
+
+    code = int(found.exit_code)
+    if code == 0 and args.fail_on and found.lint is not None and found.lint.at_or_above(Level(args.fail_on)):
+        return int(ExitCode.FAILED)
+    return code

@@ -64,3 +64,8 @@ def lint(catalog: Catalog, database: Connectable | None, *, big_rows: int = rule
     big = rules.big_tables(database, big_rows, big_pages)
     found = rules.files(catalog, big, pending) + rules.database(database, catalog)
     return LintReport(sorted(found, key=_order), database=True)
+
+
+def database_only(catalog: Catalog, database: Connectable) -> LintReport:
+    """The database rules alone (what ``verify`` shows)."""
+    return LintReport(sorted(rules.database(database, catalog), key=_order), database=True)
