@@ -161,3 +161,11 @@ def test_plan_and_verify_carry_lint_as_new_keys(cli, database, db):
     rules = {f["rule"] for f in verified.json()["lint"]["findings"]}
     assert {"rls_disabled_in_public", "security_definer_view", "auth_users_exposed"} <= rules
     assert cli("verify", "--migrations", bad, "--database-url", database, "--fail-on", "error").code == 1
+
+
+def test_the_project_migrations_leave_a_database_the_rules_find_clean(database, db, cli):
+    loaded = catalog.load(MIGRATIONS)
+    assert Runner(db, loaded).run().ok
+    assert [(f.rule.id, f.object) for f in lint.database(db, loaded)] == []
+    result = cli("lint", "--json", "--fail-on", "warning", "--migrations", MIGRATIONS, "--database-url", database)
+    assert result.code == 0 and result.json()["findings"] == [], result.out
