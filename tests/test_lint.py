@@ -169,3 +169,36 @@ def test_the_project_migrations_leave_a_database_the_rules_find_clean(database, 
     assert [(f.rule.id, f.object) for f in lint.database(db, loaded)] == []
     result = cli("lint", "--json", "--fail-on", "warning", "--migrations", MIGRATIONS, "--database-url", database)
     assert result.code == 0 and result.json()["findings"] == [], result.out
+
+
+async def test_the_path_step_groups_lint_findings_by_rule_and_opens_each(tmp_path):
+    from textual.app import App
+
+    from wizard.tui.widgets.lint import LintFindings, LintScreen
+
+    found = lint.files(folder("safety", "bad"), BIG)
+    directory = LINT / "safety" / "bad"
+
+    class Host(App):
+        def compose(self):
+            yield LintFindings("Lint", directory, id="lint")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        widget = app.query_one(LintFindings)
+        widget.show([])
+        assert not widget.display
+        widget.show(found)
+        assert widget.display and widget.option_count == len({f.rule.id for f in found})
+        drops = [o for o in (widget.get_option_at_index(i) for i in range(widget.option_count)) if o.id == "drop_table"]
+        assert "(1)" in str(drops[0].prompt)
+        widget.focus()
+        widget.highlighted = [widget.get_option_at_index(i).id for i in range(widget.option_count)].index("drop_table")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LintScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "002_change_items.sql:8" in shown and "DROP TABLE public.old_items" in shown
+        assert "suppress with a reason" in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LintScreen)
