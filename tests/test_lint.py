@@ -202,3 +202,20 @@ async def test_the_path_step_groups_lint_findings_by_rule_and_opens_each(tmp_pat
         assert "suppress with a reason" in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, LintScreen)
+
+
+def test_database_rules_over_https(database, db, cli, tmp_path):
+    """Over the Management API: the same findings, in one read-only request."""
+    from api_server import ApiServer
+
+    ref, token = "qwertyuiopasdfghjklz", "sbp_0123456789abcdef0123456789abcdef01234567"
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{ref}.supabase.co\nSUPABASE_ACCESS_TOKEN={token}\n")
+    bad = catalog.load(LINT / "performance" / "bad")
+    assert Runner(db, bad).run().ok
+    expected = sorted((f.rule.id, f.object) for f in lint.database(db, bad))
+    with ApiServer(database, ref, token) as api:
+        result = cli("lint", "--json", "--migrations", bad.directory, "--api-url", api.url, cwd=tmp_path)
+        assert result.code == 0, result.err
+        assert result.json()["database_rules"] is True
+        assert sorted((f["rule"], f["object"]) for f in result.json()["findings"]) == expected
+        assert token not in result.output
