@@ -17,7 +17,7 @@ from wizard.tui.screens.troubleshoot import TroubleshootScreen
 
 REF = "qwertyuiopasdfghjklz"
 TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
-ALL = [f"{i:03d}" for i in range(1, 18)]
+ALL = [f"{i:03d}" for i in range(1, 19)]
 
 
 def start(args: list[str], cwd) -> subprocess.Popen:
@@ -67,9 +67,9 @@ async def test_four_runners_at_once_apply_each_migration_once(tmp_path, database
         assert sorted(applied) == ALL
     assert history(db) == ALL
     rows = db.execute("SELECT count(*), count(DISTINCT version) FROM supabase_migrations.schema_migrations").fetchone()
-    assert rows == (17, 17)
+    assert rows == (18, 18)
     meta = db.execute("SELECT count(*) FROM supabase_migrations.migration_wizard_history").fetchone()
-    assert meta == (17,)
+    assert meta == (18,)
 
 
 def test_a_run_over_https_waits_for_a_run_over_a_connection_then_exits_4_naming_it(tmp_path, folder, database, db,

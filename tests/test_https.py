@@ -33,13 +33,13 @@ def wizard(cli, api, project, *args):
 def test_apply_status_verify_over_https(api, project, db, cli, supabase_cli, database):
     applied = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", MIGRATIONS)
     assert applied.code == 0, applied.err
-    assert [a["version"] for a in applied.json()["applied"]] == [f"{i:03d}" for i in range(1, 18)]
+    assert [a["version"] for a in applied.json()["applied"]] == [f"{i:03d}" for i in range(1, 19)]
     assert "over HTTPS" in applied.err
     migration_requests = [q for q in api.requests if q.startswith("BEGIN;")]
-    assert len(migration_requests) == 17  # one request per migration, history rows inside it
+    assert len(migration_requests) == 18  # one request per migration, history rows inside it
 
     status = wizard(cli, api, project, "status", "--json", "--migrations", MIGRATIONS)
-    assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * 17
+    assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * 18
     methods = {r[0] for r in db.execute("SELECT method FROM supabase_migrations.migration_wizard_history")}
     assert methods == {"https"}
 
@@ -56,7 +56,7 @@ def test_apply_status_verify_over_https(api, project, db, cli, supabase_cli, dat
     (supabase_project / "supabase").mkdir(parents=True)
     (supabase_project / "supabase" / "migrations").symlink_to(MIGRATIONS)
     rows = migration_list(supabase_cli, supabase_project, database)
-    assert rows == {f"{i:03d}": (f"{i:03d}", f"{i:03d}") for i in range(1, 18)}
+    assert rows == {f"{i:03d}": (f"{i:03d}", f"{i:03d}") for i in range(1, 19)}
 
 
 def test_a_failing_migration_over_https_leaves_nothing_and_is_located(api, project, folder, db, cli):

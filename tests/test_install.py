@@ -156,7 +156,7 @@ def test_the_installed_command_applies_and_verifies_on_the_local_database(instal
     assert "Traceback" not in applied.stdout + applied.stderr
     report = json.loads(applied.stdout)
     assert report["ok"] and report["failed"] is None
-    assert [m["version"] for m in report["applied"]] == [f"{n:03}" for n in range(1, 18)]
+    assert [m["version"] for m in report["applied"]] == [f"{n:03}" for n in range(1, 19)]
 
     verified = installed.run("verify", "--local", "--local-dir", installed.local_dir)
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -171,7 +171,7 @@ def test_the_installed_terminal_wizard_opens_and_quits(installed):
                f"{shlex.quote(str(installed.local_dir))}; echo wizard exited with $?; sleep 60")
     wizard = Terminal([command], installed.project)
     try:
-        screen = wizard.wait_for("17 migrations (001 to 017)")
+        screen = wizard.wait_for("18 migrations (001 to 018)")
         assert "This wizard applies the SQL migrations of a folder" in screen
         assert "the local database (embedded PostgreSQL)" in screen
         wizard.keys("C-q")

@@ -24,10 +24,10 @@ def test_export_writes_every_migration_and_an_index(tmp_path, cli):
     result = cli("manual", "--export", tmp_path / "out", "--migrations", MIGRATIONS, cwd=tmp_path)
     assert result.code == 0, result.err
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert len(files) == 18 and "INDEX.md" in files
+    assert len(files) == 19 and "INDEX.md" in files
     index = (tmp_path / "out" / "INDEX.md").read_text()
     assert "https://supabase.com/dashboard/project/abcdefghijklmnopqrst/sql/new" in index
-    assert index.index("001_create_schema.sql") < index.index("017_create_session_analytics.sql")
+    assert index.index("001_create_schema.sql") < index.index("018_fix_database_advisor_findings.sql")
     # the file's text, each line where it is in the file, between the lines that record it
     exported = (tmp_path / "out" / "007_seed_assessment_questions.sql").read_text()
     original = (MIGRATIONS / "007_seed_assessment_questions.sql").read_text()

@@ -1,4 +1,4 @@
-"""The platform's 17 migrations: coherent, re-runnable, and what the backend needs."""
+"""The platform's migrations: coherent, re-runnable, and what the backend needs."""
 
 import json
 import os
@@ -30,6 +30,7 @@ EXPECTED_FILES = [
     "015_create_session_bookings.sql",
     "016_create_session_reminders.sql",
     "017_create_session_analytics.sql",
+    "018_fix_database_advisor_findings.sql",
 ]
 NAMED_TABLES = {
     "users", "organizations", "bilans", "competencies", "recommendations", "documents", "messages",
@@ -42,7 +43,7 @@ NAMED_TABLES = {
 
 @pytest.fixture(scope="module")
 def migrated(server):
-    """One database with all 17 migrations applied by the wizard."""
+    """One database with all the migrations applied by the wizard."""
     name = "wizard_schema_" + os.urandom(4).hex()
     with server.connect() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -50,13 +51,13 @@ def migrated(server):
     with psycopg.connect(url, autocommit=True) as conn:
         finished = Runner(conn, catalog.load(MIGRATIONS)).run()
         assert finished.ok, finished.failed
-        assert len(finished.applied) == 17
+        assert len(finished.applied) == len(EXPECTED_FILES)
         yield conn
     with server.connect() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_the_folder_holds_exactly_the_17_files_and_parses():
+def test_the_folder_holds_exactly_the_expected_files_and_parses():
     loaded = catalog.load(MIGRATIONS)
     assert loaded.ok, loaded.problems
     assert [m.filename for m in loaded.migrations] == EXPECTED_FILES
@@ -69,9 +70,9 @@ def test_apply_on_a_new_local_directory(tmp_path, cli):
     try:
         result = cli("apply", "--local", "--local-dir", directory, "--yes", "--json")
         assert result.code == 0, result.err
-        assert [a["version"] for a in result.json()["applied"]] == [f"{i:03d}" for i in range(1, 18)]
+        assert [a["version"] for a in result.json()["applied"]] == [f"{i:03d}" for i in range(1, len(EXPECTED_FILES) + 1)]
         status = cli("status", "--local", "--local-dir", directory, "--json")
-        assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * 17
+        assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * len(EXPECTED_FILES)
     finally:
         cli("local", "stop", "--local-dir", directory)
 

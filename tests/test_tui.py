@@ -32,7 +32,7 @@ async def test_the_whole_automated_flow(tmp_path, database, db):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
-        assert "17 migrations (001 to 017)" in shown(app) and TARGET in shown(app)
+        assert "18 migrations (001 to 018)" in shown(app) and TARGET in shown(app)
         assert keys(app)["enter"] == "Start"
 
         await press(pilot, "enter")
@@ -43,14 +43,14 @@ async def test_the_whole_automated_flow(tmp_path, database, db):
         await press(pilot, "enter")
         assert isinstance(app.screen, PathScreen)
         assert app.screen.query_one("#paths").highlighted_option.id == "database"
-        assert "0 applied, 17 pending" in shown(app)
+        assert "0 applied, 18 pending" in shown(app)
         assert keys(app)["enter"] == "Apply"
 
         await press(pilot, "enter")
         assert isinstance(app.screen, ApplyScreen)
-        assert column(app, "#migrations", "state") == ["applied"] * 17
-        assert history(db) == [f"{i:03d}" for i in range(1, 18)]
-        assert "All 17 migrations are applied" in shown(app)
+        assert column(app, "#migrations", "state") == ["applied"] * 18
+        assert history(db) == [f"{i:03d}" for i in range(1, 19)]
+        assert "All 18 migrations are applied" in shown(app)
         assert app.screen.query_one("#overall").percentage == 1
 
         await press(pilot, "enter")
@@ -261,7 +261,7 @@ async def test_the_https_path_applies_with_an_access_token_and_no_password(tmp_p
             assert app.screen.query_one("#paths").highlighted_option.id == "https"
             assert app.screen.query_one("#paths").get_option("database").disabled
             await press(pilot, "enter")
-            assert column(app, "#migrations", "state") == ["applied"] * 17
+            assert column(app, "#migrations", "state") == ["applied"] * 18
             await press(pilot, "enter")
             assert set(column(app, "#checks", "result")) == {"✓ ok"}
     assert {r[0] for r in db.execute("SELECT method FROM supabase_migrations.migration_wizard_history")} == {"https"}

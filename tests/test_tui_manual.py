@@ -92,17 +92,17 @@ def methods(db) -> dict[str, str]:
     return dict(rows.fetchall())
 
 
-async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase):
+async def test_all_18_by_hand_each_checked_then_verified(project, rest, supabase):
     app = wizard_app(project, MIGRATIONS)
     async with app.run_test(size=SIZE) as pilot:
         await by_hand(pilot)
-        assert "Migration 1 of 17: 001_create_schema.sql" in shown(app)
+        assert "Migration 1 of 18: 001_create_schema.sql" in shown(app)
         assert {"c", "o", "enter", "e", "escape"} <= set(keys(app)) and keys(app)["enter"] == "I ran it"
 
         await press(pilot, "o")  # no browser here: the URL to open, the generic one (no project ref)
         assert "https://supabase.com/dashboard/project/_/sql/new" in shown(app)
 
-        for number in range(1, 18):
+        for number in range(1, 19):
             version = f"{number:03d}"
             assert current(app) == version
             sql = await copy(pilot)
@@ -117,13 +117,19 @@ async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase
                 await settle(pilot)
                 await press(pilot, "enter")
                 assert "The history already holds 001_create_schema.sql" in shown(app)
+            filename = app.screen.catalog.migrations[number - 1].filename
+            if version == "018":  # indexes and policies only: nothing the REST API can see, confirmed by the user
+                await press(pilot, "enter")
+                assert f"{filename} creates nothing that the REST API can see" in shown(app)
+                await press(pilot, "y")
+                assert current(app) != version, shown(app)
+                continue
             await press(pilot, "enter")
             # every one confirmed by a check: 002 by its new columns, 007 by its seeded rows
             assert current(app) != version, shown(app)
-            filename = app.screen.catalog.migrations[number - 1].filename
             assert f"✓ {filename} confirmed through the REST API" in shown(app)
 
-        assert "All 17 migrations are confirmed" in shown(app) and keys(app)["enter"] == "Verify"
+        assert "All 18 migrations are confirmed" in shown(app) and keys(app)["enter"] == "Verify"
         await press(pilot, "enter")
         assert isinstance(app.screen, VerifyScreen)
         checks = app.screen.results
@@ -132,12 +138,12 @@ async def test_all_17_by_hand_each_checked_then_verified(project, rest, supabase
 
         await press(pilot, "enter")
         assert isinstance(app.screen, DoneScreen)
-        assert "17 migrations run by hand and confirmed (17 just now)" in shown(app)
+        assert "18 migrations run by hand and confirmed (18 just now)" in shown(app)
     progress = json.loads((project / ".migration-wizard" / "manual-progress.json").read_text())
     (kept,) = progress["targets"].values()  # kept under this project only
-    assert len(kept["confirmed"]) == 17
+    assert len(kept["confirmed"]) == 18
     # no connection, yet each paste recorded itself: the history is the Supabase CLI's, as after a push
-    assert history(supabase) == [f"{i:03d}" for i in range(1, 18)]
+    assert history(supabase) == [f"{i:03d}" for i in range(1, 19)]
     assert set(methods(supabase).values()) == {"manual"}
 
 
@@ -259,7 +265,7 @@ async def test_quitting_and_coming_back_resumes_at_the_first_unconfirmed(project
     async with again.run_test(size=SIZE) as pilot:
         await by_hand(pilot)
         assert current(again) == "002"
-        assert "Migration 2 of 17: 002_expand_assessments_schema.sql  1 of 17 confirmed" in shown(again)
+        assert "Migration 2 of 18: 002_expand_assessments_schema.sql  1 of 18 confirmed" in shown(again)
 
 
 async def test_with_a_connection_each_check_reads_the_catalog_and_records_it_as_manual(tmp_path, database, supabase):

@@ -69,14 +69,14 @@ def terminal():
 def test_the_wizard_applies_every_migration_in_a_real_terminal(terminal, tmp_path, database, db):
     script = Path(sys.executable).with_name("migration-wizard")
     wizard = terminal([script, "--database-url", database, "--migrations", MIGRATIONS], tmp_path)
-    wizard.wait_for("17 migrations (001 to 017)")
+    wizard.wait_for("18 migrations (001 to 018)")
     wizard.keys("Enter")
     wizard.wait_for("✓ ok")
     wizard.keys("Enter")
-    wizard.wait_for("17 pending")
+    wizard.wait_for("18 pending")
     wizard.keys("Enter")
-    screen = wizard.wait_for("All 17 migrations are applied")
-    assert "017_create_session_analytics" in screen and screen.count("applied") >= 10
+    screen = wizard.wait_for("All 18 migrations are applied")
+    assert "018_fix_database_advisor_findings" in screen and screen.count("applied") >= 10
     assert "100%" in screen
     wizard.keys("Enter")
     wizard.wait_for("checks pass")
@@ -88,7 +88,7 @@ def test_the_wizard_applies_every_migration_in_a_real_terminal(terminal, tmp_pat
             break
         time.sleep(0.1)
     assert not wizard.running()
-    assert len(history(db)) == 17
+    assert len(history(db)) == 18
 
 
 def test_a_failure_is_fixed_in_the_editor_and_retried(terminal, tmp_path, folder, database, db):

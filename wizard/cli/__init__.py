@@ -58,6 +58,8 @@ def _command(name: str) -> Callable[..., int]:
         from wizard.cli.commands.accept import cmd_accept as command
     elif name == "forget":
         from wizard.cli.commands.forget import cmd_forget as command
+    elif name == "lint":
+        from wizard.cli.commands.lint import cmd_lint as command
     elif name == "local":
         from wizard.cli.commands.local import cmd_local as command
     else:

@@ -8,7 +8,7 @@ import sys
 
 from wizard.core.describe import plain
 
-__all__ = ["emit_json", "plain", "say"]
+__all__ = ["emit_json", "lint_findings", "plain", "say"]
 
 
 def say(message: str = "") -> None:
@@ -19,6 +19,14 @@ def emit_json(document: dict) -> None:
     json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def lint_findings(findings, indent: str = "  ", fixes: bool = True) -> None:
+    """Lint findings, one a line (level, rule, file:line, object, what), each with its fix and link."""
+    for f in findings:
+        print(f"{indent}{f.severity.value:<7} {f.rule.id}  {f.location()}  {f.object}: {f.message}")
+        if fixes:
+            print(f"{indent}        fix: {f.rule.fix}" + (f"  ({f.rule.link})" if f.rule.link else ""))
 
 
 class _Narrator:

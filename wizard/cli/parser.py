@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also apply the pending migrations on a throwaway copy of the target's schema, on the "
                       "local embedded PostgreSQL (dropped afterwards), and report what apply would report; the "
                       "target is only read")
+    plan.add_argument("--fail-on", choices=("warning", "error"),
+                      help="exit 1 when a lint finding is at this level or above (default: lint does not change "
+                      "the exit code)")
     apply = command("apply", "apply the pending migrations, each in one transaction")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
@@ -107,8 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--include-seed", action="store_true",
                        help="on a remote database, also run the seed files of supabase/config.toml (after "
                        "confirmation, or with --yes); the local database always gets them")
+    lint = command("lint", "rules over the migration files and, with a target, over the database: security, "
+                   "performance and migration safety, each with its fix")
+    lint.add_argument("--fail-on", choices=("warning", "error"),
+                      help="exit 1 when a finding is at this level or above (default: findings do not fail)")
+    lint.add_argument("--offline", action="store_true", help="the file rules only, without connecting")
+    lint.add_argument("--big-table-rows", metavar="ROWS", type=int, default=100_000,
+                      help="a table with this many rows (estimated) is big, for the rules about locks (default 100000)")
     command("status", "every migration with its state: applied, pending, drifted or missing")
-    command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    verify = command("verify", "check that the database holds what the migrations create, and the checks file passes")
+    verify.add_argument("--fail-on", choices=("warning", "error"),
+                        help="exit 1 when a database lint finding is at this level or above (default: lint does not "
+                        "change the exit code)")
     doctor = command("doctor", "what the environment holds, each way to connect and its result, the paths "
                      "possible now, and the next step")
     doctor.add_argument("--save", action="store_true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from wizard.cli.errors import ExitCode, Stop
-from wizard.cli.output import _Narrator, emit_json, say
+from wizard.cli.output import _Narrator, emit_json, lint_findings, say
 from wizard.cli.steps import _catalog, _local_server, _no_way_in, _open, _project
 
 
@@ -48,6 +48,10 @@ def cmd_plan(args) -> int:
         if seed_files:
             print("Seed files, run by apply after the migrations (on the local database, or with --include-seed), "
                   "unless unchanged since they last ran: " + ", ".join(seed_files))
+        if found.lint is not None and found.lint.findings:
+            scope = "file and database rules" if found.lint.database else "file rules"
+            print(f"Lint ({scope}; 'migration-wizard lint' shows each fix):")
+            lint_findings(found.lint.findings, fixes=False)
         for name in loaded.ignored:
             say(f"Ignored (not a migration file): {name}")
         if rehearsal is not None:
@@ -58,7 +62,7 @@ def cmd_plan(args) -> int:
             "then run again")
     if rehearsal is not None and rehearsal.exit_code != ExitCode.OK:
         return rehearsal.exit_code
-    return found.exit_code
+    return _with_lint(found, args)
 
 
 def _rehearse(args, found, conn):
@@ -75,3 +79,13 @@ def _rehearse(args, found, conn):
     except OSError as exc:  # --local-dir names a file, or a place this user cannot write
         raise Stop(ExitCode.USAGE, f"the rehearsal's local database cannot live in {server.directory}: "
                    f"{exc.strerror or exc}; pass another --local-dir", "local-dir") from None
+
+
+def _with_lint(found, args) -> int:
+    """The plan's exit code, or 1 when --fail-on is given and a lint finding reaches its level."""
+    from wizard.core.lint import Level
+
+    code = int(found.exit_code)
+    if code == 0 and args.fail_on and found.lint is not None and found.lint.at_or_above(Level(args.fail_on)):
+        return int(ExitCode.FAILED)
+    return code

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-from wizard.cli.output import emit_json
+from wizard.cli.errors import ExitCode
+from wizard.cli.output import emit_json, lint_findings
 from wizard.cli.steps import _catalog, _check_folder, _open
 
 
@@ -24,4 +25,13 @@ def cmd_verify(args) -> int:
         emit_json(report.to_json())
     else:
         print("All checks pass." if report.ok else f"{len(report.failed)} of {len(report.checks)} checks failed.")
-    return report.exit_code
+        if report.lint is not None and report.lint.findings:
+            print(f"Lint (database rules): {len(report.lint.findings)} finding(s)")
+            lint_findings(report.lint.findings)
+    code = int(report.exit_code)
+    if code == 0 and args.fail_on and report.lint is not None:
+        from wizard.core.lint import Level
+
+        if report.lint.at_or_above(Level(args.fail_on)):
+            return int(ExitCode.FAILED)
+    return code

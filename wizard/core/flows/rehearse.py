@@ -35,6 +35,7 @@ from wizard.core.errors import ExitCode
 from wizard.core.events import AppliedMigration, Event, Notice
 from wizard.core.flows.apply import ApplyReport
 from wizard.core.flows.overview import Overview
+from wizard.core.lint.model import LintFinding
 from wizard.core.local import LocalServer
 from wizard.core.runoptions import RunOptions
 
@@ -68,7 +69,7 @@ class RehearsalReport:
     history_rows: int = 0  # DUMPED: history rows copied
     offline: bool = False  # no target: nothing was replayed, every file counted as pending
     refused: str | None = None  # why nothing was rehearsed
-    lint: list[Any] = field(default_factory=list)  # the database rules' findings on the copy
+    lint: list[LintFinding] = field(default_factory=list)  # the database rules' findings on the copy
     dropped: bool = False  # the throwaway database is gone
 
     @property
@@ -136,7 +137,8 @@ class RehearsalReport:
             count = len(self.apply.finished.applied)
             out.append(f"Rehearsal passed: {count} pending migration(s) applied on the copy in {self.run_ms} ms."
                        if count else "Rehearsal passed: nothing pending to apply.")
-        out.append(f"Lint of the copy: {len(self.lint)} finding(s).")
+        out.append(f"Lint of the copy: {len(self.lint)} finding(s)" + (":" if self.lint else "."))
+        out += [f"  {f.severity.value:<7} {f.location()}: {f.rule.id} {f.object}: {f.message}" for f in self.lint]
         out.append(DATA_NOTE)
         return out
 
@@ -167,11 +169,12 @@ def _indented(text: str) -> list[str]:
     return ["  " + line for line in text.splitlines()]
 
 
-def _lint_copy(conn: Any, catalog: Catalog) -> list[Any]:
-    """The database rules over the rehearsal's copy: ``wizard.core.lint.database(conn, catalog)``
-    (each finding with its rule id, level, object, file:line and fix) once that module is there;
-    no finding until then."""
-    return []
+def _lint_copy(conn: Any, catalog: Catalog) -> list[LintFinding]:
+    """The database rules over the rehearsal's copy (read-only), each finding with its rule id,
+    level, object, file:line and fix."""
+    from wizard.core import lint
+
+    return lint.database(conn, catalog)
 
 
 def method_for(target: Any) -> CopyMethod:

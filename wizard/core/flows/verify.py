@@ -11,6 +11,7 @@ from typing import Any
 from wizard.core.catalog import Catalog
 from wizard.core.checks import CheckResult
 from wizard.core.errors import ExitCode
+from wizard.core.flows.lint import LintReport
 
 OnResult = Callable[[CheckResult], None]
 
@@ -19,6 +20,7 @@ OnResult = Callable[[CheckResult], None]
 class VerifyReport:
     checks: list[CheckResult] = field(default_factory=list)
     over_rest: bool = False  # asked of the REST API: tables only
+    lint: LintReport | None = None  # the database lint rules' findings (not over the REST API)
 
     @property
     def ok(self) -> bool:
@@ -33,14 +35,20 @@ class VerifyReport:
         return ExitCode.OK if self.ok else ExitCode.FAILED
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [r.to_json() for r in self.checks]}
+        return {"ok": self.ok, "checks": [r.to_json() for r in self.checks],
+                **({"lint": self.lint.to_json()} if self.lint is not None else {})}
 
 
-def verify(catalog: Catalog, database: Any, on_result: OnResult | None = None) -> VerifyReport:
-    """Every check against ``database`` (an open connection), in order."""
+def verify(catalog: Catalog, database: Any, on_result: OnResult | None = None, *, lint: bool = True) -> VerifyReport:
+    """Every check against ``database`` (an open connection), in order; with ``lint``, the database
+    lint rules' findings too."""
     from wizard.core import verify as checks
+    from wizard.core.flows import lint as linting
 
-    return VerifyReport(checks.run(database, catalog, on_result=on_result))
+    report = VerifyReport(checks.run(database, catalog, on_result=on_result))
+    if lint:
+        report.lint = linting.database_only(catalog, database)
+    return report
 
 
 def verify_over_rest(catalog: Catalog, rest: Any, on_result: OnResult | None = None) -> VerifyReport:

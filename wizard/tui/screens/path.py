@@ -21,10 +21,12 @@ from wizard.tui.screens.step import Step
 from wizard.core.flows.disagree import Action, disagreements
 from wizard.tui.trouble import Trouble
 from wizard.tui.widgets.disagreements import Disagreements
+from wizard.tui.widgets.lint import LintFindings
 
 if TYPE_CHECKING:
     from wizard.core.catalog import Catalog, Migration
     from wizard.core.history import MigrationState
+    from wizard.core.lint import LintFinding
     from wizard.core.preflight import Finding
     from wizard.core.manual import RestApi
     from wizard.tui.target import Target
@@ -48,6 +50,7 @@ class Plan:
     rest: RestApi | None = None  # the project's REST API, to check what a paste created
     summary: str = ""  # how many migrations in which states, as `status` and `plan` say it
     offline: bool = False  # no way to the database: pre-flight read the folder against a fresh Supabase project
+    lint: tuple[LintFinding, ...] = ()  # the lint rules' findings (the database's too, with a connection)
 
     @property
     def progress_key(self) -> str:
@@ -97,6 +100,7 @@ class PathScreen(Step[Plan]):
         yield Label("Pre-flight", classes="heading")
         yield Static("Reading the database's history and checking every pending statement…", id="summary")
         yield Disagreements(id="disagreements")
+        yield LintFindings("Lint", id="lint")
         with VerticalScroll(id="findings"):
             yield Static("", id="findings-text")
 
@@ -178,12 +182,13 @@ class PathScreen(Step[Plan]):
             catalog = folders.load(self.ways.catalog.directory)
             found = projects.find(catalog.directory)
             with target.open() as conn:
-                report = plan(catalog, conn, found, local=target.local).overview
+                planned = plan(catalog, conn, found, local=target.local)
         except Exception as exc:
             self.post_message(self.Checked(None, Trouble.error(exc, target)))
             return
+        report, lint = planned.overview, tuple(planned.lint.findings if planned.lint else ())
         checked = Plan(catalog, target, self.ways.ref, tuple(report.states), tuple(report.pending),
-                       tuple(report.findings), tuple(report.refusals), summary=report.summary())
+                       tuple(report.findings), tuple(report.refusals), summary=report.summary(), lint=lint)
         self.post_message(self.Checked(checked))
 
     def _unconnected(self) -> Plan | None:
@@ -198,10 +203,10 @@ class PathScreen(Step[Plan]):
         if not self._manual():
             return None
         catalog = folders.load(self.ways.catalog.directory)
-        report = plan(catalog, None, projects.find(catalog.directory)).overview
-        refusals = report.refusals
+        planned = plan(catalog, None, projects.find(catalog.directory))
+        report, lint = planned.overview, tuple(planned.lint.findings if planned.lint else ())
         return Plan(catalog, None, self.ways.ref, tuple(report.states), tuple(report.pending),
-                    tuple(report.findings), tuple(refusals), summary=report.summary(), offline=True)
+                    tuple(report.findings), tuple(report.refusals), summary=report.summary(), offline=True, lint=lint)
 
     def on_path_screen_checked(self, message: Checked) -> None:
         self.plan = message.plan
@@ -233,6 +238,7 @@ class PathScreen(Step[Plan]):
         summary.update(text)
         self._mention_findings(plan)
         self.query_one(Disagreements).show(disagreements(list(plan.states)), self.included)
+        self.query_one(LintFindings).show(plan.lint, plan.catalog.directory)
         lines = [self._finding(f, plan.catalog) for f in plan.findings]
         findings.update(Content("\n").join(lines) if lines else Content.from_markup(
             "[$text-success]✓[/] Nothing to report: every pending statement reads as it should."))

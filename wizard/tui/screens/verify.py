@@ -16,11 +16,13 @@ from wizard.tui.screens.apply import Outcome
 from wizard.tui.screens.step import Step
 from wizard.tui.trouble import Trouble
 from wizard.tui.widgets import cell
+from wizard.tui.widgets.lint import LintFindings
 
 if TYPE_CHECKING:
     from rich.text import Text
 
     from wizard.core.checks import CheckResult
+    from wizard.core.lint import LintFinding
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,10 @@ class VerifyScreen(Step[Report]):
             self.result = result
 
     class Finished(Message):
-        def __init__(self, trouble: Trouble | None) -> None:
+        def __init__(self, trouble: Trouble | None, lint: tuple[LintFinding, ...] = ()) -> None:
             super().__init__()
             self.trouble = trouble
+            self.lint = lint  # the database lint rules' findings
 
     def __init__(self, outcome: Outcome) -> None:
         super().__init__()
@@ -67,6 +70,7 @@ class VerifyScreen(Step[Report]):
         table.add_column("Detail", key="detail")
         yield table
         yield Static("", id="detail")
+        yield LintFindings("Lint (database rules)", self.outcome.catalog.directory, id="lint")
 
     def on_mount(self) -> None:
         self.query_one("#checks").focus()
@@ -87,7 +91,8 @@ class VerifyScreen(Step[Report]):
         except Exception as exc:
             self.post_message(self.Finished(Trouble.error(exc, target)))
             return
-        self.post_message(self.Finished(None if report.ok else Trouble.checks(report.checks)))
+        lint = tuple(report.lint.findings) if report.lint is not None else ()
+        self.post_message(self.Finished(None if report.ok else Trouble.checks(report.checks), lint))
 
     def over_rest(self) -> None:
         """Without a database connection: every table the migrations create, asked of the REST API."""
@@ -131,6 +136,7 @@ class VerifyScreen(Step[Report]):
 
     def on_verify_screen_finished(self, message: Finished) -> None:
         self.finished, self.trouble = True, message.trouble
+        self.query_one(LintFindings).show(message.lint)
         failed = [r for r in self.results if not r.ok]
         status = self.query_one("#status", Static)
         if message.trouble is not None and not failed:
