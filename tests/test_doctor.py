@@ -176,3 +176,11 @@ def test_sslmode_is_required_for_remote_hosts_only():
     assert env.with_sslmode("postgresql://u:p@db.x.supabase.co:5432/postgres").endswith("?sslmode=require")
     assert env.with_sslmode("postgresql://u:p@127.0.0.1:5432/postgres") == "postgresql://u:p@127.0.0.1:5432/postgres"
     assert env.with_sslmode("postgresql://u:p@h/db?sslmode=disable").endswith("sslmode=disable")
+
+
+def test_a_project_url_that_names_no_supabase_project_is_said_so(project, cli):
+    (project / ".env").write_text("SUPABASE_URL=http://127.0.0.1:54321\n")
+    result = cli("doctor", cwd=project)
+    manual = next(line for line in result.out.splitlines() if "manual, dashboard SQL editor" in line)
+    assert "SUPABASE_URL is set but names no project" in manual
+    assert "needs the project URL" not in manual

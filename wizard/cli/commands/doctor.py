@@ -128,6 +128,9 @@ def _print(report: DoctorReport) -> None:
     print("  automated, HTTPS (access token): " + ("possible" if paths.https else
           f"not possible yet: needs SUPABASE_ACCESS_TOKEN ({links['access_tokens']})" if not report.token else
           "not possible: the token or the service failed (above)"))
-    print("  manual, dashboard SQL editor:   " + (f"possible: {links['sql_editor']}" if paths.manual else
-          "needs the project URL (SUPABASE_URL)"))
+    variable = report.environment.supabase_url_variable()
+    print("  manual, dashboard SQL editor:   " + (
+        f"possible: {links['sql_editor']}" if paths.manual else
+        f"needs a Supabase project: {variable} is set but names no project (https://<ref>.supabase.co)"
+        if variable else "needs the project URL (SUPABASE_URL)"))
     print(f"Next step: {plain(report.next_step)}")
