@@ -174,3 +174,11 @@ def test_plan_writes_nothing(cli, one_file, database, db):
 def test_module_and_console_script_agree():
     version = subprocess.run([sys.executable, "-m", "wizard", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert version.returncode == 0 and version.stdout.startswith("migration-wizard ")
+
+
+def test_an_empty_folder_or_file_flag_is_a_usage_error_not_the_current_folder(cli, tmp_path):
+    for flag in ("--migrations", "--env-file", "--local-dir"):
+        result = cli("plan", "--offline", flag, "", cwd=tmp_path)
+        assert result.code == 2, flag
+        assert "an empty value names no file or folder" in result.err
+        assert "Traceback" not in result.err

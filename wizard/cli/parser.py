@@ -20,6 +20,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _path(text: str) -> Path:
+    """A file or folder flag: an empty value names nothing (Path('') would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value names no file or folder")
+    return Path(text)
+
+
 def _server_seconds(text: str) -> float:
     """A PostgreSQL timeout in seconds: from 1 ms (0 would mean no limit) to PostgreSQL's maximum."""
     value = _seconds(text)
@@ -44,12 +51,12 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="the PostgreSQL to migrate (default: from the environment, else the local database)")
     group.add_argument("--local", action="store_true", default=default(False),
                        help="use the local embedded PostgreSQL")
-    group.add_argument("--local-dir", metavar="DIR", type=Path, default=default(None),
+    group.add_argument("--local-dir", metavar="DIR", type=_path, default=default(None),
                        help="where the local database lives (default: a per-user data directory)")
-    group.add_argument("--migrations", metavar="DIR", type=Path, default=default(None),
+    group.add_argument("--migrations", metavar="DIR", type=_path, default=default(None),
                        help="the migration folder (default: ./migrations, else ./supabase/migrations; "
                        "./supabase/migrations first when ./supabase/config.toml exists)")
-    group.add_argument("--env-file", metavar="PATH", type=Path, default=default(None),
+    group.add_argument("--env-file", metavar="PATH", type=_path, default=default(None),
                        help="an extra .env file to read (after .env and .env.local)")
     group.add_argument("--json", action="store_true", default=default(False),
                        help="print one JSON document on stdout")
@@ -148,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         recovery.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                               help="how long to wait for another run's lock before giving up (default 10)")
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
-    manual.add_argument("--export", metavar="DIR", type=Path, required=True,
+    manual.add_argument("--export", metavar="DIR", type=_path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")
     manual.add_argument("--despite-findings", action="store_true",
                         help="export even when the offline pre-flight finds errors (they head INDEX.md)")
