@@ -182,3 +182,11 @@ def test_an_empty_folder_or_file_flag_is_a_usage_error_not_the_current_folder(cl
         assert result.code == 2, flag
         assert "an empty value names no file or folder" in result.err
         assert "Traceback" not in result.err
+
+
+def test_an_escape_sequence_in_a_failing_file_is_shown_escaped_never_sent_to_the_terminal(cli, folder, database, db):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\n-- \x1b]52;c;aGVsbG8=\x07 \x1b[2J\nSELECT * FROM missing_table;\n")
+    result = cli("apply", "--yes", "--migrations", folder.path, "--database-url", database)
+    assert result.code == 1
+    assert "\x1b" not in result.err and "\x07" not in result.err
+    assert "\\x1b]52;c;aGVsbG8=\\x07" in result.err  # the excerpt shows the line, escaped

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from wizard.cli.errors import ExitCode
-from wizard.cli.output import emit_json, say
+from wizard.cli.output import emit_json, printable, say
 from wizard.cli.steps import _catalog, _open
 
 _COLOURS = {"+": "\033[32m", "-": "\033[31m", "@": "\033[36m"}
@@ -30,7 +30,8 @@ def cmd_diff(args) -> int:
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for line in report.lines:
         start = _COLOURS.get(line[:1]) if colour and not line.startswith(("+++", "---")) else None
-        sys.stdout.write(f"{start}{line.rstrip(chr(10))}\033[0m\n" if start else line)
+        text = printable(line.rstrip("\n"))  # the file's text: never an escape sequence of its own
+        sys.stdout.write(f"{start}{text}\033[0m\n" if start else text + "\n")
     say(f"'migration-wizard accept {report.version}' records the file as it is now, once the database has "
         "what it creates.")
     return ExitCode.OK
