@@ -117,6 +117,14 @@ def test_a_checks_file_that_is_not_toml(folder):
     well_described(error, ExitCode.USAGE)
 
 
+@pytest.mark.parametrize("value", ['"users"', "3"])
+def test_a_checks_file_whose_expect_contains_is_no_list(folder, value):
+    (folder.path / catalog.CHECKS_FILE).write_text(f'[[check]]\nname = "t"\nsql = "SELECT 1"\nexpect_contains = {value}\n')
+    error = raised(checks.load, folder.path)
+    assert isinstance(error, checks.ChecksFileError) and "expect_contains needs a list" in str(error)
+    well_described(error, ExitCode.USAGE)
+
+
 def test_a_local_directory_that_holds_something_else(tmp_path):
     server = LocalServer(tmp_path / "local")
     server.data.mkdir(parents=True)

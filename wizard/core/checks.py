@@ -64,6 +64,9 @@ def load(directory: Path) -> list[Check]:
             raise ChecksFileError(
                 f"{path}: check '{name}' needs a sql string and exactly one of " + ", ".join(_EXPECTATIONS)
             )
+        if given[0] == "expect_contains" and not isinstance(entry[given[0]], list):
+            raise ChecksFileError(f"{path}: check '{name}': expect_contains needs a list of values, such as "
+                                  '["users", "bilans"]')
         checks.append(Check(name, entry["sql"], given[0], entry[given[0]], entry.get("description", "")))
     return checks
 
@@ -107,10 +110,8 @@ def _judge(check: Check, values: list[object]) -> CheckResult:
 
 
 def _items(value: TomlValue) -> list[TomlValue]:
-    """The values an ``expect_contains`` lists (iterated as Python iterates them)."""
-    if isinstance(value, (str, list, dict)):
-        return list(value)
-    raise TypeError(f"'{type(value).__name__}' object is not iterable")
+    """The values an ``expect_contains`` lists (``load`` takes nothing else)."""
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _number(value: object) -> float:
