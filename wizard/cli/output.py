@@ -4,22 +4,17 @@ and the narrator of a run's events."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 
+from wizard.core.catalog import printable as _printable
 from wizard.core.describe import plain
 
 __all__ = ["emit_json", "lint_findings", "plain", "printable", "say"]
 
-# Control characters a terminal would act on (an escape sequence in a migration file could move
-# the cursor, rewrite the screen or write the clipboard): all but line breaks and tabs.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def printable(text: str) -> str:
-    """Text as it may reach a terminal: its control characters shown escaped (\\x1b), line breaks
-    and tabs kept."""
-    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    """Text as it may reach a terminal: control characters escaped, line breaks and tabs kept."""
+    return _printable(text, keep_lines=True)
 
 
 def say(message: str = "") -> None:

@@ -24,7 +24,7 @@ from wizard.core.sqlfile import NO_TRANSACTION_HEADER, Migration, Problem, State
 
 __all__ = [
     "CHECKS_FILE", "MIGRATION_FILE", "NO_TRANSACTION_HEADER", "Catalog", "FolderNotFound", "Migration", "Problem",
-    "Statement", "default_directory", "load", "load_file", "location",
+    "Statement", "default_directory", "load", "load_file", "location", "printable",
 ]
 
 
@@ -94,7 +94,7 @@ def load(directory: Path) -> Catalog:
     for path in entries:
         match = MIGRATION_FILE.match(path.name)
         if _CONTROL.search(path.name):  # an escape sequence in a name would be run by the terminal showing it
-            shown = _printable(path.name)
+            shown = printable(path.name)
             if match and not path.is_dir():
                 problems.append(Problem("unprintable-name", shown, "the file name holds a control character "
                                         "(shown escaped): rename the file"))
@@ -140,11 +140,15 @@ def load(directory: Path) -> Catalog:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _printable(name: str) -> str:
-    """A file name as it may be shown: its control characters escaped (\\x1b)."""
-    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), name)
+def printable(text: str, keep_lines: bool = False) -> str:
+    """Text as it may reach a terminal: its control characters (an escape sequence would move the
+    cursor, rewrite the screen or write the clipboard) shown escaped (\\x1b); with ``keep_lines``,
+    line breaks and tabs kept."""
+    pattern = _CONTROL_BUT_LINES if keep_lines else _CONTROL
+    return pattern.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def _not_a_file(path: Path) -> str:
