@@ -36,7 +36,10 @@ def test_apply_status_verify_over_https(api, project, db, cli, supabase_cli, dat
     assert [a["version"] for a in applied.json()["applied"]] == [f"{i:03d}" for i in range(1, 19)]
     assert "over HTTPS" in applied.err
     migration_requests = [q for q in api.requests if q.startswith("BEGIN;")]
-    assert len(migration_requests) == 18  # one request per migration, history rows inside it
+    # packed: the 18 migrations in one request, each in its own transaction with its history rows
+    assert len(migration_requests) == 1
+    assert applied.json()["requests"]["requests"] == 1 and applied.json()["requests"]["migrations"] == 18
+    assert "1 request for 18 migrations" in applied.err
 
     status = wizard(cli, api, project, "status", "--json", "--migrations", MIGRATIONS)
     assert [m["state"] for m in status.json()["migrations"]] == ["applied"] * 18

@@ -14,7 +14,7 @@ from test_robustness import slow_folder, start_apply, wait_for_sleep
 
 from wizard.core import catalog
 from wizard.core.events import Notice
-from wizard.core.runner import LOCK_KEY, Runner
+from wizard.core.runner import LOCK_KEY, RunOptions, Runner
 from wizard.core.settle import OutcomeUnknown
 
 REF = "qwertyuiopasdfghjklz"
@@ -138,7 +138,9 @@ def project(tmp_path):
 @pytest.mark.parametrize("mode", ["close", "502"])
 def test_a_lost_answer_over_https_is_read_from_the_history(api, project, four, db, cli, mode):
     api.lose_reply, api.lost_reply_mode = 2, mode
-    result = cli("apply", "--yes", "--json", "--migrations", four.path, "--api-url", api.url, cwd=project)
+    # one migration per request: the Nth request that opens a transaction is the Nth migration's
+    result = cli("apply", "--yes", "--json", "--pack-size", "0", "--migrations", four.path, "--api-url", api.url,
+                 cwd=project)
     assert_clean(result)
     assert result.code == 0, result.err
     report = result.json()
@@ -152,7 +154,9 @@ def test_a_lost_answer_over_https_is_read_from_the_history(api, project, four, d
 
 def test_a_request_that_did_not_run_is_sent_once_more_over_https(api, project, four, db, cli):
     api.lose_reply, api.lost_reply_mode = 3, "502-not-run"
-    result = cli("apply", "--yes", "--json", "--migrations", four.path, "--api-url", api.url, cwd=project)
+    # one migration per request: the Nth request that opens a transaction is the Nth migration's
+    result = cli("apply", "--yes", "--json", "--pack-size", "0", "--migrations", four.path, "--api-url", api.url,
+                 cwd=project)
     assert_clean(result)
     assert result.code == 0, result.err
     assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [(v, "applied") for v in VERSIONS]
@@ -182,7 +186,7 @@ def test_an_unreachable_service_leaves_the_outcome_unknown_over_https(api, four,
     database = ApiDatabase(REF, TOKEN, api.url, timeout=5)
     database.probe()
     events = []
-    runner = ApiRunner(database, catalog.load(four.path), on_event=events.append)
+    runner = ApiRunner(database, catalog.load(four.path), RunOptions(pack_kib=0), on_event=events.append)
     runner.settle_delays = (0.1, 0.2)
     with pytest.raises(OutcomeUnknown) as raised:
         runner.run()

@@ -42,6 +42,17 @@ def _lock_wait_seconds(text: str) -> float | None:
     return _server_seconds(text)
 
 
+def _kib(text: str) -> int:
+    """A size in KiB: a whole number, not negative."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in KiB (such as 256, or 0)")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -110,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long a statement may wait for a lock another session holds (PostgreSQL "
                        "lock_timeout); past it the migration rolls back and is tried again, 3 times in all, "
                        "then the run fails naming that session (default 5; 0: wait as long as it holds it)")
+    apply.add_argument("--pack-size", metavar="KIB", type=_kib, default=256,
+                       help="over HTTPS, send up to this many KiB of SQL in one request, each migration still in "
+                       "its own transaction (default 256; 0: one migration per request)")
     apply.add_argument("--no-compat", action="store_true",
                        help="do not make a plain PostgreSQL Supabase-shaped (auth, storage, extensions, roles) first")
     apply.add_argument("--include-all", action="store_true",

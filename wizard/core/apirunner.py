@@ -1,9 +1,16 @@
 """The runner over the Management API: the same rules, events, history and diagnosis as over a
-session; one request per migration, holding ``BEGIN``, a transaction-level advisory lock (which
-also keeps out a run over a database connection: it waits up to the run's lock timeout for one to
-end), a look at the history (a version another run applied meanwhile is not run again), the file's
-text, its history rows and ``COMMIT``. The run lock among runs over HTTPS is the database's lease;
-the compatibility step and the history tables are made under the advisory lock too."""
+session. Each migration travels as ``BEGIN``, a transaction-level advisory lock (which also keeps
+out a run over a database connection: it waits up to the run's lock timeout for one to end), a
+look at the history (a version another run applied meanwhile is not run again), the file's text,
+its history rows and ``COMMIT``; several of them go in one request up to a size budget
+(``apipack``), each still its own transaction. The run lock among runs over HTTPS is the
+database's lease; the compatibility step and the history tables are made under the advisory lock
+too.
+
+When a pack fails, the history says which of its migrations committed (they are reported
+applied); the one that failed then runs alone, so that its error is located in its file as when
+it travels on its own (or, when it goes through alone, the run carries on). A pack whose answer
+is lost is settled the same way, after its request is known to have ended."""
 
 from __future__ import annotations
 
@@ -13,12 +20,21 @@ from dataclasses import replace
 
 import psycopg
 
-from wizard.core import history, settle
+from wizard.core import apipack, history, settle
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
 from wizard.core.diagnosis import Diagnosis, diagnose
-from wizard.core.events import AppliedMigration, Event, MigrationStarted, Notice, Outcome, RunFinished, StatementDone
+from wizard.core.events import (
+    AppliedMigration,
+    Event,
+    MigrationApplied,
+    MigrationStarted,
+    Notice,
+    Outcome,
+    RunFinished,
+    StatementDone,
+)
 from wizard.core.lockretry import ApiProbe, LockRetry
 from wizard.core.runbase import BaseRunner, Interrupted, LockHeld
 from wizard.core.runoptions import RunOptions
@@ -34,6 +50,9 @@ class ApiRunner(BaseRunner):
         super().__init__(db, catalog, options, on_event)
         self._prefix = ""
         self._requesting = False  # a migration's request is out, its answer not yet in
+        self._packing = False  # a pack's request is out
+        self._resend: str | None = None  # the version whose request was lost once already
+        self.budget: apipack.Budget | None = None  # the requests the pending migrations take
 
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
         return history.record_sql(migration, statements, "https" if method == "automated" else method)
@@ -68,6 +87,129 @@ class ApiRunner(BaseRunner):
                               "it again."))
             return None
 
+    # -- packs: several migrations in one request, each in its own transaction -------------------
+
+    def _apply_all(self, todo: list[Migration]) -> RunFinished:
+        self.budget = apipack.budget(todo, self.options.pack_kib)
+        if todo:
+            self._emit(Notice(f"Over HTTPS: {self.budget} (the Management API allows 60 requests a minute)."))
+        applied: list[AppliedMigration] = []
+        rest = list(todo)
+        while rest:
+            if self._cancelled:
+                return RunFinished(applied, interrupted=True)
+            pack = apipack.next_pack(rest, self.options.pack_kib)
+            if len(pack) == 1:
+                done, stopped = 1, self._apply_one(pack[0], applied)
+            else:
+                done, stopped = self._apply_pack(pack, applied)
+            if stopped is not None:
+                return stopped
+            del rest[:done]
+        return RunFinished(applied)
+
+    def request_stop(self) -> None:
+        """As every runner's; a pack in flight is cancelled on the server (the migrations before the
+        one in progress stay applied)."""
+        super().request_stop()
+        if self._packing:
+            self.db.cancel()
+
+    def _apply_pack(self, pack: list[Migration], applied: list[AppliedMigration]) -> tuple[int, RunFinished | None]:
+        """One request for the pack; how many of its migrations were settled (from the first), and
+        the end of the run when it stops here."""
+        self._emit(Notice(f"One request for {len(pack)} migrations: {pack[0].filename} to {pack[-1].filename}."))
+        parts = [self._migration_sql(m)[1] for m in pack]
+        query = ("\n" + apipack.BETWEEN).join(parts) + "\n" + apipack.recorded_query(pack) + ";"
+        failure: ApiSqlError | ApiError | None = None
+        rows: list[dict[str, object]] = []
+        try:
+            self._packing = True
+            rows = self.db.request(query)
+        except ApiSqlError as exc:
+            failure = exc
+        except ApiError as exc:
+            if not exc.sent:
+                for m in pack:
+                    self.report.stop(m, Outcome.NOT_APPLIED, f"its request did not reach the service: {exc.message}")
+                raise
+            failure = exc
+        except BaseException:
+            for m in pack:
+                self.report.stop(m, Outcome.UNKNOWN, "the run stopped while its request was out")
+            raise
+        finally:
+            self._packing = False
+        if failure is None:
+            durations = {str(r.get("version")): r.get("duration_ms") for r in rows}
+            for m in pack:
+                duration = durations.get(m.version)
+                self._applied_now(m, applied, duration if isinstance(duration, int) else 0)
+            return len(pack), None
+        lost = failure if isinstance(failure, ApiError) else None
+        committed = self._committed(pack, lost)
+        count = 0
+        for m in pack:
+            if m.version not in committed:
+                break
+            if lost is not None:
+                self._emit(Notice(f"{m.filename} was applied (its reply was lost)."))
+            self._applied_now(m, applied, committed[m.version] or 0, reply_lost=lost is not None)
+            count += 1
+        if count == len(pack):
+            return count, None
+        failing = pack[count]
+        if isinstance(failure, ApiSqlError) and self._cancelled and failure.error.sqlstate == "57014":
+            self._emit(MigrationStarted(failing.version, failing.name, len(failing.executable_statements), True))
+            self._emit(Notice(f"Interrupted: {failing.filename} was rolled back."))
+            return count, RunFinished(applied, interrupted=True)
+        if lost is not None:
+            self._emit(Notice(f"{failing.filename} was not applied."))
+            self._emit(Notice(f"Applying {failing.filename} again, once."))
+            self._resend = failing.version
+        else:
+            self._emit(Notice(f"{failing.filename} failed in its request ({failure.message}); running it alone "
+                              "to locate the error."))
+        return count + 1, self._apply_one(failing, applied)
+
+    def _applied_now(self, migration: Migration, applied: list[AppliedMigration], duration_ms: int,
+                     reply_lost: bool = False) -> None:
+        """A migration of a pack committed: its events, as if it had travelled alone."""
+        total = len(migration.executable_statements)
+        self._emit(MigrationStarted(migration.version, migration.name, total, True))
+        for index in range(1, total + 1):
+            self._emit(StatementDone(migration.version, index, total))
+        done = AppliedMigration(migration.version, migration.name, duration_ms, reply_lost)
+        applied.append(done)
+        self._emit(MigrationApplied(migration.version, migration.name, duration_ms, reply_lost))
+
+    def _committed(self, pack: list[Migration], lost: ApiError | None) -> dict[str, int | None]:
+        """Which migrations of a pack committed (with their duration), read from the history once its
+        request is known to have ended; OutcomeUnknown when the service cannot be reached."""
+        if lost is not None:
+            self._emit(Notice(f"No answer for the request of {pack[0].filename} to {pack[-1].filename} "
+                              f"({lost.message}): reading the history before anything else."))
+
+        def read() -> dict[str, int | None]:
+            try:
+                if lost is not None and not self.db.settle_in_flight():
+                    raise settle.Unreachable("the lost request is still running on the server")
+                return {str(row[0]): row[1] for row in self.db.query(apipack.committed_query(pack))}
+            except ApiError as exc:
+                raise settle.Unreachable(exc.message) from None
+
+        try:
+            return settle.reach(read, self._emit, self.settle_delays)
+        except settle.Unreachable as unreachable:
+            for m in pack:
+                self.report.stop(m, Outcome.UNKNOWN, "its request's answer was lost and the database cannot be "
+                                 "reached")
+            raise settle.OutcomeUnknown(pack, str(unreachable)) from None
+        except BaseException:
+            for m in pack:
+                self.report.stop(m, Outcome.UNKNOWN, "the run stopped before it could read the history")
+            raise
+
     # -- a migration, tried again when it waited too long for a lock another session holds -------
 
     def _apply_in_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
@@ -85,16 +227,23 @@ class ApiRunner(BaseRunner):
     def _outcome_in_flight(self) -> Outcome:
         return Outcome.UNKNOWN if self._requesting else Outcome.NOT_APPLIED
 
+    def _migration_sql(self, migration: Migration) -> tuple[str, str]:
+        """The prefix and the whole transaction of one migration. Everything before the file's text
+        stays on its first line, so the server's LINE n is the file's (when it travels alone)."""
+        prefix = (f"BEGIN; {self.db.mark} {run_lock_sql(self.options.lock_timeout, migration.version)} "
+                  f"{self._settings}")
+        statements = [s.text for s in migration.executable_statements]
+        return prefix, (prefix + migration.body_for_transaction + "\n;\n"
+                        + "RESET ALL;\n" + self._record_sql(migration, statements, "https") + ";\nCOMMIT;")
+
     def _request_migration(self, migration: Migration, again: bool = False) -> AppliedMigration | Diagnosis:
         if self._cancelled:
             raise Interrupted()
+        if self._resend == migration.version:  # its request in a pack was lost: this is the second try
+            again, self._resend = True, None
         statements = migration.executable_statements
         self._emit(MigrationStarted(migration.version, migration.name, len(statements), True))
-        # Everything before the file's text stays on its first line, so the server's LINE n is the file's.
-        prefix = (f"BEGIN; {self.db.mark} {run_lock_sql(self.options.lock_timeout, migration.version)} "
-                  f"{self._settings}")
-        query = (prefix + migration.body_for_transaction + "\n;\n"
-                 + "RESET ALL;\n" + self._record_sql(migration, [s.text for s in statements], "https") + ";\nCOMMIT;")
+        prefix, query = self._migration_sql(migration)
         self._prefix = prefix
         started = time.monotonic()
         try:

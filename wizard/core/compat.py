@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import psycopg
 from wizard.core.errors import ExitCode, WizardError
 
-from wizard.core.db import Connectable, Query, database
+from wizard.core.db import Connectable, Params, Query, database
 from wizard.core.effects import Node, ObjectData
 
 ROLE_MARK = "Made by migration-wizard"  # how the step's comment on its administrative roles begins
@@ -219,18 +219,24 @@ def _plpgsql_queries(tree: object) -> list[str]:
     return queries
 
 
-def inspect(conn: Connectable) -> State:
-    """What the step would create on this database: one small query when it has nothing to do."""
-    db = database(conn)
+def reads() -> list[tuple[Query, Params]]:
+    """The reads of ``inspect``, to ask ahead in one request with others (``db.batch``)."""
     wanted = manifest()
-    ((supabase, marked),) = db.query(_QUICK, {"mark": wanted.mark})
-    if supabase or marked:
-        return State(bool(supabase))
-    ((missing, extensions),) = db.query(_STATE, {
+    return [(_QUICK, {"mark": wanted.mark}), (_STATE, {
         "kinds": [o[0] for o in wanted.objects],
         "schemas": [o[1] for o in wanted.objects],
         "names": [o[2] for o in wanted.objects],
-    })
+    })]
+
+
+def inspect(conn: Connectable) -> State:
+    """What the step would create on this database: one small query when it has nothing to do."""
+    db = database(conn)
+    (quick, quick_params), (state, state_params) = reads()
+    ((supabase, marked),) = db.query(quick, quick_params)
+    if supabase or marked:
+        return State(bool(supabase))
+    ((missing, extensions),) = db.query(state, state_params)
     return State(False, list(missing), False, list(extensions))
 
 

@@ -95,12 +95,17 @@ def _present(db: Database) -> tuple[bool, bool, bool]:
 def ensure(conn: Connectable) -> None:
     """Create the history tables where they are missing, as the Supabase CLI does. Writes nothing
     when they are already there, so a run does not take a table lock on them for nothing."""
+    from wizard.core.db import batch
+
     db = database(conn)
     cli_table, meta_table, columns = _present(db)
-    if cli_table and meta_table and columns:
-        return
-    script = list(CLI_DDL) + ([META_DDL, COMMENT] if not meta_table else [])
-    db.transaction(";\n".join(script))
+    if not (cli_table and meta_table and columns):
+        script = list(CLI_DDL) + ([META_DDL, COMMENT] if not meta_table else [])
+        db.transaction(";\n".join(script))
+    batch.known(db, _PRESENT, None, [(True, True, True)])  # a read of the history that follows need not ask
+
+
+PRESENT = _PRESENT  # the read that tells which history tables there are (to ask ahead: ``db.batch``)
 
 
 def read(conn: Connectable) -> dict[str, Record]:

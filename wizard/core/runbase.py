@@ -14,6 +14,7 @@ from psycopg import sql
 
 from wizard.core import compat, history, settle
 from wizard.core.catalog import Catalog, Migration
+from wizard.core.db import batch
 from wizard.core.db.protocol import Database
 from wizard.core.diagnosis import Diagnosis, ServerError, diagnose
 from wizard.core.errors import ExitCode, WizardError
@@ -132,6 +133,8 @@ class BaseRunner:
         except Interrupted:
             return self._finish(RunFinished([], interrupted=True))
         try:
+            # where a request counts (over HTTPS), the first reads go in one
+            batch.prefetch(self.db, (compat.reads() if self.options.compat else []) + [(history.PRESENT, None)])
             if self.options.compat:
                 created = self.compat_created = compat.ensure(self.db)
                 if created:

@@ -16,3 +16,6 @@ class RunOptions:
     lock_attempts: int = 3
     compat: bool = True  # make a plain PostgreSQL Supabase-shaped first (compat.sql)
     method: str = "automated"
+    # over HTTPS, up to this many KiB of SQL go in one request, each migration in its own
+    # transaction (0: one migration per request); see apipack
+    pack_kib: int = 256

@@ -15,7 +15,7 @@ import psycopg
 from wizard.core import checks as checks_file
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.checks import CheckResult
-from wizard.core.db import Connectable, database
+from wizard.core.db import Connectable, batch, database
 from wizard.core.effects import Node
 from wizard.core.objects import Obj, final_objects
 
@@ -56,6 +56,7 @@ def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
     for i, obj in enumerate(objs):
         by_lookup.setdefault(_LOOKUP.get(obj.kind, obj.kind), []).append(i)
     found = [False] * len(objs)
+    asked = []
     for lookup, indexes in by_lookup.items():
         # the table of a trigger, policy, column or rls, as "schema.name": each part quoted on its own
         # (a name may need quotes: spaces, capitals, a dot)
@@ -66,6 +67,9 @@ def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
             "ts": [schema for schema, _, _ in tables],
             "tn": [name for _, _, name in tables],
         }
+        asked.append((lookup, indexes, params))
+    batch.prefetch(db, [(_PRESENCE[lookup], params) for lookup, _, params in asked])  # one request over HTTPS
+    for lookup, indexes, params in asked:
         rows = db.query(_PRESENCE[lookup], params)
         for i, row in zip(indexes, rows):
             found[i] = bool(row[0])

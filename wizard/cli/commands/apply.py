@@ -152,6 +152,7 @@ def _apply(args) -> int:
             statement_timeout=args.statement_timeout,
             table_lock_timeout=args.table_lock_timeout,
             compat=not args.no_compat,
+            pack_kib=args.pack_size,
         )
         narrator = _Narrator(quiet=False, width=max((len(f"{m.version}_{m.name}") for m in todo), default=0))
         session = apply.Session(conn, loaded, options, narrator, seed_files=seed_files, on_seed_event=narrator,

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +30,7 @@ from wizard.core.connect import OK, Probe
 from wizard.core.db.apitext import ApiServerError as ApiServerError  # re-exported: the API's error text
 from wizard.core.db.apitext import parse_error as parse_error
 from wizard.core.db.apitext import statement_naming as statement_naming
+from wizard.core.db.batch import bind as bind  # re-exported: the parameters written into the text
 from wizard.core.db.lease import Lease
 from wizard.core.db.protocol import Params, Query, Row
 from wizard.core.diagnosis import ServerError
@@ -46,9 +46,6 @@ RATE_LIMITED = "rate-limited"  # 429, still after retries
 SERVICE_ERROR = "service-error"  # 5xx
 TIMEOUT = "timeout"
 UNREACHABLE = "unreachable"
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
-
 
 class ApiError(WizardError):
     """The service refused or failed the request (not an SQL error)."""
@@ -87,22 +84,6 @@ class ApiSqlError(WizardError):
         return cls(self.error.message)
 
 
-def bind(query: str, params: Params = None) -> str:
-    """The query with its %s / %(name)s parameters written as SQL literals."""
-    if params is None:
-        return query
-    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
-    sequence = iter(params) if not isinstance(params, Mapping) else iter(())
-
-    def literal(match: re.Match[str]) -> str:
-        if match.group(0) == "%%":
-            return "%"
-        value = named[match.group(1)] if match.group(1) else next(sequence)
-        return sql.Literal(value).as_string(None)
-
-    return _PLACEHOLDER.sub(literal, query)
-
-
 def _value(value: Any) -> Any:
     """JSON values back to what psycopg would give: timestamps as datetimes."""
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T " and value[13] == ":":
@@ -130,6 +111,9 @@ class ApiDatabase:
         self.lease = Lease(self._rows, on_lost=self.on_notice)
         # SQL that opens every ``transaction``: a run sets it to take the run lock there too
         self.transaction_guard = ""
+        self.sent = 0  # requests sent to the service (each answered 429 counts), for the request budget
+        # answers read ahead (``batch.prefetch``): when, and the rows; each given once, while fresh
+        self.prefetched: dict[str, tuple[float, list[Row]]] = {}
 
     def __repr__(self) -> str:  # never the token
         return f"ApiDatabase(ref={self.ref!r}, endpoint={self.endpoint!r})"
@@ -176,6 +160,7 @@ class ApiDatabase:
                     "User-Agent": f"migration-wizard/{__version__}",
                 },
             )
+            self.sent += 1
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as response:
                     payload = response.read()
@@ -233,12 +218,16 @@ class ApiDatabase:
     # -- the Database ------------------------------------------------------------------------
 
     def query(self, query: Query, params: Params = None) -> list[Row]:
-        text = query if isinstance(query, str) else query.as_string(None)
-        return self._rows(bind(text, params))
+        text = bind(query if isinstance(query, str) else query.as_string(None), params)
+        kept = self.prefetched.pop(text, None)
+        if kept is not None and time.monotonic() - kept[0] < PREFETCH_SECONDS:
+            return [tuple(_value(v) for v in row) for row in kept[1]]
+        return self._rows(text)
 
     def transaction(self, script: str) -> None:
         """One request: its statements are one implicit transaction on the server (after the
         ``transaction_guard``)."""
+        self.prefetched = {}  # a write makes the answers read ahead stale
         self._rows(self.transaction_guard + script)
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
@@ -254,6 +243,7 @@ class ApiDatabase:
     def execute(self, script: str) -> ServerError | None:
         """One request; the server's error when a statement failed, its LINE made a position in
         the script's text (nothing stays open either way)."""
+        self.prefetched = {}  # a write makes the answers read ahead stale
         try:
             self.request(script)
         except ApiSqlError as exc:
@@ -339,7 +329,8 @@ def _retry_after(header: str | None, default: float) -> float:
 
 
 PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
-REQUEST_TIMEOUT = 300.0  # seconds for one request once connected (a migration can be long)
+REQUEST_TIMEOUT = 300.0
+PREFETCH_SECONDS = 30.0  # an answer read ahead and not asked for within this long is asked again  # seconds for one request once connected (a migration can be long)
 
 
 def open_database(ref: str, token: str, api_url: str | None = None, connect_timeout: float = 10,

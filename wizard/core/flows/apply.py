@@ -132,6 +132,9 @@ class ApplyReport:
     compat: list[str] = field(default_factory=list)
     advice: Advice | None = None
     run: RunReport | None = None  # the run's own account: each applied migration's outcome, where it stopped
+    # over HTTPS: the requests the pending migrations take ("requests", "migrations", "packed") and
+    # those the command sent in all, its reads before the run included ("sent")
+    requests: dict[str, int] | None = None
 
     @property
     def failed(self) -> Diagnosis | None:
@@ -163,6 +166,7 @@ class ApplyReport:
             **({"seeds": [s.to_json() for s in self.seeded]} if self.seed_files else {}),
             **({"standins": self.standins} if self.standins else {}),
             **({"compat": self.compat} if self.compat else {}),
+            **({"requests": self.requests} if self.requests is not None else {}),
         }
 
 
@@ -221,6 +225,10 @@ class Session:
         assert self.finished is not None, "report() follows migrate()"
         report = ApplyReport(self.finished, self.seed_files, self.seeded, compat=list(self.runner.compat_created),
                              run=self.runner.report)
+        from wizard.core.apirunner import ApiRunner
+
+        if isinstance(self.runner, ApiRunner) and self.runner.budget is not None:
+            report.requests = {**self.runner.budget.to_json(), "sent": self.runner.db.sent}
         if self.local and not self.finished.interrupted:
             report.standins = standins.installed(self.conn)
         if report.failed is not None:

@@ -229,7 +229,12 @@ def read(catalog: Catalog, conn: Any, *, checks: bool = True, compat: bool = Tru
     ``local``: the target is the local database, where apply runs the seeds)."""
     from wizard.core import compat as compat_step
     from wizard.core import runner
+    from wizard.core.db import batch
+    from wizard.core.preflight import locks
 
+    # where a request counts (over HTTPS), the reads that need no earlier answer go in one
+    batch.prefetch(conn, [(history.PRESENT, None)] + (compat_step.reads() if checks and compat else [])
+                   + ([locks.any_big_table()] if checks else []))
     records = history.read(conn)
     states = history.states(catalog, records)
     pending = runner.pending(catalog, records) if catalog.ok else []

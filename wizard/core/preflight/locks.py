@@ -17,13 +17,16 @@ _LOCKING = {
 }
 
 
+def any_big_table(rows: int = BIG_TABLE_ROWS) -> tuple[str, tuple[int]]:
+    """The first read of ``big_table_locks`` (is any table that big?), to ask ahead (``db.batch``)."""
+    return "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relkind IN ('r', 'p', 'm') AND reltuples >= %s)", (rows,)
+
+
 def big_table_locks(pending: list[Migration], conn: Connectable, rows: int = BIG_TABLE_ROWS) -> list[Finding]:
     """Statements that lock a table the database already holds many rows of: the lock lasts as long
     as the statement (a rewrite or an index build), and the application waits meanwhile."""
     db = database(conn)
-    ((any_big,),) = db.query(
-        "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relkind IN ('r', 'p', 'm') AND reltuples >= %s)", (rows,)
-    )
+    ((any_big,),) = db.query(*any_big_table(rows))
     if not any_big:
         return []  # a new or small database: no statement needs a look
     uses = []

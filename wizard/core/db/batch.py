@@ -1,0 +1,98 @@
+"""Several catalog reads in one request, where every request counts (the Management API allows 60
+a minute).
+
+The service answers only the rows of a query's last statement, so the reads travel as one
+``SELECT`` whose single value is a JSON array: for each read, its rows, each row an array of its
+values in column order (``json_each`` over the row keeps every column, even two of the same name).
+:func:`prefetch` sends them ahead of the code that asks them one by one: each answer is kept on the
+database and handed out once, to the first ``query`` with the same text and parameters, within
+half a minute; any write through the database drops them all, so none can be stale for long. Over a database connection a round trip costs little
+and nothing is prefetched: the reads run as they are asked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from wizard.core.db import Connectable, Params, Query, Row, database
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+def bind(query: str, params: Params = None) -> str:
+    """The query with its %s / %(name)s parameters written as SQL literals."""
+    if params is None:
+        return query
+    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
+    sequence = iter(params) if not isinstance(params, Mapping) else iter(())
+
+    def literal(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        value = named[match.group(1)] if match.group(1) else next(sequence)
+        from psycopg import sql
+
+        return sql.Literal(value).as_string(None)
+
+    return _PLACEHOLDER.sub(literal, query)
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A database where answers can wait for their question (the Management API's)."""
+
+    prefetched: dict[str, tuple[float, list[Row]]]
+
+    def query(self, query: Query, params: Params = None) -> list[Row]: ...
+
+
+def _text(query: Query) -> str:
+    return query if isinstance(query, str) else query.as_string(None)
+
+
+def combined(texts: Sequence[str]) -> str:
+    """One SELECT returning every query's rows, as described above."""
+    parts = []
+    for text in texts:
+        rows = (f"SELECT (SELECT json_agg(e.value ORDER BY e.n) FROM json_each(row_to_json(t)) WITH ORDINALITY "
+                f"AS e(key, value, n)) AS r, row_number() OVER () AS o FROM ({text.strip().rstrip(';')}\n) AS t")
+        parts.append(f"(SELECT coalesce(json_agg(s.r ORDER BY s.o), '[]'::json) FROM ({rows}) AS s)")
+    return "SELECT json_build_array(" + ",\n".join(parts) + ") AS answers"
+
+
+def answers(value: Any, count: int) -> list[list[Row]]:
+    """The rows of each query from the combined answer's value (JSON text, or already decoded)."""
+    decoded = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(decoded, list) or len(decoded) != count:
+        raise ValueError("the combined answer does not hold one result per query")
+    return [[tuple(row) for row in result] for result in decoded]
+
+
+def prefetch(conn: Connectable, queries: Sequence[tuple[Query, Params]]) -> None:
+    """Over the Management API, ask these independent reads in one request now; their answers wait
+    for the ``query`` calls that ask them. Nothing over a database connection. A read that fails
+    here is asked again on its own when its turn comes (and fails there, where it is expected)."""
+    db = database(conn)
+    if not isinstance(db, ReadsAhead) or len(queries) < 2:
+        return
+    texts = [bind(_text(q), p) for q, p in queries]
+    try:
+        ((value,),) = db.query(combined(texts))
+        results = answers(value, len(texts))
+    except Exception:  # noqa: BLE001 - a hint only: each read is asked again on its own
+        return
+    now = time.monotonic()
+    db.prefetched.update((text, (now, rows)) for text, rows in zip(texts, results))
+
+
+def known(conn: Connectable, query: Query, params: Params, rows: list[Row]) -> None:
+    """Over the Management API, the answer ``query`` would get right now, as the caller just made
+    it so (the history tables it created): handed out as a prefetched one. Nothing elsewhere."""
+    db = database(conn)
+    if isinstance(db, ReadsAhead):
+        db.prefetched[bind(_text(query), params)] = (time.monotonic(), rows)
