@@ -35,7 +35,7 @@ from wizard.core.events import (
     RunFinished,
     StatementDone,
 )
-from wizard.core.lockretry import ApiProbe, LockRetry
+from wizard.core.lockretry import LOCK_NOT_AVAILABLE, ApiProbe, LockRetry
 from wizard.core.runbase import BaseRunner, Interrupted, LockHeld
 from wizard.core.runoptions import RunOptions
 
@@ -52,6 +52,8 @@ class ApiRunner(BaseRunner):
         self._requesting = False  # a migration's request is out, its answer not yet in
         self._packing = False  # a pack's request is out
         self._resend: str | None = None  # the version whose request was lost once already
+        # the migration of a pack that waited too long for a lock, the attempts so far, the error
+        self._lock_waited: tuple[str, LockRetry, ApiServerError] | None = None
         self.budget: apipack.Budget | None = None  # the requests the pending migrations take
 
     def _record_sql(self, migration: Migration, statements: list[str], method: str) -> str:
@@ -123,9 +125,11 @@ class ApiRunner(BaseRunner):
         query = ("\n" + apipack.BETWEEN).join(parts) + "\n" + apipack.recorded_query(pack) + ";"
         failure: ApiSqlError | ApiError | None = None
         rows: list[dict[str, object]] = []
+        retry = LockRetry(self.options, self._emit, every=2.0)  # the first attempt of each migration
         try:
             self._packing = True
-            rows = self.db.request(query)
+            with retry.watching(ApiProbe(self.db)):
+                rows = self.db.request(query)
         except ApiSqlError as exc:
             failure = exc
         except ApiError as exc:
@@ -167,6 +171,9 @@ class ApiRunner(BaseRunner):
             self._emit(Notice(f"{failing.filename} was not applied."))
             self._emit(Notice(f"Applying {failing.filename} again, once."))
             self._resend = failing.version
+        elif (isinstance(failure, ApiSqlError) and failure.error.sqlstate == LOCK_NOT_AVAILABLE
+              and RUN_LOCK_HELD not in failure.error.message):
+            self._lock_waited = (failing.version, retry, failure.error)
         else:
             self._emit(Notice(f"{failing.filename} failed in its request ({failure.message}); running it alone "
                               "to locate the error."))
@@ -214,6 +221,13 @@ class ApiRunner(BaseRunner):
 
     def _apply_in_transaction(self, migration: Migration) -> AppliedMigration | Diagnosis:
         retry = LockRetry(self.options, self._emit, every=2.0)
+        carried, self._lock_waited = self._lock_waited, None
+        if carried is not None and carried[0] == migration.version:
+            # its first attempt was in a pack, and waited too long for a lock: this is the second
+            retry = carried[1]
+            if retry.retry(migration, self._diagnose(migration, carried[2]), self._cancelled):
+                if not retry.pause(lambda: self._cancelled):
+                    raise Interrupted()
         while True:
             with retry.watching(ApiProbe(self.db)):
                 outcome = self._request_migration(migration)

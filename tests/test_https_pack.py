@@ -1,0 +1,216 @@
+"""Over HTTPS several migrations travel in one request (a pack), each in its own transaction: few
+requests against the Management API's 60 a minute, the same history as one request per migration,
+and a failure inside a pack located in its file as when the migration travels alone."""
+
+import re
+import sys
+
+import pytest
+from api_server import ApiServer
+from helpers import ROOT, assert_clean, history, new_database, tables
+
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate  # noqa: E402
+
+REF = "qwertyuiopasdfghjklz"
+TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
+COUNT = 128
+RECORDED = re.compile(r"INSERT INTO supabase_migrations\.schema_migrations \(version, name, statements\) VALUES \('([^']+)'")
+HISTORY = """
+SELECT m.version, m.name, m.statements, w.name, w.checksum, w.method, w.tool_version
+  FROM supabase_migrations.schema_migrations m JOIN supabase_migrations.migration_wizard_history w USING (version)
+ ORDER BY m.version"""
+
+
+@pytest.fixture
+def api(database):
+    with ApiServer(database, REF, TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("generated") / "migrations"
+    generate(folder, COUNT)
+    return folder
+
+
+def versions_of(folder) -> list[str]:
+    return sorted(p.name.split("_", 1)[0] for p in folder.glob("*.sql"))
+
+
+def apply(cli, api, project, folder, *args):
+    result = cli("apply", "--yes", "--json", *args, "--migrations", folder, "--api-url", api.url, cwd=project)
+    assert_clean(result)
+    assert TOKEN not in result.output
+    return result
+
+
+def packs(api) -> list[list[str]]:
+    """The versions each request recorded, for the requests that recorded any."""
+    found = [RECORDED.findall(q) for q in api.requests]
+    return [versions for versions in found if versions]
+
+
+def test_128_migrations_in_few_requests_with_the_history_of_one_request_each(api, project, generated, db, cli,
+                                                                             server):
+    VERSIONS = versions_of(generated)
+    assert len(VERSIONS) == COUNT
+    packed = apply(cli, api, project, generated)
+    assert packed.code == 0, packed.err[-3000:]
+    report = packed.json()
+    assert [a["version"] for a in report["applied"]] == VERSIONS
+    migration_requests = packs(api)
+    assert [v for pack in migration_requests for v in pack] == VERSIONS  # each once, in order
+    assert len(migration_requests) <= 16
+    budget = report["requests"]
+    assert budget["requests"] == len(migration_requests) and budget["migrations"] == COUNT
+    assert budget["sent"] == len(api.requests)  # the whole command, its reads before the run included
+    print(f"\npacked: {len(migration_requests)} migration requests, {len(api.requests)} requests for the "
+          f"whole apply command")
+    assert len(api.requests) <= 16
+    assert f"{len(migration_requests)} requests for {COUNT} migrations" in packed.err
+
+    with new_database(server.admin_url) as other_url, ApiServer(other_url, REF, TOKEN) as alone:
+        single = apply(cli, alone, project, generated, "--pack-size", "0")
+        assert single.code == 0, single.err[-3000:]
+        assert len(packs(alone)) == COUNT and all(len(p) == 1 for p in packs(alone))
+        import psycopg
+
+        with psycopg.connect(other_url, autocommit=True) as conn:
+            one_each = conn.execute(HISTORY).fetchall()
+    assert db.execute(HISTORY).fetchall() == one_each
+    assert len(one_each) == COUNT
+
+
+def test_a_failure_in_the_middle_of_a_pack_is_located_and_what_came_before_stays(api, project, generated, db, cli,
+                                                                                 tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for path in sorted(generated.glob("*.sql")):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    VERSIONS = versions_of(folder)
+    fortieth = sorted(folder.glob(f"{VERSIONS[39]}_*.sql"))[0]
+    text = fortieth.read_text(encoding="utf-8")
+    broken = text.rstrip("\n") + "\nSELECT missing_column FROM no_such_table;\n"
+    line = broken.count("\n")  # the last line
+    fortieth.write_text(broken, encoding="utf-8")
+
+    result = apply(cli, api, project, folder)
+    assert result.code == 1, result.err[-3000:]
+    report = result.json()
+    failed = report["failed"]
+    assert (failed["version"], failed["sqlstate"], failed["line"]) == (VERSIONS[39], "42P01", line)
+    assert failed["file"].endswith(fortieth.name)
+    assert [a["version"] for a in report["applied"]] == VERSIONS[:39]
+    assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [(VERSIONS[39], "failed")]
+    assert [p["version"] for p in report["not_attempted"]] == VERSIONS[40:]
+    assert history(db) == VERSIONS[:39]
+    created = re.search(r"CREATE TABLE (?:public\.)?(\w+)", text).group(1)
+    assert created not in tables(db)  # nothing of the 40th kept
+    requests = packs(api)
+    assert [VERSIONS[39]] in requests  # located alone, after the pack failed
+    assert len(requests) <= 4
+
+    text_run = cli("apply", "--yes", "--migrations", folder, "--api-url", api.url, cwd=project)  # as a person reads it
+    assert_clean(text_run)
+    assert f"{fortieth.name}:{line}" in text_run.err and "Fix:" in text_run.err
+
+    fortieth.write_text(text, encoding="utf-8")  # fixed: the next run finishes the folder
+    api.requests.clear()
+    again = apply(cli, api, project, folder)
+    assert again.code == 0, again.err[-3000:]
+    assert [a["version"] for a in again.json()["applied"]] == VERSIONS[39:]
+    assert history(db) == VERSIONS
+
+
+def test_a_file_without_a_transaction_splits_the_packs(api, project, folder, db, cli):
+    folder.write("001_a.sql", "CREATE TABLE a (id int, v text);")
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    folder.write("003_index.sql", "-- wizard:no-transaction\nCREATE INDEX CONCURRENTLY a_v_idx ON a (v);")
+    folder.write("004_c.sql", "CREATE TABLE c (id int);")
+    folder.write("005_d.sql", "CREATE TABLE d (id int);")
+    result = apply(cli, api, project, folder.path)
+    assert result.code == 0, result.err
+    assert packs(api) == [["001", "002"], ["003"], ["004", "005"]]
+    assert result.json()["requests"]["requests"] == 4  # the index's statement, and its history rows
+    assert history(db) == ["001", "002", "003", "004", "005"]
+
+
+def test_a_size_budget_splits_the_packs(api, project, folder, db, cli):
+    for i in range(1, 7):
+        folder.write(f"00{i}_t{i}.sql", f"-- {'x' * 400}\nCREATE TABLE t{i} (id int);\n")
+    result = apply(cli, api, project, folder.path, "--pack-size", "1")
+    assert result.code == 0, result.err
+    assert packs(api) == [["001", "002"], ["003", "004"], ["005", "006"]]
+    assert "3 requests for 6 migrations" in result.err
+    assert history(db) == ["001", "002", "003", "004", "005", "006"]
+
+
+def test_a_pack_size_that_is_no_number_is_a_usage_error(project, folder, cli):
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    result = cli("apply", "--yes", "--pack-size", "big", "--migrations", folder.path, cwd=project)
+    assert_clean(result)
+    assert result.code == 2 and "--pack-size" in result.err
+
+
+def recorded_once(db) -> list[str]:
+    rows = db.execute("SELECT version FROM supabase_migrations.migration_wizard_history ORDER BY 1").fetchall()
+    assert history(db) == [r[0] for r in rows]
+    return [r[0] for r in rows]
+
+
+def four(folder):
+    for i in range(1, 5):
+        folder.write(f"00{i}_m{i}.sql", f"CREATE TABLE m{i} (id int);\nINSERT INTO m{i} VALUES ({i});")
+    return ["001", "002", "003", "004"]
+
+
+@pytest.mark.parametrize("mode", ["close", "502"])
+def test_a_pack_whose_answer_is_lost_is_settled_from_the_history(api, project, folder, db, cli, mode):
+    versions = four(folder)
+    api.lose_reply, api.lost_reply_mode = 1, mode  # the first request holding migrations: the pack
+    result = apply(cli, api, project, folder.path)
+    assert result.code == 0, result.err
+    assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [
+        (v, "applied-reply-lost") for v in versions]
+    assert "reading the history before anything else" in result.err
+    assert packs(api) == [versions]  # never sent twice
+    assert recorded_once(db) == versions
+
+
+def test_a_pack_that_did_not_run_is_sent_again(api, project, folder, db, cli):
+    versions = four(folder)
+    api.lose_reply, api.lost_reply_mode = 1, "502-not-run"
+    result = apply(cli, api, project, folder.path)
+    assert result.code == 0, result.err
+    assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [(v, "applied") for v in versions]
+    assert "001_m1.sql was not applied" in result.err and "again, once" in result.err
+    assert packs(api) == [versions, ["001"], ["002", "003", "004"]]
+    assert recorded_once(db) == versions
+
+
+def test_a_pack_lost_once_more_for_its_first_migration_stops_the_run(api, project, folder, db, cli):
+    versions = four(folder)
+    api.lose_reply, api.lost_reply_mode = 1, "502-not-run"
+    first = api.run
+
+    def lose_the_second_too(query):  # the stand-in loses the pack, then 001 alone
+        if query.startswith("BEGIN;") and api.migration_requests == 2:
+            raise ConnectionResetError
+        return first(query)
+
+    api.run = lose_the_second_too
+    api.http.handle_error = lambda request, address: None  # the connection just closes, quietly
+    result = apply(cli, api, project, folder.path)
+    assert result.code == 3, result.err
+    report = result.json()
+    assert report["applied"] == [] and history(db) == []
+    assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [("001", "not-applied")]
+    assert [p["version"] for p in report["not_attempted"]] == versions[1:]
