@@ -103,6 +103,7 @@ def cmd_apply(args) -> int:
 
 def _apply(args) -> int:
     from wizard.core import runner
+    from wizard.core.db import database
     from wizard.core.flows import apply
 
     loaded = _catalog(args)
@@ -136,6 +137,11 @@ def _apply(args) -> int:
             for m in todo:
                 note = "  without a transaction" if m.no_transaction else ""
                 say(f"  {m.filename}  ({len(m.statements)} statements){note}")
+            if not database(conn).session:  # each request counts against the Management API's limit
+                from wizard.core import apipack
+
+                say(f"Over HTTPS: {apipack.budget(todo, args.pack_size)} (the Management API allows 60 requests a "
+                    "minute).")
             question = "Apply them now?"
             if alone:
                 question = (f"Apply them now, {len(alone)} of them without a transaction (their statements cannot "
