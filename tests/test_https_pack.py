@@ -214,3 +214,45 @@ def test_a_pack_lost_once_more_for_its_first_migration_stops_the_run(api, projec
     assert report["applied"] == [] and history(db) == []
     assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [("001", "not-applied")]
     assert [p["version"] for p in report["not_attempted"]] == versions[1:]
+
+
+def test_a_migration_that_fails_in_its_pack_and_goes_through_alone_lets_the_run_carry_on(api, project, folder, db,
+                                                                                       cli):
+    # a temporary table lasts the session: in one request, the second file meets the first one's
+    folder.write("001_a.sql", "CREATE TEMP TABLE scratch (id int);\nCREATE TABLE a (id int);")
+    folder.write("002_b.sql", "CREATE TEMP TABLE scratch (id int);\nCREATE TABLE b (id int);")
+    folder.write("003_c.sql", "CREATE TABLE c (id int);")
+    folder.write("004_d.sql", "CREATE TABLE d (id int);")
+    result = apply(cli, api, project, folder.path)
+    assert result.code == 0, result.err
+    assert [(a["version"], a["outcome"]) for a in result.json()["applied"]] == [
+        (v, "applied") for v in ("001", "002", "003", "004")]
+    assert "002_b.sql failed in its request" in result.err and "running it alone" in result.err
+    assert packs(api) == [["001", "002", "003", "004"], ["002"], ["003", "004"]]
+    assert recorded_once(db) == ["001", "002", "003", "004"]
+
+
+def test_cancel_during_a_pack_keeps_what_committed_and_rolls_back_the_one_in_progress(api, folder, db):
+    import threading
+    import time
+
+    from wizard.core import catalog
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.db.https import ApiDatabase
+
+    folder.write("001_first.sql", "CREATE TABLE first (id int);")
+    folder.write("002_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);")
+    folder.write("003_after.sql", "CREATE TABLE after_slow (id int);")
+    database = ApiDatabase(REF, TOKEN, api.url)
+    database.probe()
+    run = ApiRunner(database, catalog.load(folder.path))
+    threading.Timer(1.5, run.request_stop).start()  # as Ctrl-C does: the pack in flight is cancelled
+    started = time.monotonic()
+    finished = run.run()
+    assert time.monotonic() - started < 15
+    assert finished.interrupted and [a.version for a in finished.applied] == ["001"]
+    report = run.report.to_json()
+    assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [("002", "not-applied")]
+    assert [p["version"] for p in report["not_attempted"]] == ["003"]
+    assert history(db) == ["001"] and tables(db) == {"first"}
+    assert packs(api) == [["001", "002", "003"]]
