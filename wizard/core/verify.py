@@ -49,25 +49,31 @@ _GROUPS = (
 _LOOKUP = {"table": "relation", "view": "relation", "sequence": "relation", "index": "relation"}
 
 
-def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
-    """For each object, whether the database has it."""
-    db = database(conn)
+def _presence_reads(objs: list[Obj]) -> list[tuple[str, list[int], dict[str, list[str | None]]]]:
+    """The reads of ``presence``: for each kind of lookup, the objects' indexes and the parameters."""
     by_lookup: dict[str, list[int]] = {}
     for i, obj in enumerate(objs):
         by_lookup.setdefault(_LOOKUP.get(obj.kind, obj.kind), []).append(i)
-    found = [False] * len(objs)
     asked = []
     for lookup, indexes in by_lookup.items():
         # the table of a trigger, policy, column or rls, as "schema.name": each part quoted on its own
         # (a name may need quotes: spaces, capitals, a dot)
         tables = [(objs[i].table or "").partition(".") for i in indexes]
-        params = {
+        params: dict[str, list[str | None]] = {
             "s": [objs[i].schema for i in indexes],
             "n": [objs[i].name for i in indexes],
             "ts": [schema for schema, _, _ in tables],
             "tn": [name for _, _, name in tables],
         }
         asked.append((lookup, indexes, params))
+    return asked
+
+
+def presence(conn: Connectable, objs: list[Obj]) -> list[bool]:
+    """For each object, whether the database has it."""
+    db = database(conn)
+    found = [False] * len(objs)
+    asked = _presence_reads(objs)
     batch.prefetch(db, [(_PRESENCE[lookup], params) for lookup, _, params in asked])  # one request over HTTPS
     for lookup, indexes, params in asked:
         rows = db.query(_PRESENCE[lookup], params)
@@ -240,6 +246,9 @@ def seed_checks(conn: Connectable, migrations: list[Migration]) -> list[CheckRes
 
 
 def _all(conn: Connectable, catalog: Catalog) -> Iterator[CheckResult]:
+    objs = [e[0] for e in final_objects(catalog.migrations)]
+    batch.prefetch(conn, [(_PRESENCE[lookup], params) for lookup, _, params in _presence_reads(objs)]
+                   + [(_USERS_COLUMNS, None)])  # one request over HTTPS for the catalog's answers
     yield from object_checks(conn, catalog.migrations)
     yield from seed_checks(conn, catalog.migrations)
     try:

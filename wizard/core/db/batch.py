@@ -6,7 +6,9 @@ The service answers only the rows of a query's last statement, so the reads trav
 values in column order (``json_each`` over the row keeps every column, even two of the same name).
 :func:`prefetch` sends them ahead of the code that asks them one by one: each answer is kept on the
 database and handed out once, to the first ``query`` with the same text and parameters, within
-half a minute; any write through the database drops them all, so none can be stale for long. Over a database connection a round trip costs little
+half a minute; any write through the database drops them all, so none can be stale for long. A
+prefetch whose reads all wait already sends nothing (a caller's reads asked ahead by its own
+caller, with more). Over a database connection a round trip costs little
 and nothing is prefetched: the reads run as they are asked.
 """
 
@@ -21,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 from wizard.core.db import Connectable, Params, Query, Row, database
 
 
+FRESH_SECONDS = 30.0  # an answer read ahead and not asked for within this long is asked again
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 
 
@@ -78,9 +81,13 @@ def prefetch(conn: Connectable, queries: Sequence[tuple[Query, Params]]) -> None
     for the ``query`` calls that ask them. Nothing over a database connection. A read that fails
     here is asked again on its own when its turn comes (and fails there, where it is expected)."""
     db = database(conn)
-    if not isinstance(db, ReadsAhead) or len(queries) < 2:
+    if not isinstance(db, ReadsAhead):
         return
-    texts = [bind(_text(q), p) for q, p in queries]
+    now = time.monotonic()
+    waiting = {text for text, (when, _) in db.prefetched.items() if now - when < FRESH_SECONDS}
+    texts = list(dict.fromkeys(bind(_text(q), p) for q, p in queries))
+    if len(texts) < 2 or waiting.issuperset(texts):  # one read alone costs the same request when asked
+        return
     try:
         ((value,),) = db.query(combined(texts))
         results = answers(value, len(texts))

@@ -30,6 +30,7 @@ from wizard.core.connect import OK, Probe
 from wizard.core.db.apitext import ApiServerError as ApiServerError  # re-exported: the API's error text
 from wizard.core.db.apitext import parse_error as parse_error
 from wizard.core.db.apitext import statement_naming as statement_naming
+from wizard.core.db.batch import FRESH_SECONDS
 from wizard.core.db.batch import bind as bind  # re-exported: the parameters written into the text
 from wizard.core.db.lease import Lease
 from wizard.core.db.protocol import Params, Query, Row
@@ -220,7 +221,7 @@ class ApiDatabase:
     def query(self, query: Query, params: Params = None) -> list[Row]:
         text = bind(query if isinstance(query, str) else query.as_string(None), params)
         kept = self.prefetched.pop(text, None)
-        if kept is not None and time.monotonic() - kept[0] < PREFETCH_SECONDS:
+        if kept is not None and time.monotonic() - kept[0] < FRESH_SECONDS:
             return [tuple(_value(v) for v in row) for row in kept[1]]
         return self._rows(text)
 
@@ -329,8 +330,7 @@ def _retry_after(header: str | None, default: float) -> float:
 
 
 PROBE_SOURCE = "SUPABASE_ACCESS_TOKEN (Management API, HTTPS)"
-REQUEST_TIMEOUT = 300.0
-PREFETCH_SECONDS = 30.0  # an answer read ahead and not asked for within this long is asked again  # seconds for one request once connected (a migration can be long)
+REQUEST_TIMEOUT = 300.0  # seconds for one request once connected (a migration can be long)
 
 
 def open_database(ref: str, token: str, api_url: str | None = None, connect_timeout: float = 10,
