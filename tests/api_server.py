@@ -5,7 +5,9 @@
 the answer is the rows of its last result (a JSON array of objects), or a 400 with the service's
 error form, ``{"message": "Failed to run sql query: ERROR:  <SQLSTATE>: <message>\\nLINE n: ..."}``.
 Modes make it answer 401, 403, 404, 429 a few times before serving, or hang past the client's timeout.
-``lose_reply = N`` runs the Nth migration request (its query commits), then answers nothing and
+``lose_reply = N`` runs the Nth migration request (a request that opens a transaction: one
+migration, a pack of them, or the history rows of a file run without one; its query commits),
+then answers nothing and
 closes the connection (``lost_reply_mode = "close"``) or answers 502 (``"502"``); or answers 502
 without running it (``"502-not-run"``); ``down`` closes
 every connection without an answer (``down_after_loss`` sets it right after the lost reply).

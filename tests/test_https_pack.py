@@ -77,6 +77,14 @@ def test_128_migrations_in_few_requests_with_the_history_of_one_request_each(api
     assert len(api.requests) <= 16
     assert f"{len(migration_requests)} requests for {COUNT} migrations" in packed.err
 
+    # the other commands ask their catalog reads in as few requests as the answers allow
+    for command, most in (("status", 3), ("plan", 7), ("verify", 3)):
+        api.requests.clear()
+        result = cli(command, "--json", "--migrations", generated, "--api-url", api.url, cwd=project)
+        assert_clean(result)
+        assert result.code == 0, result.err[-3000:]
+        assert len(api.requests) <= most, (command, [q[:80] for q in api.requests])
+
     with new_database(server.admin_url) as other_url, ApiServer(other_url, REF, TOKEN) as alone:
         single = apply(cli, alone, project, generated, "--pack-size", "0")
         assert single.code == 0, single.err[-3000:]
