@@ -264,3 +264,39 @@ def test_cancel_during_a_pack_keeps_what_committed_and_rolls_back_the_one_in_pro
     assert [p["version"] for p in report["not_attempted"]] == ["003"]
     assert history(db) == ["001"] and tables(db) == {"first"}
     assert packs(api) == [["001", "002", "003"]]
+
+
+def test_a_version_another_run_recorded_meanwhile_stops_the_pack_there_and_is_not_claimed(api, folder, db,
+                                                                                        monkeypatch):
+    from wizard.core import catalog
+    from wizard.core import runner as runner_module
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.db.https import ApiDatabase
+    from wizard.core.events import Notice
+    from wizard.core.runner import Runner
+
+    for i in range(1, 4):
+        folder.write(f"00{i}_t{i}.sql", f"CREATE TABLE IF NOT EXISTS t{i} (id int);")
+    loaded = catalog.load(folder.path)
+    original = runner_module.history.read
+    raced = []
+
+    def read_then_race(conn):
+        records = original(conn)
+        if not raced:  # another run, over a database connection, applies 002 before this run's pack
+            raced.append(True)
+            Runner(db, loaded).run(only=["002"])
+        return records
+
+    monkeypatch.setattr(runner_module.history, "read", read_then_race)
+    database = ApiDatabase(REF, TOKEN, api.url)
+    database.probe()
+    events = []
+    finished = ApiRunner(database, loaded, on_event=events.append).run()
+    assert finished.ok
+    assert [a.version for a in finished.applied] == ["001", "003"]
+    assert any(isinstance(e, Notice) and "002_t2.sql was applied by another run" in e.message for e in events)
+    assert recorded_once(db) == ["001", "002", "003"]
+    methods = dict(db.execute("SELECT version, method FROM supabase_migrations.migration_wizard_history"))
+    assert methods == {"001": "https", "002": "automated", "003": "https"}
+    assert packs(api) == [["001", "002", "003"], ["003"]]

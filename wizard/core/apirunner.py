@@ -14,6 +14,7 @@ is lost is settled the same way, after its request is known to have ended."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -152,8 +153,13 @@ class ApiRunner(BaseRunner):
             return len(pack), None
         lost = failure if isinstance(failure, ApiError) else None
         committed = self._committed(pack, lost)
+        elsewhere = _recorded_elsewhere(failure.error) if isinstance(failure, ApiSqlError) else None
         count = 0
         for m in pack:
+            if m.version == elsewhere:  # in the history, but by another run: this one stopped there
+                self._emit(Notice(f"{m.filename} was applied by another run meanwhile: this run did not run it "
+                                  "again."))
+                return count + 1, None
             if m.version not in committed:
                 break
             if lost is not None:
@@ -355,6 +361,17 @@ RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"
 ALREADY_APPLIED = "migration-wizard: applied by another run meanwhile"
 
 
+def _recorded_elsewhere(error: ApiServerError) -> str | None:
+    """The version another run recorded meanwhile, when that is what stopped a pack."""
+    if ALREADY_APPLIED in error.message:
+        found = re.search(r"\(version ([^)]+)\)", error.message)
+        return found.group(1) if found else None
+    if error.sqlstate == "23505" and "schema_migrations_pkey" in error.message:
+        found = re.search(r"Key \(version\)=\(([^)]+)\)", error.detail or "")
+        return found.group(1) if found else None
+    return None
+
+
 class _AppliedElsewhere(Exception):
     """The migration's request found it in the history, once it held the run lock."""
 
@@ -367,7 +384,7 @@ def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
     applied = ""
     if version is not None:
         applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {_literal(version)}) THEN "
-                   f"RAISE EXCEPTION '{ALREADY_APPLIED}'; END IF;")
+                   f"RAISE EXCEPTION '{ALREADY_APPLIED} (version %)', {_literal(version)}; END IF;")
     return ("DO $wizard_lock$ DECLARE kept text := current_setting('lock_timeout'); BEGIN "
             f"IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN "
             f"PERFORM set_config('lock_timeout', '{wait}', true); "
