@@ -121,7 +121,8 @@ class ApiRunner(BaseRunner):
     def _apply_pack(self, pack: list[Migration], applied: list[AppliedMigration]) -> tuple[int, RunFinished | None]:
         """One request for the pack; how many of its migrations were settled (from the first), and
         the end of the run when it stops here."""
-        self._emit(Notice(f"One request for {len(pack)} migrations: {pack[0].filename} to {pack[-1].filename}."))
+        self._emit(Notice(f"One request for {len(pack)} migrations, {pack[0].filename} to {pack[-1].filename} "
+                          f"(of {self.budget} in all)."))
         parts = [self._migration_sql(m)[1] for m in pack]
         query = ("\n" + apipack.BETWEEN).join(parts) + "\n" + apipack.recorded_query(pack) + ";"
         failure: ApiSqlError | ApiError | None = None

@@ -15,7 +15,7 @@ import psycopg
 from wizard.core import checks as checks_file
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.checks import CheckResult
-from wizard.core.db import Connectable, batch, database
+from wizard.core.db import Connectable, Params, batch, database
 from wizard.core.effects import Node
 from wizard.core.objects import Obj, final_objects
 
@@ -245,10 +245,16 @@ def seed_checks(conn: Connectable, migrations: list[Migration]) -> list[CheckRes
     return results
 
 
-def _all(conn: Connectable, catalog: Catalog) -> Iterator[CheckResult]:
+def catalog_reads(catalog: Catalog) -> list[tuple[str, Params]]:
+    """The checks' reads of the catalog that need no earlier answer: every kind of object the files
+    create, the users table's columns (to ask ahead in one request: ``db.batch``)."""
     objs = [e[0] for e in final_objects(catalog.migrations)]
-    batch.prefetch(conn, [(_PRESENCE[lookup], params) for lookup, _, params in _presence_reads(objs)]
-                   + [(_USERS_COLUMNS, None)])  # one request over HTTPS for the catalog's answers
+    reads: list[tuple[str, Params]] = [(_PRESENCE[lookup], params) for lookup, _, params in _presence_reads(objs)]
+    return reads + [(_USERS_COLUMNS, None)]
+
+
+def _all(conn: Connectable, catalog: Catalog) -> Iterator[CheckResult]:
+    batch.prefetch(conn, catalog_reads(catalog))  # one request over HTTPS for the catalog's answers
     yield from object_checks(conn, catalog.migrations)
     yield from seed_checks(conn, catalog.migrations)
     try:

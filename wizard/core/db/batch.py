@@ -2,7 +2,7 @@
 a minute).
 
 The service answers only the rows of a query's last statement, so the reads travel as one
-``SELECT`` whose single value is a JSON array: for each read, its rows, each row an array of its
+``SELECT`` (in a read-only transaction, rolled back) whose single value is a JSON array: for each read, its rows, each row an array of its
 values in column order (``json_each`` over the row keeps every column, even two of the same name).
 :func:`prefetch` sends them ahead of the code that asks them one by one: each answer is kept on the
 database and handed out once, to the first ``query`` with the same text and parameters, within
@@ -51,7 +51,8 @@ class ReadsAhead(Protocol):
 
     prefetched: dict[str, tuple[float, list[Row]]]
 
-    def query(self, query: Query, params: Params = None) -> list[Row]: ...
+    def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
+                    read_only: bool = False) -> list[Row]: ...
 
 
 def _text(query: Query) -> str:
@@ -89,7 +90,7 @@ def prefetch(conn: Connectable, queries: Sequence[tuple[Query, Params]]) -> None
     if len(texts) < 2 or waiting.issuperset(texts):  # one read alone costs the same request when asked
         return
     try:
-        ((value,),) = db.query(combined(texts))
+        ((value,),) = db.rolled_back(combined(texts), read_only=True)  # a read, and nothing else
         results = answers(value, len(texts))
     except Exception:  # noqa: BLE001 - a hint only: each read is asked again on its own
         return

@@ -220,10 +220,15 @@ class ApiDatabase:
 
     def query(self, query: Query, params: Params = None) -> list[Row]:
         text = bind(query if isinstance(query, str) else query.as_string(None), params)
+        kept = self._kept(text)
+        return kept if kept is not None else self._rows(text)
+
+    def _kept(self, text: str) -> list[Row] | None:
+        """The answer read ahead for this query (``batch.prefetch``), once, while fresh."""
         kept = self.prefetched.pop(text, None)
-        if kept is not None and time.monotonic() - kept[0] < FRESH_SECONDS:
-            return [tuple(_value(v) for v in row) for row in kept[1]]
-        return self._rows(text)
+        if kept is None or time.monotonic() - kept[0] >= FRESH_SECONDS:
+            return None
+        return [tuple(_value(v) for v in row) for row in kept[1]]
 
     def transaction(self, script: str) -> None:
         """One request: its statements are one implicit transaction on the server (after the
@@ -235,10 +240,13 @@ class ApiDatabase:
                     read_only: bool = False) -> list[Row]:
         """One request: ``START TRANSACTION [READ ONLY]; before; query; ROLLBACK`` (a write there
         fails when read-only, and is rolled back in any case)."""
+        text = bind(query if isinstance(query, str) else query.as_string(None), params)
+        kept = None if before else self._kept(text)  # read ahead, in a read-only transaction too
+        if kept is not None:
+            return kept
         parts = ["START TRANSACTION READ ONLY" if read_only else "START TRANSACTION"]
         parts += [q if isinstance(q, str) else q.as_string(None) for q in before]
-        text = query if isinstance(query, str) else query.as_string(None)
-        parts += [bind(text, params), "ROLLBACK"]
+        parts += [text, "ROLLBACK"]
         return self._rows(";\n".join(parts) + ";")
 
     def execute(self, script: str) -> ServerError | None:

@@ -58,7 +58,12 @@ def lint(catalog: Catalog, database: Connectable | None, *, big_rows: int = rule
     if database is None:
         return offline(catalog)
     from wizard.core import history
+    from wizard.core.db import batch
+    from wizard.core.lint import dbrules
 
+    # where a request counts (over HTTPS), the catalog reads that need no earlier answer go in one
+    batch.prefetch(database, [(history.PRESENT, None), dbrules.big_tables_read(big_rows, big_pages),
+                              dbrules.rules_read()])
     applied = history.read(database)
     pending = {m.version for m in catalog.migrations if m.version not in applied}
     big = rules.big_tables(database, big_rows, big_pages)

@@ -43,8 +43,12 @@ def verify(catalog: Catalog, database: Any, on_result: OnResult | None = None, *
     """Every check against ``database`` (an open connection), in order; with ``lint``, the database
     lint rules' findings too."""
     from wizard.core import verify as checks
+    from wizard.core.db import batch
     from wizard.core.flows import lint as linting
+    from wizard.core.lint import dbrules
 
+    # where a request counts (over HTTPS), the checks' catalog reads and the lint rules' go in one
+    batch.prefetch(database, checks.catalog_reads(catalog) + ([dbrules.rules_read()] if lint else []))
     report = VerifyReport(checks.run(database, catalog, on_result=on_result))
     if lint:
         report.lint = linting.database_only(catalog, database)

@@ -54,16 +54,21 @@ def database_rules() -> list[Rule]:
     return [r for r in rules().values() if r.scope is Scope.DATABASE and r.sql]
 
 
+def rules_read(exposed: Sequence[str] = EXPOSED_SCHEMAS,
+               managed: Sequence[str] = MANAGED_SCHEMAS) -> tuple[str, dict[str, list[str]]]:
+    """The one read of ``run``: every database rule's query, and their parameters."""
+    sql = "\n UNION ALL \n".join(
+        f"SELECT '{r.id}'::text, q.* FROM ({(r.sql or '').strip()}) AS q(schema, name, kind, tbl, detail)"
+        for r in database_rules()
+    )
+    return sql, {"exposed": list(exposed), "managed": list(managed)}
+
+
 def run(db: Database, exposed: Sequence[str] = EXPOSED_SCHEMAS,
         managed: Sequence[str] = MANAGED_SCHEMAS) -> list[tuple[Rule, Found]]:
     """Every database rule's rows, read in a read-only transaction that is rolled back."""
-    selected = database_rules()
-    sql = "\n UNION ALL \n".join(
-        f"SELECT '{r.id}'::text, q.* FROM ({(r.sql or '').strip()}) AS q(schema, name, kind, tbl, detail)"
-        for r in selected
-    )
-    by_id = {r.id: r for r in selected}
-    rows = db.rolled_back(sql, {"exposed": list(exposed), "managed": list(managed)}, read_only=True)
+    by_id = {r.id: r for r in database_rules()}
+    rows = db.rolled_back(*rules_read(exposed, managed), read_only=True)
     out = []
     for rule_id, schema, name, kind, table, detail in rows:
         found = Found(str(schema), str(name), str(kind), table, str(detail or ""))
@@ -77,15 +82,17 @@ def run(db: Database, exposed: Sequence[str] = EXPOSED_SCHEMAS,
     return out
 
 
-def big_tables(db: Database, rows: int = BIG_TABLE_ROWS, pages: int = BIG_TABLE_PAGES) -> dict[str, int]:
-    """The tables a database holds many rows or pages of, schema-qualified, with their row estimate."""
-    found = db.rolled_back(
-        """SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::bigint
+def big_tables_read(rows: int = BIG_TABLE_ROWS, pages: int = BIG_TABLE_PAGES) -> tuple[str, tuple[int, int]]:
+    """The one read of ``big_tables``, and its parameters."""
+    return ("""SELECT n.nspname || '.' || c.relname, greatest(c.reltuples, 0)::bigint
              FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p', 'm') AND (greatest(c.reltuples, 0) >= %s OR c.relpages >= %s)
-              AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'""",
-        (rows, pages), read_only=True,
-    )
+              AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'""", (rows, pages))
+
+
+def big_tables(db: Database, rows: int = BIG_TABLE_ROWS, pages: int = BIG_TABLE_PAGES) -> dict[str, int]:
+    """The tables a database holds many rows or pages of, schema-qualified, with their row estimate."""
+    found = db.rolled_back(*big_tables_read(rows, pages), read_only=True)
     return {str(name): int(count) for name, count in found}
 
 
