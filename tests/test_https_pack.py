@@ -300,3 +300,29 @@ def test_a_version_another_run_recorded_meanwhile_stops_the_pack_there_and_is_no
     methods = dict(db.execute("SELECT version, method FROM supabase_migrations.migration_wizard_history"))
     assert methods == {"001": "https", "002": "automated", "003": "https"}
     assert packs(api) == [["001", "002", "003"], ["003"]]
+
+
+def test_a_run_over_a_connection_holding_the_lock_stops_a_pack_with_exit_4_at_once(api, project, folder, db, cli,
+                                                                                   database):
+    import psycopg
+
+    from wizard.core.runner import LOCK_KEY
+
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    assert apply(cli, api, project, folder.path).code == 0  # the compatibility step and the history are there
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    folder.write("003_c.sql", "CREATE TABLE c (id int);")
+    api.requests.clear()
+    holder = psycopg.connect(database, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        result = apply(cli, api, project, folder.path, "--lock-timeout", "0.5")
+    finally:
+        holder.close()
+    assert result.code == 4, result.err
+    report = result.json()
+    assert report["error"]["kind"] == "lock-held" and report["applied"] == []
+    assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [("002", "not-applied")]
+    assert [p["version"] for p in report["not_attempted"]] == ["003"]
+    assert packs(api) == [["002", "003"]]  # not sent again alone: the lock is another run's
+    assert history(db) == ["001"]

@@ -13,13 +13,23 @@ within each transaction, resets the other settings).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wizard.core import history
 from wizard.core.catalog import Migration
 
+if TYPE_CHECKING:
+    from wizard.core.db.apitext import ApiServerError
+
 DEFAULT_KIB = 256
+
+# What the run lock's SQL raises (``apirunner.run_lock_sql``): the lock kept past the timeout by a
+# run over a database connection; a version another run recorded meanwhile (the message names it).
+RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"
+ALREADY_APPLIED = "migration-wizard: applied by another run meanwhile"
 
 # After each COMMIT of a pack but its last: what RESET ALL leaves as a file set it.
 BETWEEN = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
@@ -98,3 +108,14 @@ def committed_query(pack: Sequence[Migration]) -> str:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def recorded_elsewhere(error: ApiServerError) -> str | None:
+    """The version another run recorded meanwhile, when that is what stopped a pack."""
+    if ALREADY_APPLIED in error.message:
+        found = re.search(r"\(version ([^)]+)\)", error.message)
+        return found.group(1) if found else None
+    if error.sqlstate == "23505" and "schema_migrations_pkey" in error.message:
+        found = re.search(r"Key \(version\)=\(([^)]+)\)", error.detail or "")
+        return found.group(1) if found else None
+    return None

@@ -14,7 +14,6 @@ is lost is settled the same way, after its request is known to have ended."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from dataclasses import replace
 import psycopg
 
 from wizard.core import apipack, history, settle
+from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
@@ -154,7 +154,7 @@ class ApiRunner(BaseRunner):
             return len(pack), None
         lost = failure if isinstance(failure, ApiError) else None
         committed = self._committed(pack, lost)
-        elsewhere = _recorded_elsewhere(failure.error) if isinstance(failure, ApiSqlError) else None
+        elsewhere = recorded_elsewhere(failure.error) if isinstance(failure, ApiSqlError) else None
         count = 0
         for m in pack:
             if m.version == elsewhere:  # in the history, but by another run: this one stopped there
@@ -174,6 +174,9 @@ class ApiRunner(BaseRunner):
             self._emit(MigrationStarted(failing.version, failing.name, len(failing.executable_statements), True))
             self._emit(Notice(f"Interrupted: {failing.filename} was rolled back."))
             return count, RunFinished(applied, interrupted=True)
+        if isinstance(failure, ApiSqlError) and RUN_LOCK_HELD in failure.error.message:
+            self._emit(MigrationStarted(failing.version, failing.name, len(failing.executable_statements), True))
+            raise self._lock_held()  # a run over a database connection kept the lock past the timeout
         if lost is not None:
             self._emit(Notice(f"{failing.filename} was not applied."))
             self._emit(Notice(f"Applying {failing.filename} again, once."))
@@ -358,19 +361,6 @@ class ApiRunner(BaseRunner):
             raise settle.Unreachable(exc.message) from None
 
 
-RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"
-ALREADY_APPLIED = "migration-wizard: applied by another run meanwhile"
-
-
-def _recorded_elsewhere(error: ApiServerError) -> str | None:
-    """The version another run recorded meanwhile, when that is what stopped a pack."""
-    if ALREADY_APPLIED in error.message:
-        found = re.search(r"\(version ([^)]+)\)", error.message)
-        return found.group(1) if found else None
-    if error.sqlstate == "23505" and "schema_migrations_pkey" in error.message:
-        found = re.search(r"Key \(version\)=\(([^)]+)\)", error.detail or "")
-        return found.group(1) if found else None
-    return None
 
 
 class _AppliedElsewhere(Exception):
