@@ -141,7 +141,12 @@ class ApiDatabase:
 
     def request(self, query: str) -> list[dict[str, Any]]:
         """POST one query; the rows of its last result as dicts. Retries on 429 with backoff;
-        raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query."""
+        raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query.
+        The answers read ahead are dropped: the query may write."""
+        self.prefetched = {}
+        return self._send(query)
+
+    def _send(self, query: str) -> list[dict[str, Any]]:
         from wizard.core.env import sendable
 
         if not sendable(self._token):  # never sent, never quoted in an error
@@ -211,7 +216,7 @@ class ApiDatabase:
         """The rows of a query as tuples, values as psycopg would give them; psycopg's error class
         for an SQL error."""
         try:
-            rows = self.request(query)
+            rows = self._send(query)
         except ApiSqlError as exc:
             raise exc.as_psycopg() from exc
         return [tuple(_value(v) for v in row.values()) for row in rows]
@@ -252,9 +257,8 @@ class ApiDatabase:
     def execute(self, script: str) -> ServerError | None:
         """One request; the server's error when a statement failed, its LINE made a position in
         the script's text (nothing stays open either way)."""
-        self.prefetched = {}  # a write makes the answers read ahead stale
         try:
-            self.request(script)
+            self.request(script)  # a write: the answers read ahead are dropped
         except ApiSqlError as exc:
             return exc.error.in_text(script)
         return None
