@@ -71,6 +71,72 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="over HTTPS, give up on a request after this long (default 300)")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """--shard I/N: the I-th (from 1) of N slices."""
+    index, _, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N (such as 2/5)") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: I goes from 1 to N (such as 1/{max(n, 2)}); a Kubernetes "
+                                         "Indexed Job passes $((JOB_COMPLETION_INDEX + 1))/N")
+    return i, n
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {minimum}")
+        return value
+    return parse
+
+
+def _fleet(fleet: argparse.ArgumentParser) -> None:
+    actions = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        group = sub.add_argument_group("the fleet")
+        group.add_argument("--targets", metavar="FILE", type=_path,
+                           help="the targets file (default: ./migration-wizard.toml)")
+        group.add_argument("--target", metavar="NAME", action="append", default=[],
+                           help="only this target (again for more)")
+        group.add_argument("--group", metavar="GROUP", action="append", default=[],
+                           help="only the targets of this group (again for more)")
+        group.add_argument("--shard", metavar="I/N", type=_shard,
+                           help="only the I-th of N stable slices of the targets (a CI matrix, a Kubernetes "
+                           "Indexed Job)")
+        group.add_argument("--parallel", metavar="N", type=_count(1), default=4 if name == "apply" else 16,
+                           help=f"targets at a time (default {4 if name == 'apply' else 16})")
+        return sub
+
+    action("status", "each target against the folder: applied, pending, drifted, failed, unreachable")
+    apply = action("apply", "apply the pending migrations on every target: canaries first, then the rest in "
+                   "parallel; each migration in one transaction on each target")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--canary", metavar="NAME", nargs="+", default=[],
+                       help="apply these targets first, one at a time; the fleet stops when one of them fails")
+    apply.add_argument("--max-failures", metavar="K", type=_count(0), default=1,
+                       help="once K targets failed, start no new target; the running ones finish (default 1; "
+                       "0: no limit)")
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                       help="how long to wait for another run's lock on a target before giving up (default 10)")
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
+                       help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_lock_wait_seconds, default=5.0,
+                       help="as apply's (default 5; 0: wait as long as another session holds the lock)")
+    apply.add_argument("--no-compat", action="store_true",
+                       help="do not make plain PostgreSQL targets Supabase-shaped first")
+    apply.add_argument("--include-all", action="store_true",
+                       help="also apply pending files that sort before one already applied (out of order)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="migration-wizard",
@@ -154,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     for recovery in (fetch, accept, forget):
         recovery.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                               help="how long to wait for another run's lock before giving up (default 10)")
+    fleet = command("fleet", "many databases: the targets file's fleet, its status and its rollout")
+    _fleet(fleet)
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=_path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")
