@@ -122,7 +122,8 @@ def _apply(args) -> int:
     fleet, chosen, environment = _fleet(args)
     loaded = _catalog(args)
     _check_folder(loaded)  # the folder's own problems: once, before any target
-    canary = fleet.named(args.canary) if args.canary else []
+    known = {t.name: t for t in fleet.named(args.canary)} if args.canary else {}
+    canary = [known[n] for n in dict.fromkeys(args.canary)]  # in the order given
     missing = [t.name for t in canary if t not in chosen]
     if missing:
         say(f"The canary {', '.join(missing)} is not among the targets of this run (another --target, --group or "

@@ -190,7 +190,8 @@ class FleetApply:
     def run(self) -> FleetReport:
         self._prepare()
         names = set(self.options.canary)
-        canaries = [t for t in self.targets if t.name in names]
+        by_name = {t.name: t for t in self.targets}
+        canaries = [by_name[n] for n in self.options.canary if n in by_name]  # in the order given
         for target in canaries:
             if not self._may_start():
                 break
