@@ -283,3 +283,39 @@ def test_a_fleet_with_the_compatibility_step_and_an_https_target(server, tmp_pat
         status = fleet_cli(folder, "status")
         assert status.code == 0 and "2 up to date" in status.out
         assert token not in status.output + result.output
+
+
+def test_the_readme_example_targets_file_reads(tmp_path):
+    import re
+
+    from helpers import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    example = re.search(r"```toml\n(migrations = .*?)```", text, re.S).group(1)
+    fleet = targets_file.parse(example, tmp_path / "migration-wizard.toml")
+    assert [(t.name, t.kind) for t in fleet.targets] == [("staging", "url"), ("acme", "https"), ("dev", "local")]
+    assert fleet.groups == ("dev", "staging", "production")
+
+
+def test_ctrl_c_stops_every_target_and_nothing_is_half_applied(fleet):
+    import signal
+    import time
+
+    folder, urls = fleet
+    (folder / "migrations" / "002_b.sql").write_text(
+        "CREATE TABLE b (id int PRIMARY KEY);\nSELECT pg_sleep(30);\nINSERT INTO a VALUES (2);\n")
+    run = subprocess.Popen([sys.executable, "-m", "wizard", "fleet", "apply", "--yes", "--no-compat", "--parallel",
+                            "3", "--json"], cwd=folder, env=cli_env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(versions(u) == ["001"] for u in urls.values()) < 3:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    report = by_name(__import__("json").loads(out))
+    assert sorted(t["outcome"] for t in report.values()) == ["interrupted"] * 3 + ["not-started"] * 3
+    for url in urls.values():
+        assert versions(url) in ([], ["001"]) and not table_exists(url, "b")
+    assert "Traceback" not in err

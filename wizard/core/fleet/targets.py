@@ -207,8 +207,8 @@ def _target(name: str, value: Any, path: Path, lines: _Lines, groups: tuple[str,
         raise TargetsError(f"targets.{name}: {_shown(group)} is not a group name: use letters, digits, - and _",
                            path, lines.key(name, "group"))
     if groups and group not in groups:
-        raise TargetsError(f"targets.{name}: {'its group ' + group if group else 'it has no group and'} is not "
-                           f"in groups = [{', '.join(groups)}], which orders the rollout", path,
+        said = f"its group {group} is not in" if group else "it has no group; give it one of"
+        raise TargetsError(f"targets.{name}: {said} groups = [{', '.join(groups)}], which orders the rollout", path,
                            lines.key(name, "group") or line)
     api_url = _text(value, name, "api_url", path, lines) or default_api
     return Target(name, url_env, ref, token_env or DEFAULT_TOKEN_ENV, local, group, api_url, line)
