@@ -112,8 +112,8 @@ def _fleet(fleet: argparse.ArgumentParser) -> None:
         group.add_argument("--shard", metavar="I/N", type=_shard,
                            help="only the I-th of N stable slices of the targets (a CI matrix, a Kubernetes "
                            "Indexed Job)")
-        group.add_argument("--parallel", metavar="N", type=_count(1), default=4 if name == "apply" else 16,
-                           help=f"targets at a time (default {4 if name == 'apply' else 16})")
+        group.add_argument("--parallel", metavar="N", type=_count(1), default=4 if name == "apply" else 32,
+                           help=f"targets at a time (default {4 if name == 'apply' else 32})")
         return sub
 
     action("status", "each target against the folder: applied, pending, drifted, failed, unreachable")

@@ -154,7 +154,8 @@ class FleetApply:
         self._lock = threading.Lock()
         self._results: dict[str, TargetResult] = {}
         self._sessions: dict[str, Any] = {}
-        self._stopping = False
+        self._stopping = False  # asked to stop (Ctrl-C): the running targets stop too
+        self._halted = False  # a canary failed: nothing more starts
         self.failures = 0
 
     @property
@@ -183,7 +184,7 @@ class FleetApply:
 
     def _may_start(self) -> bool:
         limit = self.options.max_failures
-        return not self._stopping and not (limit and self.failures >= limit)
+        return not (self._stopping or self._halted) and not (limit and self.failures >= limit)
 
     # -- the order of things ---------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class FleetApply:
             if result.outcome is not Outcome.DONE and not self._stopping:
                 self._emit(FleetNotice(f"The canary {target.name} is not done ({result.outcome.value}): no other "
                                        "target starts."))
-                self._stopping = True
+                self._halted = True
         for wave in self.waves:
             rest = [t for t in wave if t.name not in names]
             if rest and self._may_start():

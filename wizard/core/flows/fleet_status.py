@@ -116,7 +116,7 @@ def read_target(target: Target, catalog: Catalog, environment: Environment, reac
 
 
 def read(targets: list[Target], catalog: Catalog, environment: Environment, reach: Reach | None = None, *,
-         parallel: int = 16, on_target: Callable[[TargetStatus], None] | None = None) -> FleetStatus:
+         parallel: int = 32, on_target: Callable[[TargetStatus], None] | None = None) -> FleetStatus:
     """Every target's status, ``parallel`` at a time; ``on_target`` hears each as it is read (from
     a worker thread)."""
     reach = reach or Reach()
