@@ -281,8 +281,20 @@ def test_a_fleet_with_the_compatibility_step_and_an_https_target(server, tmp_pat
         assert {n: t["outcome"] for n, t in by_name(result.json()).items()} == {"direct": "done", "remote": "done"}
         assert versions(direct) == versions(remote) == ["001"]
         status = fleet_cli(folder, "status")
-        assert status.code == 0 and "2 up to date" in status.out
+        assert status.code == 0 and "2 up to date" in status.out, status.out
         assert token not in status.output + result.output
+        # a failure over HTTPS is kept on the project and read back by status
+        (folder / "migrations" / "002_posts.sql").write_text("SELECT 1;\nCREATE TABLE posts (id int);\n")
+        with psycopg.connect(remote, autocommit=True) as conn:
+            conn.execute("CREATE TABLE posts (x int)")
+        failed = fleet_cli(folder, "apply", "--yes", "--max-failures", "0", "--json")
+        assert failed.code == 1
+        remote_report = by_name(failed.json())["remote"]
+        assert remote_report["outcome"] == "failed" and remote_report["failed"]["line"] == 2
+        again = by_name(fleet_cli(folder, "status", "--json").json())
+        assert again["remote"]["migrations"] == {"001": "applied", "002": "failed"}
+        assert again["remote"]["failures"][0]["file"].endswith("002_posts.sql")
+        assert again["direct"]["migrations"] == {"001": "applied", "002": "applied"}
 
 
 def test_the_readme_example_targets_file_reads(tmp_path):

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wizard.core import history
 from wizard.core.db import database
 from wizard.core.diagnosis import Diagnosis
-from wizard.core.history import SCHEMA
+from wizard.core.history import SCHEMA, Record
 from wizard.core.secrets import scrub
 
 TABLE = f"{SCHEMA}.migration_wizard_failures"
@@ -66,7 +67,7 @@ def record(conn: Any, failed: Diagnosis, secrets: tuple[str, ...] = ()) -> None:
 
 def read(conn: Any) -> dict[str, Failure]:
     """The recorded failures by version; none when the table does not exist. Writes nothing."""
-    rows = database(conn).query(f"SELECT to_regclass('{TABLE}') IS NOT NULL")
+    rows = database(conn).query(f"SELECT to_regclass('{TABLE}') IS NOT NULL AS present")
     if not rows or not rows[0][0]:
         return {}
     found = database(conn).query(f"SELECT version, name, file, line, sqlstate, message, failed_at FROM {TABLE}")
@@ -76,6 +77,39 @@ def read(conn: Any) -> dict[str, Failure]:
 def clear_applied(conn: Any) -> None:
     """Forget the failures of versions the history now holds (nothing when there is no table)."""
     db = database(conn)
-    rows = db.query(f"SELECT to_regclass('{TABLE}') IS NOT NULL")
+    rows = db.query(f"SELECT to_regclass('{TABLE}') IS NOT NULL AS present")
     if rows and rows[0][0]:
         db.transaction(f"DELETE FROM {TABLE} f USING {SCHEMA}.schema_migrations m WHERE m.version = f.version")
+
+
+_PRESENT = (f"SELECT to_regclass('{history.TABLE}') IS NOT NULL AS cli_table, "
+            f"to_regclass('{history.META_TABLE}') IS NOT NULL AS meta_table, "
+            f"(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('{history.TABLE}') "
+            "AND attname IN ('statements', 'name') AND NOT attisdropped) = 2 AS cli_columns, "
+            f"to_regclass('{TABLE}') IS NOT NULL AS failures_table")
+
+
+def read_with_history(conn: Any) -> tuple[dict[str, Record], dict[str, Failure]]:
+    """The history and the failures in two queries (what the tables are, then their rows): a
+    fleet's status reads many databases, each round trip counts."""
+    db = database(conn)
+    ((cli_table, meta_table, columns, failures_table),) = db.query(_PRESENT)
+    parts = []
+    records_query = history.records_query(bool(cli_table), bool(meta_table), bool(columns))
+    if records_query is not None:
+        parts.append("SELECT 'h' AS k, version, name, checksum, applied_at AS at, duration_ms, method, statements, "
+                     "NULL::text AS file, NULL::integer AS line, NULL::text AS sqlstate, NULL::text AS message "
+                     f"FROM ({records_query}) h")
+    if failures_table:
+        parts.append("SELECT 'f', version, name, NULL::text, failed_at, NULL::integer, NULL::text, NULL::integer, "
+                     f"file, line, sqlstate, message FROM {TABLE}")
+    # every column named: over HTTPS rows come back as objects, by column name
+    records: dict[str, Record] = {}
+    failed: dict[str, Failure] = {}
+    if parts:
+        for row in db.query(" UNION ALL ".join(parts) + " ORDER BY 2"):
+            if row[0] == "h":
+                records[row[1]] = Record(*row[1:8])
+            else:
+                failed[row[1]] = Failure(row[1], row[2], row[8], row[9], row[10], row[11], row[4])
+    return records, failed

@@ -100,8 +100,7 @@ def read_target(target: Target, catalog: Catalog, environment: Environment, reac
     except Exception as exc:
         return TargetStatus(target, error=describe(exc))
     try:
-        records = history.read(opened.conn)
-        failed = failures.read(opened.conn)
+        records, failed = failures.read_with_history(opened.conn)
     except Exception as exc:
         return TargetStatus(target, error=describe(exc))
     finally:
