@@ -1,0 +1,136 @@
+"""What the Fleet screen says in words: a target's row from its status or from its run's events,
+and the report at the end of a run (done, failed with file:line and the advice's why and fix, not
+started, unreachable), as ``fleet apply`` prints it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from wizard.tui.widgets.matrix import Row, style
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from wizard.core.diagnosis import Diagnosis
+    from wizard.core.flows.fleet_apply import FleetEvent, FleetReport, TargetResult
+    from wizard.core.flows.fleet_status import TargetStatus
+    from wizard.tui.settings import Settings
+
+LONGEST = 60  # a phrase in the summary column, at most
+
+
+def short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
+
+
+def status_row(status: TargetStatus, versions: list[str]) -> Row:
+    """A target as ``fleet status`` read it."""
+    from wizard.core.flows.fleet_status import APPLIED, DRIFTED, FAILED, MISSING, PENDING
+
+    name = status.target.name
+    if not status.reachable:
+        return Row(name, summary=short(status.summary), tone="error", reachable=False)
+    states = {v: PENDING for v in versions} | dict(status.states)
+    values = set(status.states.values())
+    tone = ("error" if FAILED in values else "warning" if values & {DRIFTED, MISSING}
+            else "success" if values <= {APPLIED} else None)
+    return Row(name, states, short(status.summary), tone)
+
+
+def where(diagnosis: Diagnosis, settings: Settings) -> str:
+    """file:line(:column), the file as the user thinks of it."""
+    shown = settings.show_path(Path(diagnosis.file))
+    return shown + "".join(f":{n}" for n in (diagnosis.line, diagnosis.column) if n)
+
+
+def ended_row(row: Row, result: TargetResult, settings: Settings) -> Row:
+    """A target whose run ended."""
+    from wizard.core.flows.fleet_apply import Outcome
+
+    states = {v: ("pending" if s == "running" else s) for v, s in row.states.items()}
+    outcome = result.outcome
+    if result.failed is not None:
+        summary = f"failed at {where(result.failed, settings)}: {result.failed.message}"
+    else:
+        summary = result.summary
+    tone = {Outcome.DONE: "success", Outcome.FAILED: "error", Outcome.INTERRUPTED: "warning",
+            Outcome.UNREACHABLE: "error", Outcome.NOT_STARTED: "muted"}[outcome]
+    return replace(row, states=states, summary=short(summary), tone=tone, running=False,
+                   reachable=row.reachable and outcome is not Outcome.UNREACHABLE)
+
+
+def progressed(row: Row, event: FleetEvent, settings: Settings) -> Row:
+    """A target's row after one event of its run."""
+    from wizard.core import events
+    from wizard.core.flows import fleet_apply as fleet
+
+    if isinstance(event, fleet.TargetStarted):
+        return replace(row, running=True, reachable=True, tone="primary",
+                       summary="canary: connecting…" if event.canary else "connecting…")
+    if isinstance(event, fleet.TargetEnded):
+        return ended_row(row, event.result, settings)
+    if not isinstance(event, fleet.TargetProgress):
+        return row
+    inner = event.event
+    if isinstance(inner, events.MigrationStarted):
+        return replace(row, states={**row.states, inner.version: "running"}, tone="primary",
+                       summary=f"applying {inner.version}_{inner.name}")
+    if isinstance(inner, events.StatementDone):
+        return replace(row, summary=f"{row.summary.split('  ')[0]}  {inner.index}/{inner.total}")
+    if isinstance(inner, events.MigrationApplied):
+        return replace(row, states={**row.states, inner.version: "applied"},
+                       summary=f"applied {inner.version}_{inner.name}")
+    if isinstance(inner, events.MigrationFailed):
+        return replace(row, states={**row.states, inner.version: "failed"}, tone="error",
+                       summary=short(f"failed at {where(inner.diagnosis, settings)}"))
+    if isinstance(inner, events.Notice):
+        return replace(row, summary=short(inner.message))
+    return row
+
+
+def counts(report: FleetReport) -> str:
+    from wizard.core.flows.fleet_apply import Outcome
+
+    said = ", ".join(f"{len(report.having(o))} {o.value.replace('-', ' ')}" for o in Outcome if report.having(o))
+    return f"Fleet: {said} (of {len(report.results)})."
+
+
+def report_text(app: App[Any], report: FleetReport, settings: Settings) -> Text:
+    """The end of a run: each outcome with its targets; a failure with where, why and the fix."""
+    from wizard.core.describe import plain
+    from wizard.core.flows.fleet_apply import Outcome
+
+    text = Text(counts(report), style="bold")
+    headings = ((Outcome.DONE, "Done", "success"), (Outcome.FAILED, "Failed", "error"),
+                (Outcome.INTERRUPTED, "Interrupted", "warning"), (Outcome.NOT_STARTED, "Not started", "muted"),
+                (Outcome.UNREACHABLE, "Unreachable", "error"))
+    for outcome, heading, tone in headings:
+        results = report.having(outcome)
+        if not results:
+            continue
+        text.append("\n")
+        text.append(f"{heading}:", style="bold " + style(app, tone))
+        if outcome in (Outcome.DONE, Outcome.NOT_STARTED):
+            text.append(" " + ", ".join(r.target.name for r in results))
+            continue
+        for result in results:
+            text.append(f"\n  {result.target.name}  ", style="bold")
+            if result.failed is not None:
+                text.append(f"{where(result.failed, settings)}: {result.failed.message}")
+            elif result.error is not None:
+                text.append(result.error.line)
+            else:
+                text.append(result.summary)
+            if result.failed is not None and result.advice is not None:
+                for label, said in (("Why", result.advice.cause), ("Fix", result.advice.fix)):
+                    text.append(f"\n    {label}: " + plain(said).strip().replace("\n", "\n         "))
+    if not report.ok:
+        text.append("\nApplying again (a) continues where each target stopped.", style="dim")
+        if report.having(Outcome.FAILED):
+            text.append(" t shows a failure in full: the lines around it, why, what to do.", style="dim")
+    return text
