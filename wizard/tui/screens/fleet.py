@@ -11,7 +11,6 @@ to the screen as messages; the screen only draws them."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from wizard.tui.screens import fleet_lines as lines
 from wizard.tui.trouble import Trouble
-from wizard.tui.widgets.matrix import Matrix, legend
+from wizard.tui.widgets.matrix import Matrix, Row, legend
 
 if TYPE_CHECKING:
     from textual import getters
@@ -113,6 +112,7 @@ class FleetScreen(Screen[None]):
         yield Static(Text.assemble(("migration-wizard", "bold"), "  › ", ("Fleet", "bold reverse")), id="fleet-bar")
         yield Static("Reading the targets file…", id="status")
         yield Matrix(id="matrix")
+        yield Static("", id="detail")
         yield Static(legend(self.app), id="legend")
         yield Static("", id="notice")
         with VerticalScroll(id="report"):
@@ -176,6 +176,7 @@ class FleetScreen(Screen[None]):
         self.fleet, self.catalog, self.environment = message.fleet, message.catalog, message.environment
         versions = [m.version for m in message.catalog.migrations]
         self.query_one(Matrix).lay_out(versions, [t.name for t in message.fleet.targets], self.size.width)
+        self._detail()
         self._say_reading()
 
     def _say_reading(self, done: int = 0, then: str = "") -> None:
@@ -190,12 +191,27 @@ class FleetScreen(Screen[None]):
             text += f": reading each target… ({done} of {len(self.fleet.targets)})"
         self.query_one("#status", Static).update(text + (f". {then}" if then else "" if self.reading else "."))
 
+    def _show(self, row: Row) -> None:
+        """A target's row as it is now; the highlighted one also in full, below the matrix."""
+        matrix = self.query_one(Matrix)
+        matrix.show(row)
+        if matrix.highlighted() is row:
+            self._detail()
+
+    def _detail(self) -> None:
+        row = self.query_one(Matrix).highlighted()
+        self.query_one("#detail", Static).update(Text(f"{row.name}: {row.summary}") if row is not None else "")
+
+    def on_data_table_row_highlighted(self) -> None:
+        self._detail()
+
     def on_fleet_screen_unloaded(self, message: Unloaded) -> None:
         if message.round != self.round:
             return
         self.reading = False
         self.fleet = self.catalog = None
         self.query_one(Matrix).clear(columns=True)
+        self._detail()
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.refresh_bindings()
 
@@ -203,7 +219,7 @@ class FleetScreen(Screen[None]):
         if message.round != self.round:
             return
         matrix = self.query_one(Matrix)
-        matrix.show(lines.status_row(message.status, matrix.versions))
+        self._show(lines.status_row(message.status, matrix.versions))
         self.read_count += 1
         self._say_reading(self.read_count)
 
@@ -215,7 +231,7 @@ class FleetScreen(Screen[None]):
         if message.found.versions != matrix.versions:  # history rows without a file: columns of their own
             matrix.lay_out(message.found.versions, [s.target.name for s in message.found.targets], self.size.width)
             for status in message.found.targets:
-                matrix.show(lines.status_row(status, matrix.versions))
+                self._show(lines.status_row(status, matrix.versions))
         summary = message.found.to_json()["summary"]
         self._say_reading(then=f"{summary['up_to_date']} up to date, {summary['failed']} with a failed migration, "
                           f"{summary['unreachable']} unreachable.")
@@ -231,17 +247,9 @@ class FleetScreen(Screen[None]):
 
         if self.fleet is None or self.catalog is None:  # else the action is off (check_action)
             return
-        names = [t.name for t in self.fleet.targets]
-        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-        waves = self.fleet.waves(list(self.fleet.targets))
-        order = (" Groups, in order: " + " then ".join(w[0].group or "" for w in waves) + "." if len(waves) > 1
-                 else "")
-        limit = (f"once {self.max_failures} target(s) failed, no new target starts" if self.max_failures
-                 else "every target is tried, whatever fails")
-        details = (f"The pending migrations of {self.app.settings.show_path(self.catalog.directory)} on {len(names)} "
-                   f"target(s): {shown}.{order} Each target in its own run, {self.parallel} at a time, each migration "
-                   f"in one transaction there; {limit}. c stops the run: the migrations in progress roll back.")
-        self.app.push_screen(ConfirmScreen(f"Apply to the fleet ({len(names)} target(s))?", details),
+        question, details = lines.confirmation(self.fleet, self.catalog, self.parallel, self.max_failures,
+                                               self.app.settings)
+        self.app.push_screen(ConfirmScreen(question, details),
                              lambda yes: self.start_applying() if yes else None)
 
     def start_applying(self) -> None:
@@ -299,7 +307,7 @@ class FleetScreen(Screen[None]):
         matrix = self.query_one(Matrix)
         row = matrix.row(name)
         if row is not None:
-            matrix.show(lines.progressed(row, event, self.app.settings))
+            self._show(lines.progressed(row, event, self.app.settings))
 
     def on_fleet_screen_ended(self, message: Ended) -> None:
         if message.round != self.round:
@@ -309,6 +317,11 @@ class FleetScreen(Screen[None]):
             self._say_reading(then=f"Nothing was applied: {message.trouble.what}. t shows it.")
             self.troubleshoot(message.trouble)
         elif message.report is not None:
+            matrix = self.query_one(Matrix)
+            for result in message.report.results:  # the targets that never started have had no event
+                row = matrix.row(result.target.name)
+                if row is not None:
+                    self._show(lines.ended_row(row, result, self.app.settings))
             self._say_reading(then=lines.counts(message.report))
             self.query_one("#report-text", Static).update(lines.report_text(self.app, message.report,
                                                                               self.app.settings))
@@ -330,15 +343,9 @@ class FleetScreen(Screen[None]):
         failed = [r for r in self.report.having(Outcome.FAILED) if r.failed is not None or r.error is not None]
         if not failed:
             return None
-        matrix = self.query_one(Matrix)
-        chosen = next((r for r in failed if matrix.is_valid_row_index(matrix.cursor_row)
-                       and matrix.ordered_rows[matrix.cursor_row].key.value == r.target.name), failed[0])
-        if chosen.failed is not None:
-            trouble = Trouble.failed(chosen.failed, self.catalog)
-            return replace(trouble, what=f"{chosen.target.name}: {trouble.what}", advice=chosen.advice or trouble.advice)
-        assert chosen.error is not None  # a failed target has its failure or its error
-        trouble = Trouble.described(chosen.error)
-        return replace(trouble, what=f"{chosen.target.name}: {trouble.what}")
+        highlighted = self.query_one(Matrix).highlighted()
+        chosen = next((r for r in failed if highlighted is not None and highlighted.name == r.target.name), failed[0])
+        return lines.trouble(chosen, self.catalog)
 
     def _has_failed(self) -> bool:
         from wizard.core.flows.fleet_apply import Outcome

@@ -10,23 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from wizard.tui.trouble import Trouble
 from wizard.tui.widgets.matrix import Row, style
 
 if TYPE_CHECKING:
     from textual.app import App
 
+    from wizard.core.catalog import Catalog
     from wizard.core.diagnosis import Diagnosis
+    from wizard.core.fleet.targets import Fleet
     from wizard.core.flows.fleet_apply import FleetEvent, FleetReport, TargetResult
     from wizard.core.flows.fleet_status import TargetStatus
     from wizard.tui.settings import Settings
-
-LONGEST = 60  # a phrase in the summary column, at most
-
-
-def short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
-
 
 def status_row(status: TargetStatus, versions: list[str]) -> Row:
     """A target as ``fleet status`` read it."""
@@ -34,12 +29,12 @@ def status_row(status: TargetStatus, versions: list[str]) -> Row:
 
     name = status.target.name
     if not status.reachable:
-        return Row(name, summary=short(status.summary), tone="error", reachable=False)
+        return Row(name, summary=status.summary, tone="error", reachable=False)
     states = {v: PENDING for v in versions} | dict(status.states)
     values = set(status.states.values())
     tone = ("error" if FAILED in values else "warning" if values & {DRIFTED, MISSING}
             else "success" if values <= {APPLIED} else None)
-    return Row(name, states, short(status.summary), tone)
+    return Row(name, states, status.summary, tone)
 
 
 def where(diagnosis: Diagnosis, settings: Settings) -> str:
@@ -60,7 +55,7 @@ def ended_row(row: Row, result: TargetResult, settings: Settings) -> Row:
         summary = result.summary
     tone = {Outcome.DONE: "success", Outcome.FAILED: "error", Outcome.INTERRUPTED: "warning",
             Outcome.UNREACHABLE: "error", Outcome.NOT_STARTED: "muted"}[outcome]
-    return replace(row, states=states, summary=short(summary), tone=tone, running=False,
+    return replace(row, states=states, summary=summary, tone=tone, running=False,
                    reachable=row.reachable and outcome is not Outcome.UNREACHABLE)
 
 
@@ -87,9 +82,9 @@ def progressed(row: Row, event: FleetEvent, settings: Settings) -> Row:
                        summary=f"applied {inner.version}_{inner.name}")
     if isinstance(inner, events.MigrationFailed):
         return replace(row, states={**row.states, inner.version: "failed"}, tone="error",
-                       summary=short(f"failed at {where(inner.diagnosis, settings)}"))
+                       summary=f"failed at {where(inner.diagnosis, settings)}")
     if isinstance(inner, events.Notice):
-        return replace(row, summary=short(inner.message))
+        return replace(row, summary=inner.message)
     return row
 
 
@@ -134,3 +129,29 @@ def report_text(app: App[Any], report: FleetReport, settings: Settings) -> Text:
         if report.having(Outcome.FAILED):
             text.append(" t shows a failure in full: the lines around it, why, what to do.", style="dim")
     return text
+
+
+def confirmation(fleet: Fleet, catalog: Catalog, parallel: int, max_failures: int,
+                 settings: Settings) -> tuple[str, str]:
+    """The question before the fleet is applied, and what it will do."""
+    names = [t.name for t in fleet.targets]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    waves = fleet.waves(list(fleet.targets))
+    order = " Groups, in order: " + " then ".join(w[0].group or "" for w in waves) + "." if len(waves) > 1 else ""
+    limit = (f"once {max_failures} target(s) failed, no new target starts" if max_failures
+             else "every target is tried, whatever fails")
+    details = (f"The pending migrations of {settings.show_path(catalog.directory)} on {len(names)} target(s): "
+               f"{shown}.{order} Each target in its own run, {parallel} at a time, each migration in one "
+               f"transaction there; {limit}. c stops the run: the migrations in progress roll back.")
+    return f"Apply to the fleet ({len(names)} target(s))?", details
+
+
+def trouble(result: TargetResult, catalog: Catalog) -> Trouble:
+    """A failed target as Troubleshoot shows it: its migration's failure at its line, with the
+    advice, or what else ended its run."""
+    if result.failed is not None:
+        found = Trouble.failed(result.failed, catalog)
+        return replace(found, what=f"{result.target.name}: {found.what}", advice=result.advice or found.advice)
+    assert result.error is not None  # a failed target has its failure or its error
+    found = Trouble.described(result.error)
+    return replace(found, what=f"{result.target.name}: {found.what}")

@@ -16,7 +16,13 @@ SYMBOLS = {"applied": "✓", "pending": "·", "drifted": "~", "failed": "✗", "
            "running": "▸"}
 TONES = {"applied": "success", "pending": "muted", "drifted": "warning", "failed": "error", "missing": "warning",
          "unreachable": "muted", "running": "primary"}
-READING = "reading"  # a row before its target is read
+LONGEST = 60  # a summary in its column, at most (the highlighted row's is shown in full below)
+MINIMUM = 24  # ... and at least
+
+
+def short(text: str, width: int = LONGEST) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 @dataclass
@@ -25,7 +31,7 @@ class Row:
 
     name: str
     states: dict[str, str] = field(default_factory=dict)  # version -> a key of SYMBOLS
-    summary: str = "reading…"
+    summary: str = "reading…"  # in full; its column shows the first LONGEST characters
     tone: str | None = "muted"  # the summary's tone
     running: bool = False
     reachable: bool = True
@@ -55,6 +61,7 @@ class Matrix(DataTable[object]):
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.versions: list[str] = []
         self.compact = False
+        self.summary_width = LONGEST
         self.rows_shown: dict[str, Row] = {}
 
     def lay_out(self, versions: list[str], names: list[str], width: int) -> None:
@@ -63,22 +70,35 @@ class Matrix(DataTable[object]):
         self.clear(columns=True)
         self.versions = list(versions)
         self.rows_shown = {}
-        longest = max((len(n) for n in names), default=6) + 2
+        # every column's width is set here, from what is known now: a row that changes later never
+        # has to widen a column (a summary is cut to its column, the highlighted one said in full)
+        target = max([len(n) + 2 for n in names] + [6])
         across = sum(max(len(v), 1) + 2 for v in versions)
-        self.compact = longest + across + 30 > width
-        self.add_column("Target", key="target")
+        self.compact = target + 2 + across + 2 + MINIMUM + 4 > width
+        strip = len(versions) + max(0, len(versions) - 1) // 10
+        label = f"Migrations ({len(versions)})"
+        used = target + 2 + (max(strip, len(label)) + 2 if self.compact else across)
+        self.summary_width = max(MINIMUM, min(LONGEST, width - used - 6))
+        self.add_column("Target", key="target", width=target)
         if self.compact:
-            self.add_column(f"Migrations ({len(versions)})", key="strip")
+            self.add_column(label, key="strip", width=max(strip, len(label)))
         else:
             for version in versions:
-                self.add_column(version, key=f"v:{version}")
-        self.add_column("Summary", key="summary")
+                self.add_column(version, key=f"v:{version}", width=max(len(version), 1))
+        self.add_column("Summary", key="summary", width=self.summary_width)
         for name in names:
             self.rows_shown[name] = Row(name)
             self.add_row(*self._cells(self.rows_shown[name]), key=name)
 
     def row(self, name: str) -> Row | None:
         return self.rows_shown.get(name)
+
+    def highlighted(self) -> Row | None:
+        """The row under the cursor."""
+        if not self.is_valid_row_index(self.cursor_row):
+            return None
+        key = self.ordered_rows[self.cursor_row].key.value
+        return self.rows_shown.get(key) if key is not None else None
 
     def show(self, row: Row) -> None:
         """A target's row as it is now."""
@@ -87,14 +107,14 @@ class Matrix(DataTable[object]):
         self.rows_shown[row.name] = row
         keys = ["target", *(["strip"] if self.compact else [f"v:{v}" for v in self.versions]), "summary"]
         for key, value in zip(keys, self._cells(row)):
-            self.update_cell(row.name, key, value, update_width=True)
+            self.update_cell(row.name, key, value)
 
     def _cells(self, row: Row) -> list[object]:
         app = self.app
         name = Text(("▶ " if row.running else "  ") + row.name, style="bold " + style(app, "primary")
                     if row.running else "")
         symbols = [self._symbol(row, version) for version in self.versions]
-        summary = Text(row.summary, style=style(app, row.tone))
+        summary = Text(short(row.summary, self.summary_width), style=style(app, row.tone))
         if not self.compact:
             return [name, *symbols, summary]
         strip = Text()
