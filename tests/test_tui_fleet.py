@@ -21,6 +21,7 @@ from wizard.tui.screens.troubleshoot import TroubleshootScreen
 from wizard.tui.screens.welcome import WelcomeScreen
 
 SIZE = (100, 30)
+FAILURES = "supabase_migrations.migration_wizard_failures"
 CLOSED = "postgresql://postgres@127.0.0.1:1/postgres"  # nothing listens on port 1
 
 
@@ -175,6 +176,10 @@ async def test_a_failure_shows_its_line_and_advice_and_keeps_the_next_group_from
         assert "migrations/001_a.sql:1:14" in shown(app)
         await press(pilot, "escape")
         assert isinstance(app.screen, FleetScreen)
+        await press(pilot, "r")  # read again: the failure was kept on its target
+        assert states(app, "001") == ["✗", "✓", "·"]
+        assert summaries(app) == ["failed at migrations/001_a.sql:1, 1 pending", "up to date", "2 pending"]
+        assert "t" not in keys(app)  # the run's report is gone with the reading
     with psycopg.connect(later) as conn:
         assert history(conn) == []
     with psycopg.connect(broken) as conn:
@@ -247,3 +252,27 @@ def test_screenshot(snap_compare, tmp_path, databases):
 
     assert snap_compare(wizard_app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
+
+
+async def test_retry_from_troubleshoot_reads_again_and_applies(tmp_path, databases):
+    broken, fine = databases(2)
+    with psycopg.connect(broken, autocommit=True) as conn:
+        conn.execute("CREATE TABLE a (x text)")
+    project(tmp_path, {"broken": broken, "fine": fine})
+    app = wizard_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_fleet(pilot)
+        await press(pilot, "a", "y")
+        assert states(app, "001") == ["✗", "✓"]
+        await press(pilot, "t")
+        assert isinstance(app.screen, TroubleshootScreen)
+        with psycopg.connect(broken, autocommit=True) as conn:
+            conn.execute("DROP TABLE a")  # the fix
+        await press(pilot, "r")
+        assert isinstance(app.screen, FleetScreen)
+        assert states(app, "001") == states(app, "002") == ["✓", "✓"]
+        assert summaries(app) == ["done: 2 applied", "done: already up to date"]
+        assert "Fleet: 2 done (of 2)." in shown(app)
+    with psycopg.connect(broken) as conn:
+        assert history(conn) == ["001", "002"]
+        assert conn.execute(f"SELECT count(*) FROM {FAILURES}").fetchone()[0] == 0  # forgotten once applied

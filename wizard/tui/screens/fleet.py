@@ -219,7 +219,7 @@ class FleetScreen(Screen[None]):
         if message.round != self.round:
             return
         matrix = self.query_one(Matrix)
-        self._show(lines.status_row(message.status, matrix.versions))
+        self._show(lines.status_row(message.status, matrix.versions, self.app.settings))
         self.read_count += 1
         self._say_reading(self.read_count)
 
@@ -231,7 +231,7 @@ class FleetScreen(Screen[None]):
         if message.found.versions != matrix.versions:  # history rows without a file: columns of their own
             matrix.lay_out(message.found.versions, [s.target.name for s in message.found.targets], self.size.width)
             for status in message.found.targets:
-                self._show(lines.status_row(status, matrix.versions))
+                self._show(lines.status_row(status, matrix.versions, self.app.settings))
         summary = message.found.to_json()["summary"]
         self._say_reading(then=f"{summary['up_to_date']} up to date, {summary['failed']} with a failed migration, "
                           f"{summary['unreachable']} unreachable.")

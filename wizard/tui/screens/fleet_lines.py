@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from wizard.core.flows.fleet_status import TargetStatus
     from wizard.tui.settings import Settings
 
-def status_row(status: TargetStatus, versions: list[str]) -> Row:
+
+def status_row(status: TargetStatus, versions: list[str], settings: Settings) -> Row:
     """A target as ``fleet status`` read it."""
     from wizard.core.flows.fleet_status import APPLIED, DRIFTED, FAILED, MISSING, PENDING
 
@@ -34,7 +35,11 @@ def status_row(status: TargetStatus, versions: list[str]) -> Row:
     values = set(status.states.values())
     tone = ("error" if FAILED in values else "warning" if values & {DRIFTED, MISSING}
             else "success" if values <= {APPLIED} else None)
-    return Row(name, states, status.summary, tone)
+    summary = status.summary
+    for failure in status.failures.values():  # where it failed, as the user thinks of the file
+        shown = settings.show_path(Path(failure.file)) + (f":{failure.line}" if failure.line else "")
+        summary = summary.replace(failure.location(), shown)
+    return Row(name, states, summary, tone)
 
 
 def where(diagnosis: Diagnosis, settings: Settings) -> str:
