@@ -149,13 +149,13 @@ async def test_a_failure_shows_its_line_and_advice_and_keeps_the_next_group_from
     broken, fine, later = databases(3)
     with psycopg.connect(broken, autocommit=True) as conn:
         conn.execute("CREATE TABLE a (x text)")  # 001 creates it: it fails there
-    project(tmp_path, {"broken": broken, "fine": fine, "later": later}, groups=["first", "second"],
-            grouped={"broken": "first", "fine": "first", "later": "second"})
+    project(tmp_path, {"broken": broken, "fine": fine, "later": later}, groups=["first", "second", "third"],
+            grouped={"fine": "first", "broken": "second", "later": "third"})
     app = wizard_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_fleet(pilot)
         await press(pilot, "a")
-        assert "Groups, in order: first then second." in shown(app)
+        assert "Groups, in order: first then second then third." in shown(app)
         await press(pilot, "y")
         assert states(app, "001") == ["✗", "✓", "·"]
         assert states(app, "002") == ["·", "✓", "·"]
@@ -238,9 +238,12 @@ def test_the_command_line_refuses_a_targets_file_that_does_not_exist(tmp_path):
     assert "nope.toml does not exist" in result.err and "Traceback" not in result.output
 
 
-@pytest.mark.skipif(bool(os.environ.get("WIZARD_TEST_DATABASE_URL")),
-                    reason="the screenshot is of the embedded PostgreSQL, on this machine")
-@pytest.mark.skipif(version("textual") != "8.2.8", reason="the screenshot was taken with Textual 8.2.8")
+screenshot = pytest.mark.skipif(
+    bool(os.environ.get("WIZARD_TEST_DATABASE_URL")) or version("textual") != "8.2.8",
+    reason="the screenshots are of the embedded PostgreSQL, on this machine, taken with Textual 8.2.8")
+
+
+@screenshot
 def test_screenshot(snap_compare, tmp_path, databases):
     up, fresh = databases(2)
     folder = project(tmp_path, {"up": up, "fresh": fresh, "gone": CLOSED})
@@ -276,3 +279,34 @@ async def test_retry_from_troubleshoot_reads_again_and_applies(tmp_path, databas
     with psycopg.connect(broken) as conn:
         assert history(conn) == ["001", "002"]
         assert conn.execute(f"SELECT count(*) FROM {FAILURES}").fetchone()[0] == 0  # forgotten once applied
+
+
+@screenshot
+def test_screenshot_of_a_run_with_a_failure(snap_compare, tmp_path, databases):
+    broken, fine, later = databases(3)
+    with psycopg.connect(broken, autocommit=True) as conn:
+        conn.execute("CREATE TABLE a (x text)")
+    project(tmp_path, {"broken": broken, "fine": fine, "later": later}, groups=["first", "second", "third"],
+            grouped={"fine": "first", "broken": "second", "later": "third"})
+
+    async def run_before(pilot):
+        await open_fleet(pilot)
+        await press(pilot, "a", "y")
+        await pilot.pause(0.3)
+
+    assert snap_compare(wizard_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_many_migrations_make_one_strip_per_target(tmp_path, databases):
+    (fresh,) = databases(1)
+    folder = project(tmp_path, {"fresh": fresh})
+    for number in range(3, 19):
+        (folder / f"{number:03d}_t{number}.sql").write_text(f"CREATE TABLE t{number} (id int);\n")
+    app = wizard_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_fleet(pilot)
+        assert column(app, "#matrix", "strip") == ["·········· ········"]
+        assert summaries(app) == ["18 pending"]
+        await press(pilot, "a", "y")
+        assert column(app, "#matrix", "strip") == ["✓✓✓✓✓✓✓✓✓✓ ✓✓✓✓✓✓✓✓"]
+        assert summaries(app) == ["done: 18 applied"]
