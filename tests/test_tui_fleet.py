@@ -310,3 +310,15 @@ async def test_many_migrations_make_one_strip_per_target(tmp_path, databases):
         await press(pilot, "a", "y")
         assert column(app, "#matrix", "strip") == ["✓✓✓✓✓✓✓✓✓✓ ✓✓✓✓✓✓✓✓"]
         assert summaries(app) == ["done: 18 applied"]
+
+
+async def test_a_password_in_a_targets_url_is_never_shown(tmp_path):
+    project(tmp_path, {"secret": "postgresql://owner:Sup3rSecretPw@127.0.0.1:1/db"})
+    app = wizard_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_fleet(pilot)
+        assert states(app, "001") == ["-"]
+        assert "secret: unreachable: cannot connect" in shown(app)  # the highlighted row, in full
+        await press(pilot, "a", "y")
+        assert "Unreachable:" in shown(app)
+        assert "Sup3rSecretPw" not in shown(app)

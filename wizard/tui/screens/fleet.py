@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from wizard.tui.screens import fleet_lines as lines
 from wizard.tui.trouble import Trouble
-from wizard.tui.widgets.matrix import Matrix, Row, legend
+from wizard.tui.widgets.matrix import Matrix, Row, legend, style
 
 if TYPE_CHECKING:
     from textual import getters
@@ -212,7 +212,7 @@ class FleetScreen(Screen[None]):
         self.fleet = self.catalog = None
         self.query_one(Matrix).clear(columns=True)
         self._detail()
-        self.query_one("#status", Static).update(Text(message.text, style="bold red"))
+        self.query_one("#status", Static).update(Text(message.text, style="bold " + style(self.app, "error")))
         self.refresh_bindings()
 
     def on_fleet_screen_read(self, message: Read) -> None:
