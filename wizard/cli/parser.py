@@ -103,7 +103,7 @@ def _fleet(fleet: argparse.ArgumentParser) -> None:
         sub = actions.add_parser(name, help=help_text, description=help_text)
         _common(sub, suppress=True)
         group = sub.add_argument_group("the fleet")
-        group.add_argument("--targets", metavar="FILE", type=_path,
+        group.add_argument("--targets", metavar="FILE", type=_path, default=argparse.SUPPRESS,
                            help="the targets file (default: ./migration-wizard.toml)")
         group.add_argument("--target", metavar="NAME", action="append", default=[],
                            help="only this target (again for more)")
@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"migration-wizard {__version__}")
     _common(parser, suppress=False)
+    parser.add_argument("--targets", metavar="FILE", type=_path, default=None,
+                        help="the fleet's targets file: the wizard's Fleet screen (f on Welcome) reads it "
+                        "(default: ./migration-wizard.toml, when there is one)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
