@@ -9,8 +9,10 @@ applies it deletes its row."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from wizard.core import history
@@ -57,12 +59,24 @@ def _literal(value: object) -> str:
 def record(conn: Any, failed: Diagnosis, secrets: tuple[str, ...] = ()) -> None:
     """Keep ``failed`` as its version's last failure (one transaction of its own)."""
     message = scrub(failed.message, list(secrets))[:2000].replace("\x00", "")
-    values = ", ".join(_literal(v) for v in (failed.version, failed.name, failed.file, failed.line,
+    values = ", ".join(_literal(v) for v in (failed.version, failed.name, shown_path(failed.file), failed.line,
                                               failed.sqlstate, message))
     database(conn).transaction(
         f"{_DDL};\nINSERT INTO {TABLE} (version, name, file, line, sqlstate, message) VALUES ({values}) "
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, file = EXCLUDED.file, line = EXCLUDED.line, "
         "sqlstate = EXCLUDED.sqlstate, message = EXCLUDED.message, failed_at = now(), failed_by = current_user")
+
+
+def shown_path(file: str) -> str:
+    """The file as the project names it: relative to the working folder when inside it (a run
+    from the wizard and one from the command line record the same path)."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return os.path.normpath(file)
+    return file
 
 
 def read(conn: Any) -> dict[str, Failure]:
