@@ -62,6 +62,8 @@ def _command(name: str) -> Callable[..., int]:
         from wizard.cli.commands.lint import cmd_lint as command
     elif name == "local":
         from wizard.cli.commands.local import cmd_local as command
+    elif name == "serve":
+        from wizard.cli.commands.serve import cmd_serve as command
     else:
         raise KeyError(name)
     return command
