@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from helpers import MIGRATIONS, cli_env, run_cli
 
+from wizard.tui.screens.manual import PASTE_DIRECTORY
+
 CHROMIUM = next((found for found in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
                  if found and os.access(found, os.X_OK)), None)
 needs_browser = pytest.mark.skipif(
@@ -360,3 +362,51 @@ def test_secrets_typed_in_the_browser_reach_only_the_wizard(serve, context, tmp_
     secret_watch.text("the page", page_screen)
     secret_watch.check()
     assert len(addresses) >= 3
+
+
+@needs_browser
+def test_by_hand_in_a_browser_the_copy_and_the_sql_editor_go_to_the_browser(serve, context, tmp_path):
+    """The manual path: c puts the migration on the browser's clipboard, o opens the dashboard's SQL
+    editor in a new tab of the browser (a stand-in page answers for the dashboard)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env.local").write_text("SUPABASE_URL=https://abcdefghijklmnopqrst.supabase.co\n"
+                                        "SUPABASE_ANON_KEY=eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl\n")
+    context.route("https://supabase.com/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>SQL editor (stand-in)</title>"))
+    served = serve("--migrations", MIGRATIONS, cwd=project)
+    page = context.new_page()
+    page.goto(served.url)
+    wait_for(page, "18 migrations (001 to 018)")
+    press(page, "Enter")
+    wait_for(page, "m runs the migrations by hand")
+    press(page, "m")
+    wait_for(page, "Start by hand")
+    press(page, "Enter")
+    wait_for(page, "001_create_schema.sql")
+    press(page, "c")
+    wait_for(page, "sent to the browser's clipboard")
+    pasted = page.evaluate("navigator.clipboard.readText()")
+    assert "CREATE" in pasted and "supabase_migrations.schema_migrations" in pasted
+    [saved] = (project / PASTE_DIRECTORY).glob("001_*")
+    assert saved.read_text() == pasted  # the copy the wizard saved beside it: the same text
+    with context.expect_page(timeout=20_000) as opened:
+        press(page, "o")
+    editor = opened.value
+    editor.wait_for_load_state()
+    assert editor.url == "https://supabase.com/dashboard/project/abcdefghijklmnopqrst/sql/new"
+    assert editor.title() == "SQL editor (stand-in)"
+    wait_for(page, "Opened the SQL editor in the browser")
+    shot(page, tmp_path, "by-hand")
+    assert served.stop() == 0
+    assert "Traceback" not in served.output
+
+
+def test_the_other_commands_never_load_the_server():
+    code = ("import sys, wizard.cli\n"
+            "wizard.cli.build_parser()\n"
+            "for name in ('plan', 'apply', 'status', 'verify', 'doctor', 'local'):\n"
+            "    wizard.cli._command(name)\n"
+            "print(sorted(m for m in ('textual_serve', 'aiohttp', 'wizard.web', 'textual') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
