@@ -5,6 +5,7 @@ tests read what it shows from xterm.js's buffer, and keep a screenshot of each s
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -110,7 +111,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield launched
         launched.close()
 
@@ -410,3 +411,23 @@ def test_the_other_commands_never_load_the_server():
             "print(sorted(m for m in ('textual_serve', 'aiohttp', 'wizard.web', 'textual') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_json_says_where_it_serves(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "wizard", "serve", "--port", "0", "--json", "--sessions", "3"],
+                               cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        text = ""
+        while not text.endswith("}\n"):
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            text += line
+        served = json.loads(text)
+        assert served["url"].startswith("http://127.0.0.1:") and served["host"] == "127.0.0.1"
+        assert urlsplit(served["url"]).port == served["port"] and served["sessions"] == 3
+        assert fetch(served["url"])[0] == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+        process.stderr.close()

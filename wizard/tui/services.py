@@ -77,7 +77,8 @@ class Services(App[int]):
             with self.suspend():
                 subprocess.run(command)
         except SuspendNotSupported:
-            self.notify(f"This terminal cannot hand over to an editor: open {path} yourself.", severity="warning")
+            where = "In a browser, the wizard" if self.is_web else "This terminal"
+            self.notify(f"{where} cannot hand over to an editor: open {path} yourself.", severity="warning")
             return False
         except OSError as exc:
             self.notify(f"Cannot start {editor} ({exc.strerror}): set $EDITOR.", severity="error")
