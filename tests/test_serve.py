@@ -397,6 +397,7 @@ def test_by_hand_in_a_browser_the_copy_and_the_sql_editor_go_to_the_browser(serv
     editor.wait_for_load_state()
     assert editor.url == "https://supabase.com/dashboard/project/abcdefghijklmnopqrst/sql/new"
     assert editor.title() == "SQL editor (stand-in)"
+    assert editor.evaluate("[document.referrer, window.opener === null]") == ["", True]  # the token stays home
     wait_for(page, "Opened the SQL editor in the browser")
     shot(page, tmp_path, "by-hand")
     assert served.stop() == 0

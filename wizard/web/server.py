@@ -12,6 +12,8 @@ What it guarantees:
 - What the person types goes over the websocket to the wizard's process only: never into a URL, a
   log or the page's title. The server keeps no access log, and the wizard's own error output (a
   crash report may show what it held) does not reach the server's output.
+- A page the wizard opens (the SQL editor, in a new tab) gets neither the address (no referrer)
+  nor a hold on the wizard's page (no opener).
 - The wizard's process is started without a shell, with the options it was given on the server's
   command line.
 """
@@ -152,7 +154,9 @@ class WizardServer(Server):
             return web.Response(status=403, text="403 Forbidden: open the address that `migration-wizard serve` "
                                 "printed, with its token.\n")
         response = await handler(request)
+        # the address holds the token: no page it opens (the SQL editor) learns it, or reaches back
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
