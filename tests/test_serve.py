@@ -338,7 +338,8 @@ def test_secrets_typed_in_the_browser_reach_only_the_wizard(serve, context, tmp_
     wait_for(page, "✓ ok")
     for secret, shown in ((f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres", f"****@127.0.0.1:{port}"),
                           (token, "Management API")):
-        press(page, "p")
+        press(page, "p")  # the box takes the focus: its key leaves the footer
+        page.wait_for_function(f"() => !({SCREEN})().includes('p Paste a secret')", timeout=10_000)
         page.keyboard.insert_text(secret)  # in one piece, as a paste arrives
         assert secret not in screen(page)
         press(page, "Enter")

@@ -154,10 +154,11 @@ class WizardServer(Server):
             return web.Response(status=403, text="403 Forbidden: open the address that `migration-wizard serve` "
                                 "printed, with its token.\n")
         response = await handler(request)
-        # the address holds the token: no page it opens (the SQL editor) learns it, or reaches back
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
+        if not response.prepared:  # (a websocket's answer went out when it opened)
+            # the address holds the token: no page it opens (the SQL editor) learns it, or reaches back
+            response.headers.setdefault("Referrer-Policy", "no-referrer")
+            response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     async def _make_app(self) -> web.Application:
