@@ -64,6 +64,8 @@ def _command(name: str) -> Callable[..., int]:
         from wizard.cli.commands.local import cmd_local as command
     elif name == "fleet":
         from wizard.cli.commands.fleet import cmd_fleet as command
+    elif name == "serve":
+        from wizard.cli.commands.serve import cmd_serve as command
     else:
         raise KeyError(name)
     return command

@@ -42,6 +42,23 @@ def _lock_wait_seconds(text: str) -> float | None:
     return _server_seconds(text)
 
 
+def _port(text: str) -> int:
+    """A TCP port: 1 to 65535, or 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 1 to 65535 (0: any free port)")
+    return value
+
+
+def _host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value names no address")
+    return text.strip()
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -85,6 +102,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _count(minimum: int):
+    """A count of at least ``minimum``."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -232,6 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="export even when the offline pre-flight finds errors (they head INDEX.md)")
     command("check-remote", "check through the project's REST API (no database credential) that every table "
             "the migrations create exists")
+    serve = command("serve", "the wizard in a browser (textual-serve), on this machine only unless --host says "
+                    "otherwise; the address printed carries the access token every request needs")
+    serve.add_argument("--port", metavar="N", type=_port, default=8000,
+                       help="the port to listen on (default 8000; 0: any free port)")
+    serve.add_argument("--host", metavar="ADDRESS", type=_host, default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1, this machine only; any other is "
+                       "reachable by others and prints a warning)")
+    serve.add_argument("--sessions", metavar="N", type=_count(1), default=1,
+                       help="how many browsers may run the wizard at once (default 1)")
     local = command("local", "the local embedded PostgreSQL")
     local.add_argument("action", choices=("start", "url", "stop"),
                        help="start: start it and print its URL; url: print its URL; stop: stop it")
