@@ -101,17 +101,18 @@ def read_target(target: Target, catalog: Catalog, environment: Environment, reac
         return TargetStatus(target, error=describe(exc))
     try:
         records = history.read(opened.conn)
-        failed = failures.read(opened.conn)
+        states = {s.version: {history.ADOPTED: APPLIED}.get(s.state, s.state)
+                  for s in history.states(catalog, records)}
+        # A recorded failure only tells about a pending version: a target with none pending (the
+        # usual case) is not asked, one round trip fewer.
+        failed = failures.read(opened.conn) if PENDING in states.values() else {}
     except Exception as exc:
         return TargetStatus(target, error=describe(exc))
     finally:
         opened.close()
-    states: dict[str, str] = {}
-    for state in history.states(catalog, records):
-        value = {history.ADOPTED: APPLIED}.get(state.state, state.state)
-        if value == PENDING and state.version in failed:
-            value = FAILED
-        states[state.version] = value
+    for version, value in states.items():
+        if value == PENDING and version in failed:
+            states[version] = FAILED
     return TargetStatus(target, states, {v: f for v, f in failed.items() if states.get(v) == FAILED})
 
 
