@@ -180,3 +180,31 @@ def test_the_installed_terminal_wizard_opens_and_quits(installed):
         assert "Traceback" not in screen and "Error" not in screen, screen
     finally:
         wizard.close()
+
+
+def test_the_installed_command_serves_the_wizard_behind_its_token(installed):
+    import signal
+    import urllib.error
+    import urllib.request
+
+    def status(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    server = subprocess.Popen([str(installed.command()), "serve", "--port", "0"], cwd=installed.project, env=_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), server.stderr.read()
+        assert status(url) == 200 and status(url + "static/js/textual.js") == 200
+        assert status(url.rsplit("/", 2)[0] + "/") == 403
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+        output = server.stdout.read() + server.stderr.read()
+        server.stdout.close()
+        server.stderr.close()
+    assert "Traceback" not in output

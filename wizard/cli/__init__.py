@@ -62,6 +62,10 @@ def _command(name: str) -> Callable[..., int]:
         from wizard.cli.commands.lint import cmd_lint as command
     elif name == "local":
         from wizard.cli.commands.local import cmd_local as command
+    elif name == "fleet":
+        from wizard.cli.commands.fleet import cmd_fleet as command
+    elif name == "serve":
+        from wizard.cli.commands.serve import cmd_serve as command
     else:
         raise KeyError(name)
     return command
@@ -71,11 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        if args.targets is not None and not args.targets.is_file():  # said now, not on a screen later
+            from wizard.core.describe import describe
+            from wizard.core.fleet.targets import TargetsError, find
+
+            try:
+                find(args.targets)
+            except TargetsError as exc:
+                return _ended(args, describe(exc))
         from wizard.tui import run
 
         return run(migrations=args.migrations, database_url=args.database_url, local=args.local,
                    local_dir=args.local_dir, env_file=args.env_file, connect_timeout=args.connect_timeout,
-                   api_url=args.api_url)
+                   api_url=args.api_url, targets=args.targets)
     # A headless command is short-lived and its data (parse trees) holds no cycles: the cyclic
     # garbage collector would only slow it down.
     global _headless

@@ -53,6 +53,23 @@ def _kib(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    """A TCP port: 1 to 65535, or 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 1 to 65535 (0: any free port)")
+    return value
+
+
+def _host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value names no address")
+    return text.strip()
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -82,6 +99,73 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                        help="over HTTPS, give up on a request after this long (default 300)")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """--shard I/N: the I-th (from 1) of N slices."""
+    index, _, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N (such as 2/5)") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: I goes from 1 to N (such as 1/{max(n, 2)}); a Kubernetes "
+                                         "Indexed Job passes $((JOB_COMPLETION_INDEX + 1))/N")
+    return i, n
+
+
+def _count(minimum: int):
+    """A count of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {minimum}")
+        return value
+    return parse
+
+
+def _fleet(fleet: argparse.ArgumentParser) -> None:
+    actions = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        group = sub.add_argument_group("the fleet")
+        group.add_argument("--targets", metavar="FILE", type=_path, default=argparse.SUPPRESS,
+                           help="the targets file (default: ./migration-wizard.toml)")
+        group.add_argument("--target", metavar="NAME", action="append", default=[],
+                           help="only this target (again for more)")
+        group.add_argument("--group", metavar="GROUP", action="append", default=[],
+                           help="only the targets of this group (again for more)")
+        group.add_argument("--shard", metavar="I/N", type=_shard,
+                           help="only the I-th of N stable slices of the targets (a CI matrix, a Kubernetes "
+                           "Indexed Job)")
+        group.add_argument("--parallel", metavar="N", type=_count(1), default=4 if name == "apply" else 32,
+                           help=f"targets at a time (default {4 if name == 'apply' else 32})")
+        return sub
+
+    action("status", "each target against the folder: applied, pending, drifted, failed, unreachable")
+    apply = action("apply", "apply the pending migrations on every target: canaries first, then the rest in "
+                   "parallel; each migration in one transaction on each target")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--canary", metavar="NAME", nargs="+", default=[],
+                       help="apply these targets first, one at a time; the fleet stops when one of them fails")
+    apply.add_argument("--max-failures", metavar="K", type=_count(0), default=1,
+                       help="once K targets failed, start no new target; the running ones finish (default 1; "
+                       "0: no limit)")
+    apply.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                       help="how long to wait for another run's lock on a target before giving up (default 10)")
+    apply.add_argument("--statement-timeout", metavar="SECONDS", type=_server_seconds,
+                       help="cancel any statement that runs longer (PostgreSQL statement_timeout)")
+    apply.add_argument("--table-lock-timeout", metavar="SECONDS", type=_lock_wait_seconds, default=5.0,
+                       help="as apply's (default 5; 0: wait as long as another session holds the lock)")
+    apply.add_argument("--no-compat", action="store_true",
+                       help="do not make plain PostgreSQL targets Supabase-shaped first")
+    apply.add_argument("--include-all", action="store_true",
+                       help="also apply pending files that sort before one already applied (out of order)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="migration-wizard",
@@ -90,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"migration-wizard {__version__}")
     _common(parser, suppress=False)
+    parser.add_argument("--targets", metavar="FILE", type=_path, default=None,
+                        help="the fleet's targets file: the wizard's Fleet screen (f on Welcome) reads it "
+                        "(default: ./migration-wizard.toml, when there is one)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -168,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     for recovery in (fetch, accept, forget):
         recovery.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                               help="how long to wait for another run's lock before giving up (default 10)")
+    fleet = command("fleet", "many databases: the targets file's fleet, its status and its rollout")
+    _fleet(fleet)
     manual = command("manual", "the manual path: export every migration for the dashboard's SQL editor")
     manual.add_argument("--export", metavar="DIR", type=_path, required=True,
                         help="write one file per migration (parts where needed) and an index into DIR")
@@ -175,6 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="export even when the offline pre-flight finds errors (they head INDEX.md)")
     command("check-remote", "check through the project's REST API (no database credential) that every table "
             "the migrations create exists")
+    serve = command("serve", "the wizard in a browser (textual-serve), on this machine only unless --host says "
+                    "otherwise; the address printed carries the access token every request needs")
+    serve.add_argument("--port", metavar="N", type=_port, default=8000,
+                       help="the port to listen on (default 8000; 0: any free port)")
+    serve.add_argument("--host", metavar="ADDRESS", type=_host, default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1, this machine only; any other is "
+                       "reachable by others and prints a warning)")
+    serve.add_argument("--sessions", metavar="N", type=_count(1), default=1,
+                       help="how many browsers may run the wizard at once (default 1)")
     local = command("local", "the local embedded PostgreSQL")
     local.add_argument("action", choices=("start", "url", "stop"),
                        help="start: start it and print its URL; url: print its URL; stop: stop it")

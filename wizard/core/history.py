@@ -111,21 +111,26 @@ PRESENT = _PRESENT  # the read that tells which history tables there are (to ask
 def read(conn: Connectable) -> dict[str, Record]:
     """Every history row by version; empty when there is no history yet. Writes nothing."""
     db = database(conn)
-    cli_table, meta_table, columns = _present(db)
-    if not cli_table:
+    query = records_query(*_present(db))
+    if query is None:
         return {}
+    return {row[0]: Record(*row) for row in db.query(query + " ORDER BY 1")}
+
+
+def records_query(cli_table: bool, meta_table: bool, columns: bool) -> str | None:
+    """The query of the history's rows as :class:`Record` fields, for the tables present (None:
+    no history table)."""
+    if not cli_table:
+        return None
     name = "m.name" if columns else "NULL::text"
     count = "cardinality(m.statements)" if columns else "NULL::integer"
     if meta_table:
-        query = f"""
+        return f"""
             SELECT m.version, coalesce({name}, w.name) AS name, w.checksum, w.applied_at, w.duration_ms, w.method,
                    {count} AS statements
-              FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)
-             ORDER BY m.version"""
-    else:
-        query = (f"SELECT m.version, {name} AS name, NULL AS checksum, NULL AS applied_at, NULL AS duration_ms, "
-                 f"NULL AS method, {count} AS statements FROM {TABLE} m ORDER BY m.version")
-    return {row[0]: Record(*row) for row in db.query(query)}
+              FROM {TABLE} m LEFT JOIN {META_TABLE} w USING (version)"""
+    return (f"SELECT m.version, {name} AS name, NULL::text AS checksum, NULL::timestamptz AS applied_at, "
+            f"NULL::integer AS duration_ms, NULL::text AS method, {count} AS statements FROM {TABLE} m")
 
 
 def _encoded_array(statements: list[str]) -> str:

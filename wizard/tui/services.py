@@ -21,6 +21,9 @@ _LINE_ARGUMENT = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "
 # first on PATH that takes the text.
 CLIPBOARDS = (["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"], ["pbcopy"],
               ["clip.exe"])
+# Where a copy goes when the wizard runs in a browser (``serve``): the page's terminal hands OSC 52 to
+# the browser's clipboard; this machine's clipboard is not the person's.
+BROWSER = "the browser"
 
 
 class Services(App[int]):
@@ -38,8 +41,10 @@ class Services(App[int]):
 
     def copy_text(self, text: str) -> str | None:
         """Copy to the clipboard: OSC 52 through the terminal, and the system's clipboard command
-        where there is one. The command that took the text, if any."""
+        where there is one. The command that took the text, if any; ``BROWSER`` in a browser."""
         self.copy_to_clipboard(text)
+        if self.is_web:
+            return BROWSER
         return system_clipboard(text, self.settings.process_environ.get("PATH", ""))
 
     def browse(self, url: str) -> bool:
@@ -72,7 +77,8 @@ class Services(App[int]):
             with self.suspend():
                 subprocess.run(command)
         except SuspendNotSupported:
-            self.notify(f"This terminal cannot hand over to an editor: open {path} yourself.", severity="warning")
+            where = "In a browser, the wizard" if self.is_web else "This terminal"
+            self.notify(f"{where} cannot hand over to an editor: open {path} yourself.", severity="warning")
             return False
         except OSError as exc:
             self.notify(f"Cannot start {editor} ({exc.strerror}): set $EDITOR.", severity="error")

@@ -23,6 +23,7 @@ class Settings:
     api_url: str | None = None  # the Management API's address
     target_name: str | None = None  # shown instead of the target's (masked) URL
     show_times: bool = True  # durations and elapsed time; off for screenshots that must not change
+    targets: Path | None = None  # the targets file (--targets); default ./migration-wizard.toml when it exists
 
     @property
     def process_environ(self) -> Mapping[str, str]:
@@ -36,6 +37,16 @@ class Settings:
         from wizard.core.catalog import default_directory
 
         return self.migrations or default_directory(self.project)
+
+    def targets_file(self) -> Path | None:
+        """The fleet's targets file: --targets, else migration-wizard.toml in the project when there
+        is one; None: the wizard has no Fleet screen."""
+        from wizard.core.fleet.targets import FILENAME
+
+        if self.targets is not None:
+            return self.targets
+        found = self.project / FILENAME
+        return found if found.is_file() else None
 
     def show_path(self, path: Path) -> str:
         """A path as the user thinks of it: relative to the project when inside it."""

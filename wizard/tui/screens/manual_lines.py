@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from textual.content import Content
 
+from wizard.tui.services import BROWSER
+
 if TYPE_CHECKING:
     from wizard.core.catalog import Migration
     from wizard.core.manual import Part, Presence
@@ -53,18 +55,23 @@ def part_prompt(part: Part, how: str) -> tuple[Content, Content]:
 def copied(part: Part, text: str, command: str | None, saved: str | None, failure: str | None) -> list[Content]:
     """Where a copy went: the terminal's clipboard, the system's through ``command``, and the file
     ``saved`` (or why not: ``failure``)."""
-    lines = [Content(f"Copied {part.label} ({size(text)}), with the lines that record it:"),
-             Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)")]
-    if command:
-        lines.append(Content.from_markup("  · [$text-success]on the system clipboard[/], through $command",
-                                         command=command))
+    lines = [Content(f"Copied {part.label} ({size(text)}), with the lines that record it:")]
+    if command == BROWSER:
+        lines.append(Content("  · sent to the browser's clipboard (if the browser refuses it, copy it from the file)"))
     else:
-        lines.append(Content("  · no clipboard command on PATH (wl-copy, xclip, xsel, pbcopy, clip.exe)"))
+        lines.append(Content("  · sent to the terminal's clipboard (OSC 52; not every terminal takes it)"))
+        lines.append(_system_clipboard(command))
     if failure is not None:
         lines.append(Content(f"  · could not save it as a file: {failure}"))
     else:
         lines.append(Content(f"  · saved as {saved}: if the paste comes out empty, copy it from that file"))
     return lines
+
+
+def _system_clipboard(command: str | None) -> Content:
+    if command:
+        return Content.from_markup("  · [$text-success]on the system clipboard[/], through $command", command=command)
+    return Content("  · no clipboard command on PATH (wl-copy, xclip, xsel, pbcopy, clip.exe)")
 
 
 def nothing_seen(migration: Migration, presence: Presence) -> list[Content]:

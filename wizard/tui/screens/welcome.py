@@ -37,6 +37,7 @@ class WelcomeScreen(Step["Catalog"]):
     BINDINGS = [
         Binding("enter", "start", "Start", priority=True),
         Binding("r", "reload", "Read the folder again"),
+        Binding("f", "fleet", "Fleet"),
     ]
 
     class Surveyed(Message):
@@ -55,6 +56,11 @@ class WelcomeScreen(Step["Catalog"]):
             yield Static(Content.from_markup(INTRO), id="intro")
             yield Static(self._fact("Folder", "reading…"), id="folder")
             yield Static(self._fact("Target", "…"), id="target")
+            fleet = self.app.settings.targets_file()
+            if fleet is not None:  # the databases of a fleet: f opens them
+                shown = self.app.settings.show_path(fleet)
+                yield Static(self._fact("Fleet", f"{shown} names the fleet's databases: f shows them all"),
+                             id="fleet")
 
     @staticmethod
     def _fact(name: str, text: str) -> Content:
@@ -107,7 +113,14 @@ class WelcomeScreen(Step["Catalog"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return self.catalog is not None or None
+        if action == "fleet":  # only with a targets file
+            return self.app.settings.targets_file() is not None
         return True
+
+    def action_fleet(self) -> None:
+        from wizard.tui.screens.fleet import FleetScreen
+
+        self.app.push_screen(FleetScreen())
 
     def action_start(self) -> None:
         self.dismiss(self.catalog)
