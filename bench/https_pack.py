@@ -7,7 +7,10 @@ an embedded PostgreSQL 18 started in a temporary directory and removed at the en
 has no rate limit; the Management API allows 60 requests a minute, so the report also gives the
 least time that limit imposes on each way (a request past the 60th of a minute waits for the next).
 
-    .venv/bin/python bench/https_pack.py [--count 128] [--runs 3]
+    .venv/bin/python bench/https_pack.py [--count 128] [--runs 3] [--database-url SUPERUSER_URL]
+
+``--database-url`` uses that server (a database per run is created and dropped there) instead of
+starting one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -54,12 +58,17 @@ def rate_floor(requests: int) -> int:
     return ((requests - 1) // PER_MINUTE) * 60 if requests else 0
 
 
-def apply(admin: str, server: LocalServer, name: str, folder: Path, project: Path, pack: list[str]) -> tuple[float, int, int]:
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def apply(admin: str, name: str, folder: Path, project: Path, pack: list[str]) -> tuple[float, int, int]:
     """One apply over the stand-in on a fresh database: seconds, requests holding migrations, all requests."""
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        with ApiServer(server.url(name), REF, TOKEN) as api:
+        with ApiServer(with_database(admin, name), REF, TOKEN) as api:
             command = [sys.executable, "-m", "wizard", "apply", "--yes", "--json", *pack, "--migrations", str(folder),
                        "--api-url", api.url]
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "DATABASE_URL", "WIZARD"))}
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=128, help="generated migrations")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each way (median)")
+    parser.add_argument("--database-url", help="a superuser URL of the server to use (default: start one)")
     args = parser.parse_args(argv)
 
     ways = {"packed (default, 256 KiB)": [], "one request per migration (--pack-size 0)": ["--pack-size", "0"]}
@@ -92,20 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         project = Path(scratch) / "project"
         project.mkdir()
         (project / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
-        server = LocalServer(Path(scratch) / "server")
-        admin = server.start()
+        server = None if args.database_url else LocalServer(Path(scratch) / "server")
+        admin = args.database_url or server.start()
         try:
             for run in range(args.runs):
                 for number, (way, flags) in enumerate(ways.items()):
-                    result = apply(admin, server, f"bench_pack_{run}_{number}", folder, project, flags)
+                    result = apply(admin, f"bench_pack_{run}_{number}", folder, project, flags)
                     results[way].append(result)
                     print(f"  run {run + 1}, {way}: {result[0]:.2f} s, {result[1]} migration requests, "
                           f"{result[2]} in all", file=sys.stderr)
         finally:
-            server.stop()
+            if server is not None:
+                server.stop()
 
     print(f"HTTPS packing benchmark, wizard {commit()}, {args.count} generated migrations ({size / 1024:.0f} KiB of "
-          f"SQL), the Management API stand-in over an embedded PostgreSQL 18, {args.runs} runs (median)")
+          f"SQL), the Management API stand-in over {'that server' if args.database_url else 'an embedded PostgreSQL 18'}, "
+          f"{args.runs} runs (median)")
     print("| apply over HTTPS | requests holding migrations | requests in all | median s (stand-in) | "
           "least time at 60 requests a minute |")
     print("|---|---:|---:|---:|---:|")

@@ -52,3 +52,19 @@ def test_the_fleet_benchmark_runs_behind_its_latency_proxy(server, tmp_path):
     assert fleet["per_database_connections"] >= 1 and fleet["per_database_turns"] > 3  # seen by the proxy
     with server.connect() as conn:  # the benchmark's databases are gone
         assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'bench%%'").fetchone() == (0,)
+
+
+def test_the_https_packing_benchmark_runs(server, tmp_path):
+    """bench/https_pack.py in a tiny mode: packed against one request per migration through the
+    Management API stand-in; the requests counted, the ratio printed, nothing left behind."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "https_pack.py"), "--database-url", server.admin_url, "--count", "6",
+         "--runs", "1"],
+        cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"^\| packed \(default, 256 KiB\) \| 1 \|", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^\| one request per migration \(--pack-size 0\) \| 6 \|", result.stdout, re.MULTILINE)
+    assert "packed / one per migration:" in result.stdout
+    with server.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'bench_pack%%'").fetchone() == (0,)
