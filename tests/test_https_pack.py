@@ -326,3 +326,20 @@ def test_a_run_over_a_connection_holding_the_lock_stops_a_pack_with_exit_4_at_on
     assert [p["version"] for p in report["not_attempted"]] == ["003"]
     assert packs(api) == [["002", "003"]]  # not sent again alone: the lock is another run's
     assert history(db) == ["001"]
+
+
+def test_a_pack_cut_by_the_timeout_is_settled_what_committed_is_applied_the_one_in_progress_not(api, project,
+                                                                                                folder, db, cli):
+    folder.write("001_first.sql", "CREATE TABLE first (id int);")
+    folder.write("002_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(4);")
+    folder.write("003_after.sql", "CREATE TABLE after_slow (id int);")
+    result = apply(cli, api, project, folder.path, "--request-timeout", "2")
+    assert result.code == 3, result.err  # 002 alone got no answer either
+    report = result.json()
+    assert [(a["version"], a["outcome"]) for a in report["applied"]] == [("001", "applied-reply-lost")]
+    assert [(s["version"], s["outcome"]) for s in report["stopped"]] == [("002", "not-applied")]
+    assert [p["version"] for p in report["not_attempted"]] == ["003"]
+    assert "reading the history before anything else" in result.err
+    assert "002_slow.sql was not applied" in result.err and "again, once" in result.err
+    assert packs(api) == [["001", "002", "003"], ["002"]]
+    assert history(db) == ["001"] and tables(db) == {"first"}
