@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=10, help="fleet apply --parallel (default 10)")
     parser.add_argument("--status-targets", type=int, default=100,
                         help="databases of the fleet status run (default 100; 0: skip it)")
-    parser.add_argument("--status-parallel", type=int, default=16, help="fleet status --parallel (default 16)")
+    parser.add_argument("--status-parallel", type=int, default=32, help="fleet status --parallel (default 32, as the command)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--no-direct", action="store_true",
                         help="leave out the runs without the proxy (fleet apply and fleet status on loopback)")

@@ -164,6 +164,8 @@ def _fleet(fleet: argparse.ArgumentParser) -> None:
                        help="do not make plain PostgreSQL targets Supabase-shaped first")
     apply.add_argument("--include-all", action="store_true",
                        help="also apply pending files that sort before one already applied (out of order)")
+    apply.add_argument("--pack-size", metavar="KIB", type=_kib, default=256,
+                       help="over HTTPS, as apply's (default 256; 0: one migration per request)")
 
 
 def build_parser() -> argparse.ArgumentParser:

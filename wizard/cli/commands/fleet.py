@@ -146,7 +146,8 @@ def _apply(args) -> int:
     options = fleet_apply.Options(
         parallel=args.parallel, canary=tuple(t.name for t in canary), max_failures=args.max_failures,
         run=RunOptions(lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout,
-                       table_lock_timeout=args.table_lock_timeout, compat=not args.no_compat),
+                       table_lock_timeout=args.table_lock_timeout, compat=not args.no_compat,
+                       pack_kib=args.pack_size),
         include_all=args.include_all)
     chosen_names = {t.name for t in chosen}
     waves = [[t for t in wave if t.name in chosen_names] for wave in fleet.waves(chosen)]
