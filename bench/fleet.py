@@ -17,7 +17,7 @@ message). The delay is checked first: the median of 20 ``SELECT 1`` through it a
   history row per file. The two are interleaved (their order alternates), the median of --runs is
   reported, and the ratio fleet / loop (target: at most 0.2).
 - **fleet status**: --status-targets copies of a database with every migration applied,
-  ``fleet status --targets FILE --parallel 16 --json`` timed through the proxy (target: under 2 s)
+  ``fleet status --targets FILE --parallel 32 --json`` timed through the proxy (target: under 2 s)
   and without it, interleaved; every target must be up to date.
 
 The proxy logs each connection (its database, its turns: the round trips the client waited for),

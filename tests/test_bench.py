@@ -45,7 +45,7 @@ def test_the_fleet_benchmark_runs_behind_its_latency_proxy(server, tmp_path):
     assert re.search(r"^\| fleet apply --parallel 10 \| \d+\.\d{3} \|", result.stdout, re.MULTILINE), result.stdout
     assert re.search(r"^\| loop of apply \(bash\) \| \d+\.\d{3} \|", result.stdout, re.MULTILINE), result.stdout
     assert re.search(r"^fleet / loop: \d\.\d{3} ", result.stdout, re.MULTILINE), result.stdout
-    assert "fleet status --parallel 16, through the proxy" in result.stdout
+    assert "fleet status --parallel 32, through the proxy" in result.stdout
     report = json.loads(out.read_text())
     assert report["round_trip_ms"]["proxied"] >= 9.5  # the delay is real: 5 ms each way
     fleet = report["apply"]["fleet"]["profiles"][0]
