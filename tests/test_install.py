@@ -163,6 +163,19 @@ def test_the_installed_command_applies_and_verifies_on_the_local_database(instal
     assert "Traceback" not in verified.stdout + verified.stderr
 
 
+def test_the_installed_fleet_applies_and_reads_a_targets_file(installed):
+    targets = installed.project.parent / "fleet.toml"  # beside the project: its wizard sees no fleet
+    targets.write_text(f'migrations = "{installed.project.name}/migrations"\n[targets.dev]\nlocal = true\n')
+    applied = installed.run("fleet", "apply", "--targets", targets, "--yes", "--json", "--local-dir",
+                            installed.local_dir)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert [(t["name"], t["outcome"]) for t in json.loads(applied.stdout)["targets"]] == [("dev", "done")]
+    status = installed.run("fleet", "status", "--targets", targets, "--json", "--local-dir", installed.local_dir)
+    assert status.returncode == 0, status.stdout + status.stderr
+    [dev] = json.loads(status.stdout)["targets"]
+    assert dev["counts"]["applied"] == 18 and "Traceback" not in status.stderr
+
+
 def test_the_installed_terminal_wizard_opens_and_quits(installed):
     if shutil.which("tmux") is None:
         pytest.fail("tmux is needed to run the installed terminal wizard in a terminal: install it (apt-get install tmux)")
