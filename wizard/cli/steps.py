@@ -4,6 +4,8 @@ connection to it."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 
 from wizard.cli.errors import ExitCode, Stop
@@ -178,3 +180,27 @@ def _check_folder(loaded) -> None:
             say(f"  {finding.location()}: {finding.message}")
         raise Stop(ExitCode.USAGE, f"fix the {len(errors)} problem(s) above, then run again", "folder-problems")
 
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(run, stopping: str):
+    """Ctrl-C (or SIGTERM: a cancelled CI job) during a run asks it to stop (``run``: anything with
+    ``stop_requested`` and ``request_stop``): the migration in progress is cancelled and rolled
+    back, what was applied before it stays and is reported. ``stopping`` is said then. A second
+    one stops at once."""
+    def handler(signum, frame):
+        if run.stop_requested:
+            raise KeyboardInterrupt
+        say(stopping)
+        run.request_stop()
+
+    try:
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for number, action in previous.items():
+            signal.signal(number, action)

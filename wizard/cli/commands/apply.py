@@ -8,30 +8,7 @@ import sys
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import _Narrator, emit_json, plain, say
-from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project
-
-
-@contextlib.contextmanager
-def _stop_on_interrupt(run):
-    """Ctrl-C (or SIGTERM: a cancelled CI job) during a run asks the runner to stop: the migration
-    in progress is cancelled and rolled back, what was applied before it stays and is reported. A
-    second one stops at once."""
-    def handler(signum, frame):
-        if run.stop_requested:
-            raise KeyboardInterrupt
-        say("Stopping: nothing after the migration in progress will start (Ctrl-C again to quit at once)...")
-        run.request_stop()
-
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        for number, action in previous.items():
-            signal.signal(number, action)
+from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project, stop_on_interrupt
 
 
 @contextlib.contextmanager
@@ -46,6 +23,9 @@ def _terminate_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+STOPPING = "Stopping: nothing after the migration in progress will start (Ctrl-C again to quit at once)..."
 
 
 def _ended_with_report(session, error: BaseException) -> int:
@@ -166,9 +146,9 @@ def _apply(args) -> int:
         session.runner.report.plan(todo)
         # LockHeld (exit 4) and CompatError (exit 2) end the command: see wizard.core.describe.
         try:
-            with _stop_on_interrupt(session):
+            with stop_on_interrupt(session, STOPPING):
                 session.migrate()
-            with _stop_on_interrupt(session):
+            with stop_on_interrupt(session, STOPPING):
                 session.seed()
         except (Exception, KeyboardInterrupt) as exc:
             if not args.json:

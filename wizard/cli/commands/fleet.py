@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import emit_json, plain, printable, say
-from wizard.cli.steps import _catalog, _check_folder, _project
+from wizard.cli.steps import _catalog, _check_folder, _project, stop_on_interrupt
 
 SYMBOLS = {"applied": "✓", "pending": "·", "drifted": "~", "failed": "✗", "missing": "?"}
 ASCII = {"applied": "+", "pending": ".", "drifted": "~", "failed": "X", "missing": "?"}
@@ -92,28 +90,6 @@ def _grouped(strip: str, count: int) -> str:
 
 # -- apply -----------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _stop_on_interrupt(run):
-    """Ctrl-C (or SIGTERM) asks every target to stop: the migrations in progress roll back, no new
-    target starts. A second one quits at once (the servers roll back what was in progress)."""
-    def handler(signum, frame):
-        if run.stop_requested:
-            raise KeyboardInterrupt
-        say("Stopping: the migrations in progress roll back, no new target starts (Ctrl-C again to quit at once)...")
-        run.request_stop()
-
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        for number, action in previous.items():
-            signal.signal(number, action)
-
-
 def _apply(args) -> int:
     from wizard.cli.board import Board
     from wizard.core.flows import fleet_apply
@@ -157,7 +133,8 @@ def _apply(args) -> int:
     run = fleet_apply.FleetApply(waves, loaded, environment, _reach(args), options, on_event=board,
                                  project=_project(args))
     try:
-        with _stop_on_interrupt(run):
+        with stop_on_interrupt(run, "Stopping: the migrations in progress roll back, no new target starts (Ctrl-C "
+                               "again to quit at once)..."):
             report = run.run()
     finally:
         board.close()
