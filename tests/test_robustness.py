@@ -189,3 +189,33 @@ def test_no_database_configured_means_the_local_one(tmp_path, folder, cli):
     finally:
         cli("local", "stop", cwd=tmp_path, env=env)
     assert os.path.isdir(tmp_path / "xdg" / "migration-wizard" / "local-postgres" / "data")
+
+
+def test_ctrl_c_while_connecting_ends_with_its_json_document(folder, tmp_path):
+    """A server that accepts and never answers: the command waits in its connection, and Ctrl-C
+    there still ends with the one JSON document --json promises (interrupted, exit 130)."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x?sslmode=disable"
+        process = subprocess.Popen([sys.executable, "-m", "wizard", "apply", "--yes", "--json", "--migrations",
+                                    str(folder.path), "--database-url", url, "--connect-timeout", "30"],
+                                   env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        connection, _ = silent.accept()  # the command is connecting now
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+        connection.close()
+    finally:
+        silent.close()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    document = json.loads(out)
+    assert document["ok"] is False and document["error"]["kind"] == "interrupted"

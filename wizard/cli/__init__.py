@@ -95,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
     try:
         return int(_command(args.command)(args))
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt as exc:  # before a run could say what it did (connecting, pre-flight)
         from wizard.core.describe import describe
 
-        say(f"migration-wizard: {describe(exc).line}")
-        return int(ExitCode.INTERRUPTED)
+        return _ended(args, describe(exc))
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.FAILED)
