@@ -23,6 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 
+# The project and the access token the suite's stand-in answers for (tests may start it with others).
+REF = "qwertyuiopasdfghjklz"
+TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
+
 PATH = re.compile(r"^/v1/projects/([a-z]{20})/database/query$")
 
 

@@ -136,3 +136,21 @@ def supabase_cli() -> str:
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
     return str(TOOLS / "node_modules" / ".bin" / "supabase")
+
+
+@pytest.fixture
+def api(database):
+    """The Management API's stand-in over the test's database, for the project REF and TOKEN."""
+    from api_server import ApiServer, REF, TOKEN
+
+    with ApiServer(database, REF, TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A backend's folder: the stand-in's project URL and access token, no database password."""
+    from api_server import REF, TOKEN
+
+    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
+    return tmp_path

@@ -8,15 +8,13 @@ import json
 import subprocess
 import sys
 
-from api_server import ApiServer
+from api_server import REF, TOKEN, ApiServer
 from helpers import MIGRATIONS, ROOT, cli_env, history
 from tui_pilot import press, settle, wizard_app
 
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.screens.troubleshoot import TroubleshootScreen
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 ALL = [f"{i:03d}" for i in range(1, 19)]
 
 

@@ -1,26 +1,9 @@
 """The automated path over HTTPS (the Management API) with an access token and no database password."""
 
 import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN
 from helpers import MIGRATIONS, assert_clean, history, migration_list, tables
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
-
-
-@pytest.fixture
-def api(database):
-    with ApiServer(database, REF, TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def project(tmp_path):
-    """A backend's folder: the project URL and an access token, no database password."""
-    (tmp_path / ".env.local").write_text(
-        f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n"
-    )
-    return tmp_path
 
 
 def wizard(cli, api, project, *args):

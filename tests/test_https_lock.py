@@ -7,25 +7,10 @@ import subprocess
 import sys
 import time
 
-import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN
 from helpers import assert_clean, cli_env, history
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 LEASE = "supabase_migrations.migration_wizard_lock"
-
-
-@pytest.fixture
-def api(database):
-    with ApiServer(database, REF, TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
-    return tmp_path
 
 
 def wizard(cli, api, project, *args):

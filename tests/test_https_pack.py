@@ -6,32 +6,18 @@ import re
 import sys
 
 import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN, ApiServer
 from helpers import ROOT, assert_clean, history, new_database, tables
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import generate  # noqa: E402
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 COUNT = 128
 RECORDED = re.compile(r"INSERT INTO supabase_migrations\.schema_migrations \(version, name, statements\) VALUES \('([^']+)'")
 HISTORY = """
 SELECT m.version, m.name, m.statements, w.name, w.checksum, w.method, w.tool_version
   FROM supabase_migrations.schema_migrations m JOIN supabase_migrations.migration_wizard_history w USING (version)
  ORDER BY m.version"""
-
-
-@pytest.fixture
-def api(database):
-    with ApiServer(database, REF, TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
-    return tmp_path
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,12 @@ import sys
 
 import psycopg
 import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN, ApiServer
 from helpers import ROOT, assert_clean, cli_env, history, migration_list
 
 from wizard.core.catalog import load
 from wizard.core.runner import LOCK_KEY
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture

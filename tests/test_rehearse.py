@@ -6,13 +6,11 @@ import subprocess
 
 import psycopg
 import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN, ApiServer
 from helpers import MIGRATIONS, assert_clean, history
 
 from wizard.core import schemacopy
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 
 BROKEN_012 = """\
 -- 012: an archive table, with an index on an expression that does not type-check

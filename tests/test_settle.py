@@ -7,7 +7,7 @@ import signal
 
 import psycopg
 import pytest
-from api_server import ApiServer
+from api_server import REF, TOKEN
 from helpers import assert_clean, history
 from pgproxy import Proxy
 from test_robustness import slow_folder, start_apply, wait_for_sleep
@@ -17,8 +17,6 @@ from wizard.core.events import Notice
 from wizard.core.runner import LOCK_KEY, RunOptions, Runner
 from wizard.core.settle import OutcomeUnknown
 
-REF = "qwertyuiopasdfghjklz"
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 VERSIONS = ["001", "002", "003", "004"]
 
 
@@ -124,18 +122,6 @@ def test_an_unreachable_database_leaves_the_outcome_unknown_exit_3_and_the_next_
 
 
 # -- the HTTPS path: the request ran and committed, its answer lost --------------------------------
-
-
-@pytest.fixture
-def api(database):
-    with ApiServer(database, REF, TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
-    return tmp_path
 
 
 @pytest.mark.parametrize("mode", ["close", "502"])
