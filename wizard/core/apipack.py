@@ -95,18 +95,19 @@ def budget(todo: Sequence[Migration], kib: int) -> Budget:
 def recorded_query(pack: Sequence[Migration]) -> str:
     """The last statement of a pack's request: the version and server-side duration of each of its
     migrations (the answer a request returns is the rows of its last statement)."""
-    versions = ", ".join(_literal(m.version) for m in pack)
+    versions = ", ".join(literal(m.version) for m in pack)
     return (f"SELECT version, duration_ms FROM {history.META_TABLE} WHERE version IN ({versions})")
 
 
 def committed_query(pack: Sequence[Migration]) -> str:
     """Which of a pack's migrations are in the history (read once its request ended)."""
-    versions = ", ".join(_literal(m.version) for m in pack)
+    versions = ", ".join(literal(m.version) for m in pack)
     return (f"SELECT m.version, w.duration_ms FROM {history.TABLE} m LEFT JOIN {history.META_TABLE} w USING (version) "
             f"WHERE m.version IN ({versions})")
 
 
-def _literal(value: str) -> str:
+def literal(value: str) -> str:
+    """A text as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 import psycopg
 
 from wizard.core import apipack, history, settle
-from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere
+from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, literal, recorded_elsewhere
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError, statement_naming
@@ -374,8 +374,8 @@ def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
     wait = max(1, int(lock_timeout * 1000))
     applied = ""
     if version is not None:
-        applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {_literal(version)}) THEN "
-                   f"RAISE EXCEPTION '{ALREADY_APPLIED} (version %)', {_literal(version)}; END IF;")
+        applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {literal(version)}) THEN "
+                   f"RAISE EXCEPTION '{ALREADY_APPLIED} (version %)', {literal(version)}; END IF;")
     return ("DO $wizard_lock$ DECLARE kept text := current_setting('lock_timeout'); BEGIN "
             f"IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN "
             f"PERFORM set_config('lock_timeout', '{wait}', true); "
@@ -383,7 +383,3 @@ def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
             f"RAISE EXCEPTION '{RUN_LOCK_HELD}' USING ERRCODE = 'lock_not_available'; END; "
             "PERFORM set_config('lock_timeout', kept, true); END IF;"
             f"{applied} END $wizard_lock$;")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -17,9 +17,9 @@ from typing import Any
 
 from wizard.core import history
 from wizard.core.db import database
+from wizard.core.db.batch import bind
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.history import SCHEMA, Record
-from wizard.core.secrets import scrub
 
 TABLE = f"{SCHEMA}.migration_wizard_failures"
 _DDL = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};\n"
@@ -48,19 +48,11 @@ class Failure:
                 "failed_at": self.failed_at.isoformat() if self.failed_at else None}
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def record(conn: Any, failed: Diagnosis, secrets: tuple[str, ...] = ()) -> None:
+def record(conn: Any, failed: Diagnosis) -> None:
     """Keep ``failed`` as its version's last failure (one transaction of its own)."""
-    message = scrub(failed.message, list(secrets))[:2000].replace("\x00", "")
-    values = ", ".join(_literal(v) for v in (failed.version, failed.name, shown_path(failed.file), failed.line,
-                                              failed.sqlstate, message))
+    message = failed.message[:2000].replace("\x00", "")
+    values = bind("%s, %s, %s, %s, %s, %s", (failed.version, failed.name, shown_path(failed.file), failed.line,
+                                             failed.sqlstate, message))
     database(conn).transaction(
         f"{_DDL};\nINSERT INTO {TABLE} (version, name, file, line, sqlstate, message) VALUES ({values}) "
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, file = EXCLUDED.file, line = EXCLUDED.line, "
@@ -77,15 +69,6 @@ def shown_path(file: str) -> str:
         except ValueError:
             return os.path.normpath(file)
     return file
-
-
-def read(conn: Any) -> dict[str, Failure]:
-    """The recorded failures by version; none when the table does not exist. Writes nothing."""
-    rows = database(conn).query(f"SELECT to_regclass('{TABLE}') IS NOT NULL AS present")
-    if not rows or not rows[0][0]:
-        return {}
-    found = database(conn).query(f"SELECT version, name, file, line, sqlstate, message, failed_at FROM {TABLE}")
-    return {row[0]: Failure(*row) for row in found}
 
 
 def clear_applied(conn: Any) -> None:
