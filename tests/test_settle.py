@@ -13,7 +13,7 @@ from pgproxy import Proxy
 from test_robustness import slow_folder, start_apply, wait_for_sleep
 
 from wizard.core import catalog
-from wizard.core.events import Notice
+from wizard.core.events import MigrationApplied, Notice
 from wizard.core.runner import LOCK_KEY, RunOptions, Runner
 from wizard.core.settle import OutcomeUnknown
 
@@ -211,6 +211,30 @@ def test_sigterm_stops_the_run_like_ctrl_c_and_the_json_tells_what_happened(fold
     assert [p["version"] for p in report["not_attempted"]] == ["003"]
     assert history(db) == ["001"]
     assert db.execute("SELECT to_regclass('slow_one')").fetchone()[0] is None  # nothing half applied
+
+
+def test_a_stop_asked_once_the_next_migration_was_sent_reports_that_one_as_stopped(folder, database, db):
+    # the pipeline sends 002 before 001's COMMIT is read: a stop asked for in between cancels 002 on
+    # the server, so 002 was attempted (stopped, not applied), never "not attempted"
+    slow_folder(folder, database, db)
+    folder.write("003_after.sql", "CREATE TABLE after_slow (id int);")
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, MigrationApplied) and event.version == "001":
+            runner.request_stop()
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        runner = Runner(conn, catalog.load(folder.path), on_event=on_event)
+        finished = runner.run()
+    assert finished.interrupted
+    assert [a.version for a in finished.applied] == ["001"]
+    assert [(s.version, s.outcome.value) for s in finished.stopped] == [("002", "not-applied")]
+    assert [p.version for p in finished.not_attempted] == ["003"]
+    assert "Interrupted: 002_slow.sql was rolled back." in notices(events)
+    assert history(db) == ["001"]
+    assert db.execute("SELECT to_regclass('slow_one')").fetchone()[0] is None
 
 
 def test_a_second_signal_quits_at_once_and_the_json_still_tells(folder, database, db):

@@ -303,8 +303,10 @@ class _Progress:
         self.runner = runner
         self.batch = batch
         self.applied = applied
+        self.sent = 0  # how many of the batch went to the server
 
     def commands(self, index: int, encoding: str) -> Sequence[Command]:
+        self.sent = max(self.sent, index + 1)
         return self.runner._commands(self.batch[index], encoding)
 
     def statement_done(self, index: int, position: int) -> None:
@@ -317,7 +319,9 @@ class _Progress:
         runner._pipeline_progressed()
         self.applied.append(AppliedMigration(migration.version, migration.name, duration_ms))
         runner._emit(MigrationApplied(migration.version, migration.name, duration_ms))
-        if index + 1 < len(self.batch) and not runner.stop_requested:
+        # the next one is under way when it was sent already (a stop asked for since then cancels
+        # it: it was attempted, and is reported so); otherwise only when the run goes on
+        if index + 1 < len(self.batch) and (index + 1 < self.sent or not runner.stop_requested):
             following = self.batch[index + 1]
             runner._emit(MigrationStarted(following.version, following.name,
                                           len(following.executable_statements), True))
