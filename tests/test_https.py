@@ -176,7 +176,13 @@ def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, f
     database = ApiDatabase(REF, TOKEN, api.url)
     database.probe()
     events = []
-    finished = ApiRunner(database, loaded, on_event=events.append).run()
+    runner = ApiRunner(database, loaded, on_event=events.append)
+    finished = runner.run()
     assert finished.ok
     assert any(isinstance(e, Notice) and "applied by another run" in e.message for e in events)
+    # said as skipped, neither applied by this run nor left "not attempted"
+    assert finished.applied == [] and finished.not_attempted == ()
+    report = runner.report.to_json()
+    assert report["skipped"] == [{"version": "001", "name": "a", "reason": "applied by another run meanwhile"}]
+    assert "not_attempted" not in report
     assert history(db) == ["001"]

@@ -258,7 +258,7 @@ def test_a_version_another_run_recorded_meanwhile_stops_the_pack_there_and_is_no
     from wizard.core import runner as runner_module
     from wizard.core.apirunner import ApiRunner
     from wizard.core.db.https import ApiDatabase
-    from wizard.core.events import Notice
+    from wizard.core.events import MigrationSkipped, Notice
     from wizard.core.runner import Runner
 
     for i in range(1, 4):
@@ -278,9 +278,13 @@ def test_a_version_another_run_recorded_meanwhile_stops_the_pack_there_and_is_no
     database = ApiDatabase(REF, TOKEN, api.url)
     database.probe()
     events = []
-    finished = ApiRunner(database, loaded, on_event=events.append).run()
+    runner = ApiRunner(database, loaded, on_event=events.append)
+    finished = runner.run()
     assert finished.ok
     assert [a.version for a in finished.applied] == ["001", "003"]
+    assert [(e.version, e.reason) for e in events if isinstance(e, MigrationSkipped)] == [
+        ("002", "applied by another run meanwhile")]
+    assert finished.not_attempted == () and "not_attempted" not in runner.report.to_json()
     assert any(isinstance(e, Notice) and "002_t2.sql was applied by another run" in e.message for e in events)
     assert recorded_once(db) == ["001", "002", "003"]
     methods = dict(db.execute("SELECT version, method FROM supabase_migrations.migration_wizard_history"))

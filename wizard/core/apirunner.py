@@ -30,6 +30,7 @@ from wizard.core.events import (
     AppliedMigration,
     Event,
     MigrationApplied,
+    MigrationSkipped,
     MigrationStarted,
     Notice,
     Outcome,
@@ -86,9 +87,13 @@ class ApiRunner(BaseRunner):
         try:
             return super()._apply_one(migration, applied)
         except _AppliedElsewhere:
-            self._emit(Notice(f"{migration.filename} was applied by another run meanwhile: this run did not run "
-                              "it again."))
+            self._applied_elsewhere(migration)
             return None
+
+    def _applied_elsewhere(self, migration: Migration) -> None:
+        self._emit(Notice(f"{migration.filename} was applied by another run meanwhile: this run did not run it "
+                          "again."))
+        self._emit(MigrationSkipped(migration.version, migration.name, "applied by another run meanwhile"))
 
     # -- packs: several migrations in one request, each in its own transaction -------------------
 
@@ -158,8 +163,7 @@ class ApiRunner(BaseRunner):
         count = 0
         for m in pack:
             if m.version == elsewhere:  # in the history, but by another run: this one stopped there
-                self._emit(Notice(f"{m.filename} was applied by another run meanwhile: this run did not run it "
-                                  "again."))
+                self._applied_elsewhere(m)
                 return count + 1, None
             if m.version not in committed:
                 break
@@ -284,9 +288,7 @@ class ApiRunner(BaseRunner):
             if error.sqlstate == "23505" and "schema_migrations_pkey" in error.message:
                 # another run recorded this version between our reading of the history and our
                 # commit: the primary key refused ours, and our transaction rolled back
-                self._emit(Notice(f"{migration.filename} was applied by another run meanwhile; nothing of this "
-                                  "run's attempt was kept."))
-                return AppliedMigration(migration.version, migration.name, 0)
+                raise _AppliedElsewhere() from None
             return self._diagnose(migration, error)
         except ApiError as exc:
             if exc.sent:

@@ -41,6 +41,16 @@ class MigrationApplied:
 
 
 @dataclass(frozen=True)
+class MigrationSkipped:
+    """A migration of the plan this run did not run because another run recorded it meanwhile
+    (its objects are that run's; nothing of this run's attempt was kept)."""
+
+    version: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class MigrationFailed:
     version: str
     name: str
@@ -112,4 +122,5 @@ class RunFinished:
         return self.failed is None and not self.interrupted
 
 
-Event = Notice | MigrationStarted | StatementDone | MigrationApplied | MigrationFailed | RunFinished
+Event = (Notice | MigrationStarted | StatementDone | MigrationApplied | MigrationSkipped | MigrationFailed
+         | RunFinished)

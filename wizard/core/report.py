@@ -13,6 +13,7 @@ from wizard.core.events import (
     Event,
     MigrationApplied,
     MigrationFailed,
+    MigrationSkipped,
     MigrationStarted,
     Outcome,
     Planned,
@@ -24,12 +25,14 @@ INTERRUPTED = "interrupted: it was rolled back"
 
 
 class RunReport:
-    """The account of one run: applied, stopped (with the outcome of each), not attempted."""
+    """The account of one run: applied, skipped (another run recorded them meanwhile), stopped
+    (with the outcome of each), not attempted."""
 
     def __init__(self) -> None:
         self.planned: list[Migration] = []
         self.applied: list[AppliedMigration] = []
         self.stopped: list[Stopped] = []
+        self.skipped: list[MigrationSkipped] = []
         self._current: str | None = None  # the version of the migration started and not settled yet
 
     def plan(self, migrations: Iterable[Migration]) -> None:
@@ -43,6 +46,10 @@ class RunReport:
             self._current = event.version
         elif isinstance(event, MigrationApplied):
             self.applied.append(AppliedMigration(event.version, event.name, event.duration_ms, event.reply_lost))
+            if self._current == event.version:
+                self._current = None
+        elif isinstance(event, MigrationSkipped):
+            self.skipped.append(event)
             if self._current == event.version:
                 self._current = None
         elif isinstance(event, MigrationFailed):
@@ -83,7 +90,7 @@ class RunReport:
 
     @property
     def not_attempted(self) -> list[Planned]:
-        done = {a.version for a in self.applied} | {s.version for s in self.stopped}
+        done = {a.version for a in self.applied} | {s.version for s in self.stopped} | {s.version for s in self.skipped}
         if self._current is not None:
             done.add(self._current)
         return [Planned(m.version, m.name) for m in self.planned if m.version not in done]
@@ -96,10 +103,13 @@ class RunReport:
     def to_json(self) -> dict[str, object]:
         """``applied`` (each with its ``outcome``); when the run did not apply everything it
         planned, ``stopped`` (each migration attempted and not applied, or whose outcome is
-        unknown, with its ``outcome`` and ``reason``) and ``not_attempted``."""
+        unknown, with its ``outcome`` and ``reason``) and ``not_attempted``; ``skipped`` when
+        another run recorded some of them meanwhile."""
         document: dict[str, object] = {
             "applied": [{**a.to_json(), "outcome": a.outcome.value} for a in self.applied],
         }
+        if self.skipped:
+            document["skipped"] = [{"version": s.version, "name": s.name, "reason": s.reason} for s in self.skipped]
         not_attempted = self.not_attempted
         if self.stopped or not_attempted:
             document["stopped"] = [s.to_json() for s in self.stopped]

@@ -288,6 +288,9 @@ class ApplyScreen(Step[Outcome]):
             self.statements = {}
             self.applied.append(events.AppliedMigration(event.version, event.name, event.duration_ms))
             self._set(event.version, state="applied", time=duration(event.duration_ms) if times else "")
+        elif isinstance(event, events.MigrationSkipped):
+            self.statements = {}
+            self._set(event.version, state="applied", statements="by another run")
         elif isinstance(event, events.MigrationFailed):
             self.statements = {}
             self._set(event.version, state="failed")

@@ -85,6 +85,8 @@ def progressed(row: Row, event: FleetEvent, settings: Settings) -> Row:
     if isinstance(inner, events.MigrationApplied):
         return replace(row, states={**row.states, inner.version: "applied"},
                        summary=f"applied {inner.version}_{inner.name}")
+    if isinstance(inner, events.MigrationSkipped):
+        return replace(row, states={**row.states, inner.version: "applied"})
     if isinstance(inner, events.MigrationFailed):
         return replace(row, states={**row.states, inner.version: "failed"}, tone="error",
                        summary=f"failed at {where(inner.diagnosis, settings)}")
