@@ -68,6 +68,7 @@ def test_a_lock_held_by_the_application_fails_the_migration_naming_the_session(f
     assert [a["version"] for a in report["applied"]] == ["001"]
     failed = report["failed"]
     assert (failed["version"], failed["sqlstate"]) == ("002", "55P03")
+    assert (failed["line"], failed["column"], failed["statement_index"]) == (2, 1, 2)
     wait = failed["lock_wait"]
     assert wait["relation"] == "public.users" and wait["attempts"] == 3 and wait["timeout_s"] == 5
     assert [(b["pid"], b["application"], b["state"]) for b in wait["blockers"]] == [
@@ -151,6 +152,9 @@ def test_over_https_the_lock_wait_is_told_and_named_the_same(folder, database, d
     assert result.code == 1, result.output
     failed = result.json()["failed"]
     assert (failed["version"], failed["sqlstate"]) == ("002", "55P03")
+    # the service gives no position: the line is that of the statement naming the relation waited for
+    assert (failed["line"], failed["column"], failed["statement_index"]) == (2, 1, 2)
+    assert "002_email.sql:2:1" in result.err
     assert [(b["pid"], b["application"]) for b in failed["lock_wait"]["blockers"]] == [(pid, "backend")]
     assert f"pg_terminate_backend({pid})" in " ".join(result.json()["advice"]["notes"])
     assert f"Waiting for a lock on public.users held by pid {pid}, application 'backend'" in result.err

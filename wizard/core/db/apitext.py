@@ -61,8 +61,12 @@ class ApiServerError(ServerError):
 def statement_naming(migration: Migration, message: str) -> Statement | None:
     """With no position from the server, the statement that names the object of the error."""
     name = named_object(message)
-    if not name:
-        return None
+    return statement_on(migration, name) if name else None
+
+
+def statement_on(migration: Migration, name: str) -> Statement | None:
+    """The first statement of the migration that names this object (``public.users``, ``users``
+    or ``f(int)``)."""
     bare = name.split("(")[0].split(".")[-1]
     pattern = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])")
     return next((s for s in migration.statements if pattern.search(s.text)), None)
