@@ -24,7 +24,7 @@ from wizard.core import apipack, history, settle
 from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, literal, recorded_elsewhere
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
-from wizard.core.db.apitext import statement_naming, statement_on
+from wizard.core.db.apitext import at_the_wait, statement_naming
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError
 from wizard.core.diagnosis import Diagnosis, diagnose
 from wizard.core.events import (
@@ -249,7 +249,7 @@ class ApiRunner(BaseRunner):
             if not isinstance(outcome, Diagnosis):
                 return outcome
             if not retry.retry(migration, outcome, self._cancelled):
-                return _at_the_wait(migration, retry.explain(outcome))
+                return at_the_wait(migration, retry.explain(outcome))
             if not retry.pause(lambda: self._cancelled):
                 raise Interrupted()
 
@@ -364,19 +364,6 @@ class ApiRunner(BaseRunner):
             raise settle.Unreachable(exc.message) from None
 
 
-
-
-def _at_the_wait(migration: Migration, diagnosis: Diagnosis) -> Diagnosis:
-    """A lock timeout comes with no position over HTTPS: the line is that of the statement naming
-    the relation the migration was seen waiting for."""
-    wait = diagnosis.lock_wait
-    if diagnosis.line is not None or wait is None or not wait.relation:
-        return diagnosis
-    statement = statement_on(migration, wait.relation)
-    if statement is None:
-        return diagnosis
-    line, column = migration.line_col(statement.start)  # as over a database connection
-    return replace(diagnosis, line=line, column=column, statement_index=statement.index, statement=statement.text)
 
 
 class _AppliedElsewhere(Exception):

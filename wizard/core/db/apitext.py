@@ -5,10 +5,10 @@ PostgreSQL's error as the service (and the dashboard's SQL editor) writes it, e.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wizard.core.catalog import Migration, Statement
-from wizard.core.diagnosis import ServerError, named_object
+from wizard.core.diagnosis import Diagnosis, ServerError, named_object
 
 _ERROR = re.compile(r"ERROR:\s+(?:([0-9A-Z]{5}):\s+)?(.*)")
 _LINE = re.compile(r"^LINE (\d+): (.*)$")
@@ -70,3 +70,16 @@ def statement_on(migration: Migration, name: str) -> Statement | None:
     bare = name.split("(")[0].split(".")[-1]
     pattern = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])")
     return next((s for s in migration.statements if pattern.search(s.text)), None)
+
+
+def at_the_wait(migration: Migration, diagnosis: Diagnosis) -> Diagnosis:
+    """A lock timeout comes with no position over HTTPS: the line is that of the statement naming
+    the relation the migration was seen waiting for."""
+    wait = diagnosis.lock_wait
+    if diagnosis.line is not None or wait is None or not wait.relation:
+        return diagnosis
+    statement = statement_on(migration, wait.relation)
+    if statement is None:
+        return diagnosis
+    line, column = migration.line_col(statement.start)  # as over a database connection
+    return replace(diagnosis, line=line, column=column, statement_index=statement.index, statement=statement.text)
