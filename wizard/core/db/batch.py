@@ -1,5 +1,5 @@
 """Several catalog reads in one request, where every request counts (the Management API allows 60
-a minute).
+a minute), or in one round trip over a database connection (libpq's pipeline).
 
 The service answers only the rows of a query's last statement, so the reads travel as one
 ``SELECT`` (in a read-only transaction, rolled back) whose single value is a JSON array: for each read, its rows, each row an array of its
@@ -8,41 +8,31 @@ values in column order (``json_each`` over the row keeps every column, even two 
 database and handed out once, to the first ``query`` with the same text and parameters, within
 half a minute; any write through the database drops them all, so none can be stale for long. A
 prefetch whose reads all wait already sends nothing (a caller's reads asked ahead by its own
-caller, with more). Over a database connection a round trip costs little
-and nothing is prefetched: the reads run as they are asked.
+caller, with more). Over a database connection the reads go in one pipeline, in a read-only
+transaction rolled back (``DirectDatabase.read_ahead``), their values as psycopg reads them: a
+distant server (a Supabase project across an ocean) costs one round trip for all of them rather
+than one each.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from wizard.core.db import Connectable, Params, Query, Row, database
+from wizard.core.db.bound import FRESH_SECONDS, bind, text_of
 
 
-FRESH_SECONDS = 30.0  # an answer read ahead and not asked for within this long is asked again
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+@runtime_checkable
+class PipelinesReads(Protocol):
+    """A session whose reads can travel together in one round trip (a psycopg connection's)."""
 
+    @property
+    def prefetched(self) -> dict[str, tuple[float, list[Row]]]: ...
 
-def bind(query: str, params: Params = None) -> str:
-    """The query with its %s / %(name)s parameters written as SQL literals."""
-    if params is None:
-        return query
-    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
-    sequence = iter(params) if not isinstance(params, Mapping) else iter(())
-
-    def literal(match: re.Match[str]) -> str:
-        if match.group(0) == "%%":
-            return "%"
-        value = named[match.group(1)] if match.group(1) else next(sequence)
-        from psycopg import sql
-
-        return sql.Literal(value).as_string(None)
-
-    return _PLACEHOLDER.sub(literal, query)
+    def read_ahead(self, reads: Sequence[tuple[Query, Params]]) -> list[list[Row]]: ...
 
 
 @runtime_checkable
@@ -53,10 +43,6 @@ class ReadsAhead(Protocol):
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
                     read_only: bool = False) -> list[Row]: ...
-
-
-def _text(query: Query) -> str:
-    return query if isinstance(query, str) else query.as_string(None)
 
 
 def combined(texts: Sequence[str]) -> str:
@@ -78,20 +64,27 @@ def answers(value: Any, count: int) -> list[list[Row]]:
 
 
 def prefetch(conn: Connectable, queries: Sequence[tuple[Query, Params]]) -> None:
-    """Over the Management API, ask these independent reads in one request now; their answers wait
-    for the ``query`` calls that ask them. Nothing over a database connection. A read that fails
-    here is asked again on its own when its turn comes (and fails there, where it is expected)."""
+    """Ask these independent reads together now (one request over the Management API, one round
+    trip over a database connection); their answers wait for the ``query`` calls that ask them. A
+    read that fails here is asked again on its own when its turn comes (and fails there, where it
+    is expected)."""
     db = database(conn)
-    if not isinstance(db, ReadsAhead):
+    if not isinstance(db, (ReadsAhead, PipelinesReads)):
         return
     now = time.monotonic()
     waiting = {text for text, (when, _) in db.prefetched.items() if now - when < FRESH_SECONDS}
-    texts = list(dict.fromkeys(bind(_text(q), p) for q, p in queries))
-    if len(texts) < 2 or waiting.issuperset(texts):  # one read alone costs the same request when asked
+    asked: dict[str, tuple[Query, Params]] = {}
+    for query, params in queries:
+        asked.setdefault(bind(text_of(query), params), (query, params))
+    texts = list(asked)
+    if len(texts) < 2 or waiting.issuperset(texts):  # one read alone costs the same round trip when asked
         return
     try:
-        ((value,),) = db.rolled_back(combined(texts), read_only=True)  # a read, and nothing else
-        results = answers(value, len(texts))
+        if isinstance(db, PipelinesReads):
+            results = db.read_ahead(list(asked.values()))
+        else:
+            ((value,),) = db.rolled_back(combined(texts), read_only=True)  # a read, and nothing else
+            results = answers(value, len(texts))
     except Exception:  # noqa: BLE001 - a hint only: each read is asked again on its own
         return
     now = time.monotonic()
@@ -103,4 +96,4 @@ def known(conn: Connectable, query: Query, params: Params, rows: list[Row]) -> N
     it so (the history tables it created): handed out as a prefetched one. Nothing elsewhere."""
     db = database(conn)
     if isinstance(db, ReadsAhead):
-        db.prefetched[bind(_text(query), params)] = (time.monotonic(), rows)
+        db.prefetched[bind(text_of(query), params)] = (time.monotonic(), rows)

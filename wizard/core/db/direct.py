@@ -4,15 +4,16 @@ The run lock is a session-level advisory lock; migrations travel in libpq's pipe
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import time
 
 import psycopg
 from psycopg import pq
 
 from wizard.core.db import wire
+from wizard.core.db.bound import bind, take, text_of
 from wizard.core.db.protocol import Params, Query, Row
 from wizard.core.diagnosis import ServerError
 
@@ -25,6 +26,13 @@ HOLDER_QUERY = """SELECT a.pid, a.application_name, a.client_addr::text, a.backe
                FROM pg_locks l JOIN pg_stat_activity a USING (pid)
               WHERE l.locktype = 'advisory' AND l.granted
                 AND ((l.classid::bigint << 32) | l.objid::bigint) = %s"""
+
+
+# Answers read ahead (``batch.prefetch``) for each connection, whichever DirectDatabase wraps it:
+# when, and the rows; each given once, while fresh. Anything but a read asked through the
+# DirectDatabase drops them (a write may make them stale).
+_READ_AHEAD: weakref.WeakKeyDictionary[psycopg.Connection[Any], dict[str, tuple[float, list[Row]]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def holder_text(row: Row) -> str:
@@ -65,15 +73,20 @@ class DirectDatabase:
     # -- queries -----------------------------------------------------------------------------------
 
     def query(self, query: Query, params: Params = None) -> list[Row]:
+        kept = self._kept(query, params)
+        if kept is not None:
+            return kept
         cursor = self.conn.execute(query, params)
         return cursor.fetchall() if cursor.description is not None else []
 
     def transaction(self, script: str) -> None:
+        self._drop()
         with self.conn.transaction():
             self.conn.execute(script)
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
                     read_only: bool = False) -> list[Row]:
+        self._drop()
         with self.conn.transaction(force_rollback=True):
             if read_only:
                 self.conn.execute("SET TRANSACTION READ ONLY")
@@ -84,10 +97,12 @@ class DirectDatabase:
     def execute(self, script: str) -> ServerError | None:
         """Run a script of statements (the simple protocol), reading results as they come; the
         server's error when a statement failed (the transaction it opened stays open: ``rollback``)."""
+        self._drop()
         return wire.stream(self.conn, script, self.stopping)
 
     def rollback(self) -> None:
         """Roll back the transaction a failed script left open, if any; quietly."""
+        self._drop()
         try:
             if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
                 wire.stream(self.conn, "ROLLBACK", self.stopping)
@@ -100,11 +115,45 @@ class DirectDatabase:
 
     def pipeline(self, count: int, listener: wire.PipelineListener) -> wire.PipelineResult:
         """Migrations over libpq's pipeline: see ``wire.run_pipeline``."""
+        self._drop()
         return wire.run_pipeline(self.conn, count, listener, self.stopping)
+
+    # -- reads ahead, in one round trip --------------------------------------------------------------
+
+    @property
+    def prefetched(self) -> dict[str, tuple[float, list[Row]]]:
+        return _READ_AHEAD.setdefault(self.conn, {})
+
+    def read_ahead(self, reads: Sequence[tuple[Query, Params]]) -> list[list[Row]]:
+        """The rows of each read, all sent in one pipeline (one round trip) inside a read-only
+        transaction that is rolled back. Only between transactions in autocommit mode (where a
+        read cannot disturb the caller's transaction): raises RuntimeError otherwise, and the
+        read's error when one fails (nothing stays open either way)."""
+        conn = self.conn
+        if not conn.autocommit or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            raise RuntimeError("reads go ahead only between transactions")
+        try:
+            with conn.pipeline():
+                conn.execute("BEGIN READ ONLY")
+                cursors = [conn.execute(query, params) for query, params in reads]
+                conn.execute("ROLLBACK")
+            return [c.fetchall() if c.description is not None else [] for c in cursors]
+        finally:
+            if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                self.rollback()
+
+    def _kept(self, query: Query, params: Params) -> list[Row] | None:
+        """The answer read ahead for this query, once, while fresh."""
+        waiting = _READ_AHEAD.get(self.conn)
+        return take(waiting, bind(text_of(query), params)) if waiting else None
+
+    def _drop(self) -> None:
+        _READ_AHEAD.pop(self.conn, None)
 
     # -- the run lock ------------------------------------------------------------------------------
 
     def try_lock(self) -> bool:
+        self._drop()
         row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
         return bool(row and row[0])
 
@@ -113,6 +162,7 @@ class DirectDatabase:
         return holder_text(row) if row else None
 
     def unlock(self) -> None:
+        self._drop()
         try:
             if self.conn.closed:
                 return
@@ -136,6 +186,7 @@ class DirectDatabase:
         if self._reopen is None:
             raise psycopg.OperationalError("the connection was lost, and this one cannot be opened again")
         lost = self._backend_pid
+        self._drop()
         conn = self._reopen()
         try:
             self.conn.close()

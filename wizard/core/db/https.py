@@ -30,8 +30,7 @@ from wizard.core.connect import OK, Probe
 from wizard.core.db.apitext import ApiServerError as ApiServerError  # re-exported: the API's error text
 from wizard.core.db.apitext import parse_error as parse_error
 from wizard.core.db.apitext import statement_naming as statement_naming
-from wizard.core.db.batch import FRESH_SECONDS
-from wizard.core.db.batch import bind as bind  # re-exported: the parameters written into the text
+from wizard.core.db.bound import bind, take, text_of
 from wizard.core.db.lease import Lease
 from wizard.core.db.protocol import Params, Query, Row
 from wizard.core.diagnosis import ServerError
@@ -224,16 +223,14 @@ class ApiDatabase:
     # -- the Database ------------------------------------------------------------------------
 
     def query(self, query: Query, params: Params = None) -> list[Row]:
-        text = bind(query if isinstance(query, str) else query.as_string(None), params)
+        text = bind(text_of(query), params)
         kept = self._kept(text)
         return kept if kept is not None else self._rows(text)
 
     def _kept(self, text: str) -> list[Row] | None:
         """The answer read ahead for this query (``batch.prefetch``), once, while fresh."""
-        kept = self.prefetched.pop(text, None)
-        if kept is None or time.monotonic() - kept[0] >= FRESH_SECONDS:
-            return None
-        return [tuple(_value(v) for v in row) for row in kept[1]]
+        kept = take(self.prefetched, text)
+        return None if kept is None else [tuple(_value(v) for v in row) for row in kept]
 
     def transaction(self, script: str) -> None:
         """One request: its statements are one implicit transaction on the server (after the
@@ -245,7 +242,7 @@ class ApiDatabase:
                     read_only: bool = False) -> list[Row]:
         """One request: ``START TRANSACTION [READ ONLY]; before; query; ROLLBACK`` (a write there
         fails when read-only, and is rolled back in any case)."""
-        text = bind(query if isinstance(query, str) else query.as_string(None), params)
+        text = bind(text_of(query), params)
         kept = None if before else self._kept(text)  # read ahead, in a read-only transaction too
         if kept is not None:
             return kept

@@ -17,7 +17,7 @@ from typing import Any
 
 from wizard.core import history
 from wizard.core.db import database
-from wizard.core.db.batch import bind
+from wizard.core.db.bound import bind
 from wizard.core.diagnosis import Diagnosis
 from wizard.core.history import SCHEMA, Record
 
