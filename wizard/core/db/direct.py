@@ -145,7 +145,13 @@ class DirectDatabase:
     def _kept(self, query: Query, params: Params) -> list[Row] | None:
         """The answer read ahead for this query, once, while fresh."""
         waiting = _READ_AHEAD.get(self.conn)
-        return take(waiting, bind(text_of(query), params)) if waiting else None
+        if not waiting:
+            return None
+        try:
+            text = bind(text_of(query), params)
+        except Exception:  # noqa: BLE001 - a value with no literal form: not one read ahead
+            return None
+        return take(waiting, text)
 
     def _drop(self) -> None:
         _READ_AHEAD.pop(self.conn, None)
