@@ -125,3 +125,16 @@ def test_a_whole_apply_reads_its_catalog_ahead(database, tmp_path, folder):
     # settings, the lock, the reads ahead, the compatibility step, the history tables, the
     # migration and the unlock; each read one by one would take 20 and more
     assert counted[0] <= 14, counted
+
+
+def test_a_transaction_is_one_round_trip_and_a_failure_in_it_keeps_nothing(database, table, tmp_path):
+    with psycopg.connect(database, autocommit=True) as conn:
+        db = DirectDatabase(conn)
+        with round_trips(conn, tmp_path) as counted:
+            db.transaction("INSERT INTO t VALUES (3, 'c');\nINSERT INTO t VALUES (4, 'd') -- a comment at the end")
+        assert counted == [1]
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            db.transaction("CREATE UNIQUE INDEX ON t (id);\nINSERT INTO t VALUES (5, 'e');\nINSERT INTO t VALUES (1, 'x');")
+        assert conn.info.transaction_status == pq.TransactionStatus.IDLE
+        assert db.query(COUNT) == [(4,)]  # neither the index's transaction nor its rows were kept
+        assert db.query("SELECT count(*) FROM pg_indexes WHERE tablename = 't'") == [(0,)]

@@ -80,9 +80,21 @@ class DirectDatabase:
         return cursor.fetchall() if cursor.description is not None else []
 
     def transaction(self, script: str) -> None:
+        """The script in one transaction; between transactions in autocommit mode, sent with its
+        BEGIN and COMMIT as one query (one round trip: a statement that fails skips the rest, and
+        the transaction is rolled back)."""
         self._drop()
-        with self.conn.transaction():
-            self.conn.execute(script)
+        conn = self.conn
+        if not conn.autocommit or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            with conn.transaction():
+                conn.execute(script)
+            return
+        try:
+            conn.execute(f"BEGIN;\n{script}\n;\nCOMMIT")
+        except BaseException:
+            if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                self.rollback()
+            raise
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
                     read_only: bool = False) -> list[Row]:
