@@ -267,15 +267,12 @@ async def test_the_https_path_applies_with_an_access_token_and_no_password(tmp_p
     assert {r[0] for r in db.execute("SELECT method FROM supabase_migrations.migration_wizard_history")} == {"https"}
 
 
-async def test_a_migration_another_run_recorded_meanwhile_shows_applied_by_that_run(tmp_path, database, db,
-                                                                                    monkeypatch):
-    from api_server import REF, TOKEN, ApiServer
-
+async def test_a_migration_another_run_recorded_meanwhile_shows_applied_by_that_run(api, project, db, monkeypatch):
     from wizard.core import catalog
     from wizard.core.apirunner import ApiRunner
     from wizard.core.runner import Runner
 
-    folder = tmp_path / "migrations"
+    folder = project / "migrations"
     folder.mkdir()
     for i in range(1, 4):
         (folder / f"00{i}_t{i}.sql").write_text(f"CREATE TABLE IF NOT EXISTS t{i} (id int);\n")
@@ -287,17 +284,15 @@ async def test_a_migration_another_run_recorded_meanwhile_shows_applied_by_that_
         return original(runner, todo)
 
     monkeypatch.setattr(ApiRunner, "_apply_all", race_then_apply)
-    (tmp_path / ".env.local").write_text(f"SUPABASE_URL=https://{REF}.supabase.co\nSUPABASE_ACCESS_TOKEN={TOKEN}\n")
-    with ApiServer(database, REF, TOKEN) as api:
-        app = wizard_app(tmp_path, folder, api_url=api.url)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await press(pilot, "enter")
-            await press(pilot, "enter")
-            assert app.screen.query_one("#paths").highlighted_option.id == "https"
-            await press(pilot, "enter")
-            assert isinstance(app.screen, ApplyScreen)
-            assert column(app, "#migrations", "state") == ["applied"] * 3
-            assert column(app, "#migrations", "statements")[1] == "by another run"
-            assert "applied by another run meanwhile" in shown(app)
+    app = wizard_app(project, folder, api_url=api.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter")
+        await press(pilot, "enter")
+        assert app.screen.query_one("#paths").highlighted_option.id == "https"
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ApplyScreen)
+        assert column(app, "#migrations", "state") == ["applied"] * 3
+        assert column(app, "#migrations", "statements")[1] == "by another run"
+        assert "applied by another run meanwhile" in shown(app)
     assert history(db) == ["001", "002", "003"]
