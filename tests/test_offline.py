@@ -147,6 +147,13 @@ def test_the_offline_plan_loads_no_database_driver(tmp_path):
     assert drivers_loaded(tmp_path, "plan", "--offline", "--json", "--migrations", str(MIGRATIONS)) == ["0"]
 
 
+def test_the_manual_export_loads_no_database_driver(tmp_path):
+    # the files to paste into the dashboard are written without a database
+    assert drivers_loaded(tmp_path, "manual", "--export", str(tmp_path / "out"), "--migrations",
+                          str(MIGRATIONS)) == ["0"]
+    assert len(list((tmp_path / "out").glob("*.sql"))) == 18
+
+
 def test_the_help_loads_no_database_driver(tmp_path):
     assert drivers_loaded(tmp_path, "--help") == ["0"]
     assert drivers_loaded(tmp_path, "plan", "--help") == ["0"]

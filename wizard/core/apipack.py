@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from wizard.core import history
 from wizard.core.catalog import Migration
+from wizard.core.db.bound import literal
 
 if TYPE_CHECKING:
     from wizard.core.db.apitext import ApiServerError
@@ -104,11 +105,6 @@ def committed_query(pack: Sequence[Migration]) -> str:
     versions = ", ".join(literal(m.version) for m in pack)
     return (f"SELECT m.version, w.duration_ms FROM {history.TABLE} m LEFT JOIN {history.META_TABLE} w USING (version) "
             f"WHERE m.version IN ({versions})")
-
-
-def literal(value: str) -> str:
-    """A text as an SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def recorded_elsewhere(error: ApiServerError) -> str | None:

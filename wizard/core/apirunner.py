@@ -21,9 +21,11 @@ from dataclasses import replace
 import psycopg
 
 from wizard.core import apipack, history, settle
-from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, literal, recorded_elsewhere
+from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere
+from wizard.core.db.bound import literal
 from wizard.core.catalog import Catalog, Migration, Statement
-from wizard.core.db.direct import HOLDER_QUERY, LOCK_KEY, holder_text
+from wizard.core.db.direct import HOLDER_QUERY, holder_text
+from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.db.apitext import at_the_wait, statement_naming
 from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError
 from wizard.core.diagnosis import Diagnosis, diagnose

@@ -170,10 +170,7 @@ def record_sql(migration: Migration, statements: list[str], method: str) -> str:
     """The statements that record a migration, to run in the migration's own transaction, in the
     same query string as the migration. The duration is the server's: from the start of the
     transaction to the history write."""
-    from psycopg import sql
-
-    def literal(value: str) -> str:
-        return sql.Literal(value).as_string(None)
+    from wizard.core.db.bound import literal  # psycopg's literals, without loading the driver
 
     return _RECORD.format(
         version=literal(migration.version), name=literal(migration.name), statements=_encoded_array(statements),

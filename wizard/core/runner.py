@@ -28,7 +28,8 @@ import psycopg
 from wizard.core import history, settle
 from wizard.core.catalog import Catalog, Migration
 from wizard.core.db import Connectable
-from wizard.core.db.direct import LOCK_KEY, DirectDatabase
+from wizard.core.db.direct import DirectDatabase
+from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.db.wire import Command, PipelineResult, Step
 from wizard.core.diagnosis import Diagnosis, diagnose
 from wizard.core.lockretry import DirectProbe, LockRetry, watched_once

@@ -36,6 +36,16 @@ def bind(query: str, params: Params = None) -> str:
     return _PLACEHOLDER.sub(literal, query)
 
 
+def literal(value: str) -> str:
+    """A text as an SQL string literal, as psycopg writes one (``E'...'`` when it holds a
+    backslash, so it reads the same whatever ``standard_conforming_strings`` says), without
+    loading the driver: the manual path's files are written offline."""
+    quoted = value.replace("'", "''")
+    if "\\" in value:
+        return " E'" + quoted.replace("\\", "\\\\") + "'"
+    return "'" + quoted + "'"
+
+
 def take(waiting: dict[str, tuple[float, list[Row]]], text: str) -> list[Row] | None:
     """The answer read ahead for this bound text, once (it leaves ``waiting``), while fresh."""
     kept = waiting.pop(text, None)

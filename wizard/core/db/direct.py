@@ -14,12 +14,8 @@ from psycopg import pq
 
 from wizard.core.db import wire
 from wizard.core.db.bound import bind, take, text_of
-from wizard.core.db.protocol import Params, Query, Row
+from wizard.core.db.protocol import LOCK_KEY, Params, Query, Row
 from wizard.core.diagnosis import ServerError
-
-# The advisory lock every migration-wizard run takes on the target database (an arbitrary constant,
-# the same for every version of the tool).
-LOCK_KEY = 7_240_515_902_117_312_001
 
 # Who holds the run lock (session or transaction level), by its key
 HOLDER_QUERY = """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
     from wizard.core.diagnosis import ServerError
 
+# The advisory lock every migration-wizard run takes on the target database (an arbitrary constant,
+# the same for every version of the tool; the manual path's pastes take it too).
+LOCK_KEY = 7_240_515_902_117_312_001
+
 Row: TypeAlias = tuple[Any, ...]
 Query: TypeAlias = "str | sql.SQL | sql.Composed"
 Params: TypeAlias = "Sequence[Any] | Mapping[str, Any] | None"

@@ -21,7 +21,7 @@ from psycopg import sql
 from wizard.core import history
 from wizard.core.catalog import Catalog, Migration, from_text
 from wizard.core.db import Connectable, Database, database
-from wizard.core.db.direct import LOCK_KEY
+from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.errors import ExitCode, WizardError
 from wizard.core.runbase import LockHeld
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wizard.core.catalog import Migration, Statement
+from wizard.core.db.bound import literal
 
 # A paste larger than this is offered in parts: the SQL editor handles large queries badly, and
 # smaller parts fail in smaller pieces.
@@ -119,29 +120,23 @@ def _tag(*texts: str) -> str:
         number += 1
 
 
-def _literal(value: str) -> str:
-    from psycopg import sql
-
-    return sql.Literal(value).as_string(None)
-
-
 def _guard(migration: Migration, tag: str) -> str:
     """One line: stop before anything runs when another run holds the wizard's lock (held to the end
     of the paste's transaction), or when the history already holds the version."""
     from wizard.core import history
-    from wizard.core.db.direct import LOCK_KEY
+    from wizard.core.db.protocol import LOCK_KEY
 
     name = "".join(c if c.isprintable() else "?" for c in migration.filename)
-    busy = _literal(f"{_MESSAGE_PREFIX}another migration run is applying migrations to this database; "
+    busy = literal(f"{_MESSAGE_PREFIX}another migration run is applying migrations to this database; "
                     "nothing was run")
-    applied = _literal(f"{_MESSAGE_PREFIX}{name} {ALREADY_APPLIED} (version {migration.version} is in "
+    applied = literal(f"{_MESSAGE_PREFIX}{name} {ALREADY_APPLIED} (version {migration.version} is in "
                        f"{history.TABLE}); nothing was run")
-    hint = _literal("The history says this migration ran before. To run it again all the same, delete its row "
+    hint = literal("The history says this migration ran before. To run it again all the same, delete its row "
                     f"from {history.TABLE} first.")
     return (f"DO ${tag}$ BEGIN IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN RAISE EXCEPTION USING MESSAGE = "
             f"{busy}, HINT = 'Run this again when it has finished.'; END IF; "
             f"IF to_regclass('{history.TABLE}') IS NOT NULL THEN IF EXISTS (SELECT FROM {history.TABLE} "
-            f"WHERE version = {_literal(migration.version)}) THEN RAISE EXCEPTION USING MESSAGE = {applied}, "
+            f"WHERE version = {literal(migration.version)}) THEN RAISE EXCEPTION USING MESSAGE = {applied}, "
             f"HINT = {hint}; END IF; END IF; END ${tag}$;")
 
 
@@ -150,7 +145,7 @@ def _ensure_history(tag: str) -> str:
     (so a paste takes no lock on them when they are there)."""
     from wizard.core import history
 
-    cli = "\n    ".join(f"EXECUTE {_literal(ddl)};" for ddl in history.CLI_DDL if not ddl.startswith("SET "))
+    cli = "\n    ".join(f"EXECUTE {literal(ddl)};" for ddl in history.CLI_DDL if not ddl.startswith("SET "))
     return (f"DO ${tag}$ BEGIN\n"
             f"  IF to_regclass('{history.TABLE}') IS NULL OR (SELECT count(*) FROM pg_catalog.pg_attribute\n"
             f"      WHERE attrelid = to_regclass('{history.TABLE}') AND attname IN ('statements', 'name')\n"
@@ -158,8 +153,8 @@ def _ensure_history(tag: str) -> str:
             f"    {cli}\n"
             "  END IF;\n"
             f"  IF to_regclass('{history.META_TABLE}') IS NULL THEN\n"
-            f"    EXECUTE {_literal(history.META_DDL.strip())};\n"
-            f"    EXECUTE {_literal(history.COMMENT)};\n"
+            f"    EXECUTE {literal(history.META_DDL.strip())};\n"
+            f"    EXECUTE {literal(history.COMMENT)};\n"
             "  END IF;\n"
             f"END ${tag}$;")
 
