@@ -37,6 +37,13 @@ class ApiServer:
         self.token = token
         self.mode = "ok"
         self.rate_limited = 0  # how many 429 answers remain
+        # Supabase's limit: at most n requests in any `window` seconds; past it, every call is
+        # refused (429, no Retry-After) for the next `window` seconds
+        self.limit: tuple[int, float] | None = None
+        self.refused = 0  # 429s sent because of `limit`
+        self._limit_lock = threading.Lock()
+        self._window: list[float] = []
+        self._blocked_until = 0.0
         self.requests: list[str] = []
         self.lose_reply: int | None = None  # the migration request (1-based) whose answer is lost
         self.lost_reply_mode = "close"  # or "502"
@@ -57,6 +64,23 @@ class ApiServer:
     def __exit__(self, *exc):
         self.http.shutdown()
         self.http.server_close()
+
+    def within_limit(self) -> bool:
+        """Whether one more request keeps within ``limit`` (counted when it does)."""
+        assert self.limit is not None
+        count, window = self.limit
+        with self._limit_lock:
+            now = time.monotonic()
+            if now < self._blocked_until:
+                self.refused += 1
+                return False
+            self._window = [t for t in self._window if now - t < window]
+            if len(self._window) >= count:
+                self._blocked_until = now + window
+                self.refused += 1
+                return False
+            self._window.append(now)
+            return True
 
     def run(self, query: str) -> tuple[int, object]:
         try:
@@ -113,6 +137,8 @@ class ApiServer:
                 if api.rate_limited > 0:
                     api.rate_limited -= 1
                     return self._answer(429, {"message": "Too many requests"}, {"Retry-After": "0.2"})
+                if api.limit is not None and not api.within_limit():
+                    return self._answer(429, {"message": "Too many requests"})
                 query = body.get("query", "")
                 api.requests.append(query)
                 if api.mode == "slow" and query.startswith("BEGIN;"):

@@ -32,6 +32,7 @@ from wizard.core.db.apitext import parse_error as parse_error
 from wizard.core.db.apitext import statement_naming as statement_naming
 from wizard.core.db.bound import bind, take, text_of
 from wizard.core.db.lease import Lease
+from wizard.core.db.pacing import Pacer, pacer_for
 from wizard.core.db.protocol import Params, Query, Row
 from wizard.core.diagnosis import ServerError
 from wizard.core.errors import ExitCode, WizardError
@@ -100,13 +101,17 @@ class ApiDatabase:
     session = False  # every request is a transaction of its own: no session state survives
 
     def __init__(self, ref: str, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 60,
-                 on_notice: Callable[[str], None] | None = None, max_retries: int = 5):
+                 on_notice: Callable[[str], None] | None = None, max_retries: int = 6,
+                 pacer: Pacer | None = None):
         self.ref = ref
         self._token = token
         self.endpoint = f"{api_url.rstrip('/')}/v1/projects/{ref}/database/query"
         self.timeout = timeout
         self.on_notice = on_notice or (lambda message: None)
-        self.max_retries = max_retries
+        self.max_retries = max_retries  # 429s waited out (the service blocks a whole minute)
+        # the requests of every ApiDatabase of this process with this token, kept under the limit
+        self.pacer = pacer or pacer_for(api_url.rstrip("/"), token)
+        self._said_429 = False
         self._server_version = 0
         self.lease = Lease(self._rows, on_lost=self.on_notice)
         # SQL that opens every ``transaction``: a run sets it to take the run lock there too
@@ -152,8 +157,9 @@ class ApiDatabase:
             raise ApiError(UNAUTHORIZED, None, "the access token cannot be sent: it holds a character no access token "
                            "has (a space, a line break, a control or non-ASCII character); copy it again")
         body = json.dumps({"query": query}).encode("utf-8")
-        delay = 1.0
+        delay = 2.0
         for attempt in range(self.max_retries + 1):
+            self.pacer.wait_turn(self._paced)
             req = urllib.request.Request(
                 self.endpoint,
                 data=body,
@@ -177,7 +183,8 @@ class ApiDatabase:
                 if exc.code == 429 and attempt < self.max_retries:
                     wait = _retry_after(exc.headers.get("Retry-After"), delay)
                     self.on_notice(f"The Management API is rate limiting (60 requests a minute): waiting {wait:g} s.")
-                    time.sleep(wait)
+                    self.pacer.blocked_for(wait)  # every request of this token waits, not this one only
+                    self._said_429 = True
                     delay = min(delay * 2, 30)
                     continue
                 raise self._classify(exc.code, message) from None
@@ -194,6 +201,17 @@ class ApiDatabase:
                 raise ApiError(UNREACHABLE, None, f"the connection to {self.endpoint} was lost before its answer: "
                                f"{said}", sent=True) from None
         raise ApiError(RATE_LIMITED, 429, "the Management API kept answering 429 (rate limited)")
+
+    def _paced(self, seconds: float, blocked: bool) -> None:
+        said, self._said_429 = self._said_429, False
+        if seconds < 1 or (blocked and said):  # this request's own 429 was said when it came
+            return
+        if blocked:
+            self.on_notice(f"The Management API refused a request of this access token (60 requests a minute): "
+                           f"waiting {seconds:.0f} s.")
+        else:
+            self.on_notice(f"The Management API allows {self.pacer.limit} requests a minute with an access token "
+                           f"(this process keeps under it): waiting {seconds:.0f} s before the next one.")
 
     def _classify(self, status: int, message: str) -> ApiError | ApiSqlError:
         if status == 401:

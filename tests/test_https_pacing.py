@@ -1,0 +1,71 @@
+"""The Management API's limit kept on this side: the requests of every database of the process that
+share an access token stay under it (a fleet of projects reached with one token is not refused),
+and a 429 the service sends anyway holds back every request of that token for as long as it asks."""
+
+from __future__ import annotations
+
+import threading
+
+from api_server import REF, TOKEN
+
+from wizard.core.db.https import DEFAULT_API_URL, ApiDatabase
+from wizard.core.db.pacing import LIMIT, Pacer, pacer_for
+
+
+def hammer(databases: list[ApiDatabase], each: int) -> list[BaseException]:
+    """Each database, in a thread of its own, asks ``each`` queries; what went wrong."""
+    errors: list[BaseException] = []
+
+    def ask(database: ApiDatabase) -> None:
+        try:
+            for i in range(each):
+                assert database.query(f"SELECT {i}") == [(i,)]
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(d,)) for d in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return errors
+
+
+def test_databases_sharing_a_token_keep_under_the_limit_together(api):
+    api.limit = (8, 1.0)  # 8 requests a second, then a second refused
+    pacer = Pacer(limit=8, window=1.05)
+    notices: list[str] = []
+    databases = [ApiDatabase(REF, TOKEN, api.url, on_notice=notices.append, pacer=pacer) for _ in range(4)]
+    assert hammer(databases, 10) == []
+    assert api.refused == 0  # 40 requests, never one too many
+    assert len(api.requests) == 40
+
+
+def test_a_429_holds_back_every_request_of_the_token_and_the_run_goes_on(api):
+    api.limit = (8, 1.0)
+    shared = Pacer(limit=None)  # no count kept: only the service's 429s hold requests back
+    notices: list[str] = []
+    databases = [ApiDatabase(REF, TOKEN, api.url, on_notice=notices.append, pacer=shared) for _ in range(4)]
+    assert hammer(databases, 10) == []
+    assert api.refused > 0 and len(api.requests) == 40
+    assert any("is rate limiting" in n for n in notices)  # the one refused
+    assert any("refused a request of this access token" in n for n in notices)  # the others, held back with it
+    assert all(TOKEN not in n for n in notices)
+
+
+def test_a_refusal_for_the_whole_next_minute_is_waited_out():
+    # the service blocks every call for the next minute: the waits between attempts cover more
+    database = ApiDatabase(REF, TOKEN, "http://127.0.0.1:9")
+    delays, delay = [], 2.0
+    for _ in range(database.max_retries):
+        delays.append(delay)
+        delay = min(delay * 2, 30)
+    assert sum(delays) > 61
+
+
+def test_one_pacer_per_token_and_address_held_to_the_limit_at_supabase_only():
+    assert pacer_for(DEFAULT_API_URL, TOKEN) is pacer_for(DEFAULT_API_URL, TOKEN)
+    assert pacer_for(DEFAULT_API_URL, TOKEN) is not pacer_for(DEFAULT_API_URL, TOKEN[:-1] + "8")
+    assert pacer_for(DEFAULT_API_URL, TOKEN).limit == LIMIT == 60
+    assert pacer_for("http://127.0.0.1:8080", TOKEN).limit is None
+    assert ApiDatabase(REF, TOKEN).pacer is ApiDatabase("abcdefghijklmnopqrst", TOKEN).pacer  # per user, not project
