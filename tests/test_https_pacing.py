@@ -69,3 +69,31 @@ def test_one_pacer_per_token_and_address_held_to_the_limit_at_supabase_only():
     assert pacer_for(DEFAULT_API_URL, TOKEN).limit == LIMIT == 60
     assert pacer_for("http://127.0.0.1:8080", TOKEN).limit is None
     assert ApiDatabase(REF, TOKEN).pacer is ApiDatabase("abcdefghijklmnopqrst", TOKEN).pacer  # per user, not project
+
+
+def test_a_migration_request_waiting_its_turn_is_not_sent_once_the_run_is_stopped(api, folder, db):
+    from wizard.core import catalog
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.events import Notice
+
+    folder.write("001_a.sql", "CREATE TABLE a (id int);")
+    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    pacer = Pacer(limit=50, window=2.0)
+    database = ApiDatabase(REF, TOKEN, api.url, pacer=pacer)
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, Notice) and event.message.startswith("Over HTTPS:"):
+            # the migrations' request is next: the token's window is full now, and the run is
+            # stopped while that request waits its turn
+            while pacer.wait_turn(stopping=lambda: True):
+                pass
+            threading.Timer(0.3, runner.request_stop).start()
+
+    runner = ApiRunner(database, catalog.load(folder.path), on_event=on_event)
+    finished = runner.run()
+    assert finished.interrupted
+    assert not any(q.startswith("BEGIN;") for q in api.requests)  # no migration went out
+    assert [p.version for p in finished.not_attempted] == ["001", "002"]
+    assert db.execute("SELECT to_regclass('a')").fetchone()[0] is None

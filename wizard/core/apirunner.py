@@ -27,7 +27,7 @@ from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, holder_text
 from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.db.apitext import at_the_wait, statement_naming
-from wizard.core.db.https import ApiDatabase, ApiError, ApiServerError, ApiSqlError
+from wizard.core.db.https import STOPPED, ApiDatabase, ApiError, ApiServerError, ApiSqlError
 from wizard.core.diagnosis import Diagnosis, diagnose
 from wizard.core.events import (
     AppliedMigration,
@@ -53,6 +53,7 @@ class ApiRunner(BaseRunner):
     def __init__(self, db: ApiDatabase, catalog: Catalog, options: RunOptions | None = None,
                  on_event: Callable[[Event], None] | None = None):
         super().__init__(db, catalog, options, on_event)
+        db.stopping = lambda: self._cancelled  # a migration's request waiting its turn is not sent
         self._prefix = ""
         self._requesting = False  # a migration's request is out, its answer not yet in
         self._packing = False  # a pack's request is out
@@ -139,10 +140,12 @@ class ApiRunner(BaseRunner):
         try:
             self._packing = True
             with retry.watching(ApiProbe(self.db)):
-                rows = self.db.request(query)
+                rows = self.db.request(query, stoppable=True)
         except ApiSqlError as exc:
             failure = exc
         except ApiError as exc:
+            if exc.kind == STOPPED:  # stopped while it waited its turn under the rate limit
+                return 0, RunFinished(applied, interrupted=True)
             if not exc.sent:
                 for m in pack:
                     self.report.stop(m, Outcome.NOT_APPLIED, f"its request did not reach the service: {exc.message}")
@@ -279,7 +282,7 @@ class ApiRunner(BaseRunner):
         started = time.monotonic()
         try:
             self._requesting = True
-            self.db.request(query)
+            self.db.request(query, stoppable=True)
         except ApiSqlError as exc:
             error = exc.error
             if self._cancelled and error.sqlstate == "57014":
@@ -294,6 +297,8 @@ class ApiRunner(BaseRunner):
                 raise _AppliedElsewhere() from None
             return self._diagnose(migration, error)
         except ApiError as exc:
+            if exc.kind == STOPPED:
+                raise Interrupted() from None
             if exc.sent:
                 return self._settle(migration, exc, again)
             self.report.stop(migration, Outcome.NOT_APPLIED, f"its request did not reach the service: {exc.message}")

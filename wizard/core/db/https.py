@@ -47,6 +47,7 @@ RATE_LIMITED = "rate-limited"  # 429, still after retries
 SERVICE_ERROR = "service-error"  # 5xx
 TIMEOUT = "timeout"
 UNREACHABLE = "unreachable"
+STOPPED = "stopped"  # a request the run no longer wanted, never sent
 
 class ApiError(WizardError):
     """The service refused or failed the request (not an SQL error)."""
@@ -112,6 +113,7 @@ class ApiDatabase:
         # the requests of every ApiDatabase of this process with this token, kept under the limit
         self.pacer = pacer or pacer_for(api_url.rstrip("/"), token)
         self._said_429 = False
+        self.stopping: Callable[[], bool] = lambda: False  # set by a run: a ``stoppable`` request waits no more
         self._server_version = 0
         self.lease = Lease(self._rows, on_lost=self.on_notice)
         # SQL that opens every ``transaction``: a run sets it to take the run lock there too
@@ -143,14 +145,14 @@ class ApiDatabase:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def request(self, query: str) -> list[dict[str, Any]]:
+    def request(self, query: str, *, stoppable: bool = False) -> list[dict[str, Any]]:
         """POST one query; the rows of its last result as dicts. Retries on 429 with backoff;
         raises ApiError when the service fails, ApiSqlError when PostgreSQL failed the query.
         The answers read ahead are dropped: the query may write."""
         self.prefetched = {}
-        return self._send(query)
+        return self._send(query, stoppable)
 
-    def _send(self, query: str) -> list[dict[str, Any]]:
+    def _send(self, query: str, stoppable: bool = False) -> list[dict[str, Any]]:
         from wizard.core.env import sendable
 
         if not sendable(self._token):  # never sent, never quoted in an error
@@ -159,7 +161,8 @@ class ApiDatabase:
         body = json.dumps({"query": query}).encode("utf-8")
         delay = 2.0
         for attempt in range(self.max_retries + 1):
-            self.pacer.wait_turn(self._paced)
+            if not self.pacer.wait_turn(self._paced, self.stopping if stoppable else lambda: False):
+                raise ApiError(STOPPED, None, "the run was stopped while this request waited its turn: it was not sent")
             req = urllib.request.Request(
                 self.endpoint,
                 data=body,

@@ -29,10 +29,11 @@ class Pacer:
         self._blocked_until = 0.0  # after a 429: no request before this
         self._lock = threading.Lock()
 
-    def wait_turn(self, on_wait: Callable[[float, bool], None] = lambda seconds, blocked: None) -> float:
+    def wait_turn(self, on_wait: Callable[[float, bool], None] = lambda seconds, blocked: None,
+                  stopping: Callable[[], bool] = lambda: False) -> bool:
         """Wait until a request may go, and count it as sent; ``on_wait`` is told first how long,
-        and whether because of a 429 (only when it waits). The seconds waited."""
-        waited = 0.0
+        and whether because of a 429 (only when it waits). False, and nothing counted, when
+        ``stopping`` says so while it waits."""
         told = False
         while True:
             with self._lock:
@@ -47,12 +48,13 @@ class Pacer:
                 if wait <= 0:
                     if self.limit is not None:
                         self._sent.append(now)
-                    return waited
+                    return True
+            if stopping():
+                return False
             if not told:
                 on_wait(wait, blocked >= full)
                 told = True
-            time.sleep(min(wait, 1.0))
-            waited += min(wait, 1.0)
+            time.sleep(min(wait, 0.2))
 
     def blocked_for(self, seconds: float) -> None:
         """The service refused a request (429): nothing goes for this long, from any thread."""
