@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from api_server import REF, TOKEN
 
 from wizard.core.db.https import DEFAULT_API_URL, ApiDatabase
@@ -71,29 +72,42 @@ def test_one_pacer_per_token_and_address_held_to_the_limit_at_supabase_only():
     assert ApiDatabase(REF, TOKEN).pacer is ApiDatabase("abcdefghijklmnopqrst", TOKEN).pacer  # per user, not project
 
 
-def test_a_migration_request_waiting_its_turn_is_not_sent_once_the_run_is_stopped(api, folder, db):
+@pytest.mark.parametrize("files", [1, 2])  # one migration travels alone, two in a pack
+def test_a_migration_request_waiting_its_turn_is_not_sent_once_the_run_is_stopped(api, folder, db, files):
     from wizard.core import catalog
     from wizard.core.apirunner import ApiRunner
     from wizard.core.events import Notice
 
     folder.write("001_a.sql", "CREATE TABLE a (id int);")
-    folder.write("002_b.sql", "CREATE TABLE b (id int);")
+    if files == 2:
+        folder.write("002_b.sql", "CREATE TABLE b (id int);")
     pacer = Pacer(limit=50, window=2.0)
-    database = ApiDatabase(REF, TOKEN, api.url, pacer=pacer)
+    waiting: list[str] = []
+
+    def said(message):  # the database says a request waits its turn: the run is stopped then
+        waiting.append(message)
+        runner.request_stop()
+
+    database = ApiDatabase(REF, TOKEN, api.url, pacer=pacer, on_notice=said)
     events = []
 
     def on_event(event):
         events.append(event)
         if isinstance(event, Notice) and event.message.startswith("Over HTTPS:"):
-            # the migrations' request is next: the token's window is full now, and the run is
-            # stopped while that request waits its turn
+            # the migrations' request is next: the token's window is full now
             while pacer.wait_turn(stopping=lambda: True):
                 pass
-            threading.Timer(0.3, runner.request_stop).start()
 
     runner = ApiRunner(database, catalog.load(folder.path), on_event=on_event)
     finished = runner.run()
-    assert finished.interrupted
+    assert finished.interrupted and "waiting" in waiting[0]
     assert not any(q.startswith("BEGIN;") for q in api.requests)  # no migration went out
-    assert [p.version for p in finished.not_attempted] == ["001", "002"]
+    if files == 2:  # the pack's request never went: none of them was attempted
+        assert finished.stopped == () and [p.version for p in finished.not_attempted] == ["001", "002"]
+    else:
+        assert [(s.version, s.outcome.value, s.reason) for s in finished.stopped] == [
+            ("001", "not-applied", "the run was stopped before its request was sent")]
+        notices = [e.message for e in events if isinstance(e, Notice)]
+        assert "Stopped: 001_a.sql was not sent (it waited its turn under the rate limit)." in notices
+        assert not any("rolled back" in n for n in notices)
     assert db.execute("SELECT to_regclass('a')").fetchone()[0] is None

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 from wizard.core import history
 from wizard.core.catalog import Migration
 from wizard.core.db.bound import literal
+from wizard.core.db.protocol import LOCK_KEY
 
 if TYPE_CHECKING:
     from wizard.core.db.apitext import ApiServerError
 
 DEFAULT_KIB = 256
 
-# What the run lock's SQL raises (``apirunner.run_lock_sql``): the lock kept past the timeout by a
+# What the run lock's SQL raises (``run_lock_sql``): the lock kept past the timeout by a
 # run over a database connection; a version another run recorded meanwhile (the message names it).
 RUN_LOCK_HELD = "migration-wizard: another run holds the migration lock"
 ALREADY_APPLIED = "migration-wizard: applied by another run meanwhile"
@@ -116,3 +117,21 @@ def recorded_elsewhere(error: ApiServerError) -> str | None:
         found = re.search(r"Key \(version\)=\(([^)]+)\)", error.detail or "")
         return found.group(1) if found else None
     return None
+
+
+def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
+    """One line of SQL that takes the run lock for the transaction, waiting for it up to the run's
+    lock timeout (not the migration's table lock timeout, which it leaves as it was), then, for a
+    migration, refuses one that another run recorded meanwhile."""
+    wait = max(1, int(lock_timeout * 1000))
+    applied = ""
+    if version is not None:
+        applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {literal(version)}) THEN "
+                   f"RAISE EXCEPTION '{ALREADY_APPLIED} (version %)', {literal(version)}; END IF;")
+    return ("DO $wizard_lock$ DECLARE kept text := current_setting('lock_timeout'); BEGIN "
+            f"IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN "
+            f"PERFORM set_config('lock_timeout', '{wait}', true); "
+            f"BEGIN PERFORM pg_advisory_xact_lock({LOCK_KEY}); EXCEPTION WHEN lock_not_available THEN "
+            f"RAISE EXCEPTION '{RUN_LOCK_HELD}' USING ERRCODE = 'lock_not_available'; END; "
+            "PERFORM set_config('lock_timeout', kept, true); END IF;"
+            f"{applied} END $wizard_lock$;")

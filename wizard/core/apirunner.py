@@ -21,8 +21,7 @@ from dataclasses import replace
 import psycopg
 
 from wizard.core import apipack, history, settle
-from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere
-from wizard.core.db.bound import literal
+from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere, run_lock_sql
 from wizard.core.catalog import Catalog, Migration, Statement
 from wizard.core.db.direct import HOLDER_QUERY, holder_text
 from wizard.core.db.protocol import LOCK_KEY
@@ -93,6 +92,10 @@ class ApiRunner(BaseRunner):
         except _AppliedElsewhere:
             self._applied_elsewhere(migration)
             return None
+        except _NotSent:
+            self._emit(Notice(f"Stopped: {migration.filename} was not sent (it waited its turn under the rate "
+                              "limit)."))
+            return RunFinished(applied, interrupted=True)
 
     def _applied_elsewhere(self, migration: Migration) -> None:
         self._emit(Notice(f"{migration.filename} was applied by another run meanwhile: this run did not run it "
@@ -298,7 +301,8 @@ class ApiRunner(BaseRunner):
             return self._diagnose(migration, error)
         except ApiError as exc:
             if exc.kind == STOPPED:
-                raise Interrupted() from None
+                self.report.stop(migration, Outcome.NOT_APPLIED, "the run was stopped before its request was sent")
+                raise _NotSent() from None
             if exc.sent:
                 return self._settle(migration, exc, again)
             self.report.stop(migration, Outcome.NOT_APPLIED, f"its request did not reach the service: {exc.message}")
@@ -373,23 +377,9 @@ class ApiRunner(BaseRunner):
 
 
 
+class _NotSent(Exception):
+    """The run was stopped while the migration's request waited its turn: it never went out."""
+
+
 class _AppliedElsewhere(Exception):
     """The migration's request found it in the history, once it held the run lock."""
-
-
-def run_lock_sql(lock_timeout: float, version: str | None = None) -> str:
-    """One line of SQL that takes the run lock for the transaction, waiting for it up to the run's
-    lock timeout (not the migration's table lock timeout, which it leaves as it was), then, for a
-    migration, refuses one that another run recorded meanwhile."""
-    wait = max(1, int(lock_timeout * 1000))
-    applied = ""
-    if version is not None:
-        applied = (f" IF EXISTS (SELECT FROM {history.TABLE} WHERE version = {literal(version)}) THEN "
-                   f"RAISE EXCEPTION '{ALREADY_APPLIED} (version %)', {literal(version)}; END IF;")
-    return ("DO $wizard_lock$ DECLARE kept text := current_setting('lock_timeout'); BEGIN "
-            f"IF NOT pg_try_advisory_xact_lock({LOCK_KEY}) THEN "
-            f"PERFORM set_config('lock_timeout', '{wait}', true); "
-            f"BEGIN PERFORM pg_advisory_xact_lock({LOCK_KEY}); EXCEPTION WHEN lock_not_available THEN "
-            f"RAISE EXCEPTION '{RUN_LOCK_HELD}' USING ERRCODE = 'lock_not_available'; END; "
-            "PERFORM set_config('lock_timeout', kept, true); END IF;"
-            f"{applied} END $wizard_lock$;")
