@@ -16,7 +16,7 @@ from helpers import history, new_database, run_cli
 from tui_pilot import column, press, settle, shown, wizard_app
 
 from wizard.tui.screens.fleet import FleetScreen
-from wizard.tui.screens.recovery import ConfirmScreen
+from wizard.tui.screens.fleet_options import FleetOptionsScreen
 from wizard.tui.screens.troubleshoot import TroubleshootScreen
 from wizard.tui.screens.welcome import WelcomeScreen
 
@@ -126,8 +126,9 @@ async def test_apply_turns_every_cell_applied(tmp_path, databases):
         await open_fleet(pilot)
         assert states(app, "001") == ["✓", "·", "·"]
         await press(pilot, "a")
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, FleetOptionsScreen)
         assert "3 target(s): one, two, three" in shown(app)
+        assert "4 at a time" in shown(app)  # fleet apply's defaults
         await press(pilot, "n")
         assert isinstance(app.screen, FleetScreen)
         with psycopg.connect(two) as conn:
@@ -184,6 +185,41 @@ async def test_a_failure_shows_its_line_and_advice_and_keeps_the_next_group_from
         assert history(conn) == []
     with psycopg.connect(broken) as conn:
         assert history(conn) == []
+
+
+async def test_the_run_s_choices_a_canary_that_fails_keeps_every_other_target_from_starting(tmp_path, databases):
+    broken, one, two = databases(3)
+    with psycopg.connect(broken, autocommit=True) as conn:
+        conn.execute("CREATE TABLE a (x text)")  # 001 creates it: it fails there
+    project(tmp_path, {"one": one, "two": two, "broken": broken})
+    app = wizard_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_fleet(pilot)
+        await press(pilot, "a")
+        dialog = app.screen
+        assert isinstance(dialog, FleetOptionsScreen)
+        dialog.query_one("#canary").value = "broken"
+        field = dialog.query_one("#parallel")
+        field.value = "0"  # refused: nothing is applied with it
+        await press(pilot, "y")
+        assert app.screen is dialog and "Expected targets at a time: 1 to 64." in shown(app)
+        field.value = "2"
+        await settle(pilot)
+        assert "First broken alone: the others start only once it is done." in shown(app)
+        assert "2 at a time" in shown(app)
+        await press(pilot, "y")
+        assert isinstance(app.screen, FleetScreen)
+        assert summaries(app)[2].startswith("failed at migrations/001_a.sql:1:14")
+        assert summaries(app)[:2] == ["not started", "not started"]
+        assert "Fleet: 1 failed, 2 not started (of 3)." in shown(app)
+        assert "The canary broken is not done (failed)" in shown(app)
+        await press(pilot, "a")  # the choices are kept for the next run
+        assert app.screen.query_one("#canary").value == "broken" and app.screen.query_one("#parallel").value == "2"
+        await press(pilot, "escape")
+        assert isinstance(app.screen, FleetScreen)
+    for url in (one, two):
+        with psycopg.connect(url) as conn:
+            assert history(conn) == []
 
 
 async def test_stop_rolls_back_the_migration_in_progress(tmp_path, databases):

@@ -1,10 +1,10 @@
 """Fleet: the databases of the targets file (``migration-wizard.toml``, or ``--targets``) against
 the folder, a row per target and a column per migration, as ``fleet status`` reads them: each
 target's row fills in as it is read, in parallel. ``a`` applies the fleet as ``fleet apply`` does
-(after a confirmation): the cells turn as each migration is applied or fails, the running targets
-are marked, the fleet's notices are said, and at the end the report: done, failed (file:line,
-why, the fix; ``t`` opens Troubleshoot), not started, unreachable. ``c`` stops the run (the
-migrations in progress roll back), ``r`` reads every target again, Escape goes back.
+(after the run's choices: a canary, targets at a time, failures allowed): the cells turn as each
+migration is applied or fails, and at the end the report: done, failed (file:line, why, the fix;
+``t`` opens Troubleshoot), not started, unreachable. ``c`` stops the run (the migrations in
+progress roll back), ``r`` reads every target again, Escape goes back.
 
 The facts are the engine's (``fleet_status``, ``fleet_apply``), heard in thread workers and posted
 to the screen as messages; the screen only draws them."""
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from wizard.core.env import Environment
     from wizard.core.fleet.reach import Reach
     from wizard.core.fleet.targets import Fleet
-    from wizard.core.flows.fleet_apply import FleetApply, FleetEvent, FleetReport
+    from wizard.core.flows.fleet_apply import FleetApply, FleetEvent, FleetReport, Options
     from wizard.core.flows.fleet_status import FleetStatus, TargetStatus
     from wizard.tui.services import Services
 
@@ -50,9 +50,6 @@ class FleetScreen(Screen[None]):
 
     if TYPE_CHECKING:  # it runs in the wizard's app (Textual's idiom, for the type checker alone)
         app = getters.app(Services)
-
-    parallel = 4  # targets at a time, as fleet apply's default
-    max_failures = 1  # once this many targets failed, no new target starts (0: no limit)
 
     class Loaded(Message):
         """The targets file, the folder and the environment, read for this round."""
@@ -107,6 +104,7 @@ class FleetScreen(Screen[None]):
         self.notices: list[str] = []
         self.apply_after_reading = False
         self.read_count = 0
+        self.options: Options | None = None  # the run's choices, as last made (fleet apply's defaults first)
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("migration-wizard", "bold"), "  › ", ("Fleet", "bold reverse")), id="fleet-bar")
@@ -132,8 +130,7 @@ class FleetScreen(Screen[None]):
     def start_reading(self) -> None:
         self.round += 1
         self.reading, self.found, self.report, self.trouble = True, None, None, None
-        self.read_count = 0
-        self.notices = []
+        self.read_count, self.notices = 0, []
         self.query_one("#notice", Static).update("")
         self.query_one("#report-text", Static).update("")
         self.refresh_bindings()
@@ -243,21 +240,24 @@ class FleetScreen(Screen[None]):
     # -- applying (a thread) --------------------------------------------------------------------
 
     def action_apply(self) -> None:
-        from wizard.tui.screens.recovery import ConfirmScreen
+        from wizard.core.flows.fleet_apply import Options
+        from wizard.tui.screens.fleet_options import FleetOptionsScreen
 
         if self.fleet is None or self.catalog is None:  # else the action is off (check_action)
             return
-        question, details = lines.confirmation(self.fleet, self.catalog, self.parallel, self.max_failures,
-                                               self.app.settings)
-        self.app.push_screen(ConfirmScreen(question, details),
-                             lambda yes: self.start_applying() if yes else None)
+        chosen = FleetOptionsScreen(self.fleet, self.catalog, self.app.settings, self.options or Options())
+        self.app.push_screen(chosen, self._chosen)
+
+    def _chosen(self, options: Options | None) -> None:
+        if options is not None:  # else nothing is applied
+            self.options = options
+            self.start_applying()
 
     def start_applying(self) -> None:
         if self.fleet is None or self.catalog is None or self.environment is None:
             return
         self.round += 1
-        self.applying, self.report, self.trouble = True, None, None
-        self.notices = []
+        self.applying, self.report, self.trouble, self.notices = True, None, None, []
         self.query_one("#notice", Static).update("")
         self.query_one("#report-text", Static).update("")
         self._say_reading(then="Applying…")
@@ -281,7 +281,7 @@ class FleetScreen(Screen[None]):
             if errors:
                 trouble = Trouble.finding(errors[0], catalog.directory)
             else:
-                options = fleet_apply.Options(parallel=self.parallel, max_failures=self.max_failures)
+                options = self.options or fleet_apply.Options()
                 self.fleet_run = fleet_apply.FleetApply(
                     fleet.waves(list(fleet.targets)), catalog, environment, self._reach(), options,
                     on_event=heard,

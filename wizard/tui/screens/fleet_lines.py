@@ -139,7 +139,7 @@ def report_text(app: App[Any], report: FleetReport, settings: Settings) -> Text:
 
 
 def confirmation(fleet: Fleet, catalog: Catalog, parallel: int, max_failures: int,
-                 settings: Settings) -> tuple[str, str]:
+                 settings: Settings, canary: tuple[str, ...] = ()) -> tuple[str, str]:
     """The question before the fleet is applied, and what it will do."""
     names = [t.name for t in fleet.targets]
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -147,8 +147,9 @@ def confirmation(fleet: Fleet, catalog: Catalog, parallel: int, max_failures: in
     order = " Groups, in order: " + " then ".join(w[0].group or "" for w in waves) + "." if len(waves) > 1 else ""
     limit = (f"once {max_failures} target(s) failed, no new target starts" if max_failures
              else "every target is tried, whatever fails")
+    first = (f" First {', then '.join(canary)} alone: the others start only once it is done." if canary else "")
     details = (f"The pending migrations of {settings.show_path(catalog.directory)} on {len(names)} target(s): "
-               f"{shown}.{order} Each target in its own run, {parallel} at a time, each migration in one "
+               f"{shown}.{first}{order} Each target in its own run, {parallel} at a time, each migration in one "
                f"transaction there; {limit}. c stops the run: the migrations in progress roll back.")
     return f"Apply to the fleet ({len(names)} target(s))?", details
 
