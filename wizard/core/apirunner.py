@@ -23,10 +23,10 @@ import psycopg
 from wizard.core import apipack, history, settle
 from wizard.core.apipack import ALREADY_APPLIED, RUN_LOCK_HELD, recorded_elsewhere, run_lock_sql
 from wizard.core.catalog import Catalog, Migration, Statement
-from wizard.core.db.direct import HOLDER_QUERY, holder_text
-from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.db.apitext import at_the_wait, statement_naming
+from wizard.core.db.direct import HOLDER_QUERY, holder_text
 from wizard.core.db.https import STOPPED, ApiDatabase, ApiError, ApiServerError, ApiSqlError
+from wizard.core.db.protocol import LOCK_KEY
 from wizard.core.diagnosis import Diagnosis, diagnose
 from wizard.core.events import (
     AppliedMigration,
@@ -373,8 +373,6 @@ class ApiRunner(BaseRunner):
             return history.read(self.db)
         except ApiError as exc:
             raise settle.Unreachable(exc.message) from None
-
-
 
 
 class _NotSent(Exception):

@@ -92,8 +92,8 @@ def prefetch(conn: Connectable, queries: Sequence[tuple[Query, Params]]) -> None
 
 
 def known(conn: Connectable, query: Query, params: Params, rows: list[Row]) -> None:
-    """Over the Management API, the answer ``query`` would get right now, as the caller just made
-    it so (the history tables it created): handed out as a prefetched one. Nothing elsewhere."""
+    """The answer ``query`` would get right now, as the caller just made it so (the history tables
+    it created): handed out as a prefetched one, on either database."""
     db = database(conn)
-    if isinstance(db, ReadsAhead):
+    if isinstance(db, (ReadsAhead, PipelinesReads)):
         db.prefetched[bind(text_of(query), params)] = (time.monotonic(), rows)
