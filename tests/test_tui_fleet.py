@@ -180,7 +180,15 @@ async def test_a_failure_shows_its_line_and_advice_and_keeps_the_next_group_from
         await press(pilot, "r")  # read again: the failure was kept on its target
         assert states(app, "001") == ["✗", "✓", "·"]
         assert summaries(app) == ["failed at migrations/001_a.sql:1, 1 pending", "up to date", "2 pending"]
-        assert "t" not in keys(app)  # the run's report is gone with the reading
+        # the run's report is gone with the reading; the failure the database keeps is shown instead
+        assert keys(app)["t"] == "Troubleshoot"
+        await press(pilot, "t")
+        assert isinstance(app.screen, TroubleshootScreen)
+        text = shown(app)
+        assert "broken: 001_a failed; it was rolled back (kept by the fleet run at " in text
+        assert "migrations/001_a.sql:1" in text and 'relation "a" already exists' in text
+        assert "The migration creates a, which is already in the database" in text  # the advice for its error
+        await press(pilot, "escape")
     with psycopg.connect(later) as conn:
         assert history(conn) == []
     with psycopg.connect(broken) as conn:

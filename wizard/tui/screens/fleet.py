@@ -335,22 +335,19 @@ class FleetScreen(Screen[None]):
     # -- troubleshooting ----------------------------------------------------------------------------
 
     def _failure(self) -> Trouble | None:
-        """The failure to show: the run's own, or the failed target under the cursor (else the first)."""
-        from wizard.core.flows.fleet_apply import Outcome
-
-        if self.trouble is not None or self.report is None or self.catalog is None:
+        """The failure to show: the run's own, or a failed target's (the one under the cursor)."""
+        if self.trouble is not None or self.catalog is None:
             return self.trouble
-        failed = [r for r in self.report.having(Outcome.FAILED) if r.failed is not None or r.error is not None]
-        if not failed:
-            return None
         highlighted = self.query_one(Matrix).highlighted()
-        chosen = next((r for r in failed if highlighted is not None and highlighted.name == r.target.name), failed[0])
-        return lines.trouble(chosen, self.catalog)
+        name = highlighted.name if highlighted is not None else None
+        return lines.failure_to_show(self.report, self.found, self.catalog, name)
 
     def _has_failed(self) -> bool:
         from wizard.core.flows.fleet_apply import Outcome
 
-        return self.report is not None and bool(self.report.having(Outcome.FAILED))
+        if self.report is not None:
+            return bool(self.report.having(Outcome.FAILED))
+        return self.found is not None and any(lines.recorded(s) is not None for s in self.found.targets)
 
     def troubleshoot(self, trouble: Trouble) -> None:
         from wizard.tui.screens.troubleshoot import TroubleshootScreen

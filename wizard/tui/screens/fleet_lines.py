@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from wizard.core.catalog import Catalog
     from wizard.core.diagnosis import Diagnosis
     from wizard.core.fleet.targets import Fleet
+    from wizard.core.fleet.failures import Failure
     from wizard.core.flows.fleet_apply import FleetEvent, FleetReport, TargetResult
-    from wizard.core.flows.fleet_status import TargetStatus
+    from wizard.core.flows.fleet_status import FleetStatus, TargetStatus
     from wizard.tui.settings import Settings
 
 
@@ -163,3 +164,41 @@ def trouble(result: TargetResult, catalog: Catalog) -> Trouble:
     assert result.error is not None  # a failed target has its failure or its error
     found = Trouble.described(result.error)
     return replace(found, what=f"{result.target.name}: {found.what}")
+
+
+def failure_to_show(report: FleetReport | None, found: FleetStatus | None, catalog: Catalog,
+                    highlighted: str | None) -> Trouble | None:
+    """What Troubleshoot shows: a failure of the run just made, else a failure the targets'
+    databases keep from an earlier fleet run (read with their status, whoever ran it, from any
+    machine); the highlighted target's, else the first."""
+    from wizard.core.flows.fleet_apply import Outcome
+
+    if report is not None:
+        failed = [r for r in report.having(Outcome.FAILED) if r.failed is not None or r.error is not None]
+        chosen = next((r for r in failed if r.target.name == highlighted), failed[0] if failed else None)
+        return trouble(chosen, catalog) if chosen is not None else None
+    kept = [s for s in (found.targets if found is not None else []) if recorded(s) is not None]
+    status = next((s for s in kept if s.target.name == highlighted), kept[0] if kept else None)
+    return recorded_trouble(status, catalog) if status is not None else None
+
+
+def recorded(status: TargetStatus) -> Failure | None:
+    """The failure a target's database keeps for one of its pending migrations, if any."""
+    from wizard.core.flows.fleet_status import FAILED
+
+    return next((f for v, f in status.failures.items() if status.states.get(v) == FAILED), None)
+
+
+def recorded_trouble(status: TargetStatus, catalog: Catalog) -> Trouble:
+    """A kept failure as Troubleshoot shows it: at its line in the folder's file, with the advice
+    for its error (what was recorded: no detail or hint)."""
+    from wizard.core.diagnosis import Diagnosis
+
+    failure = recorded(status)
+    assert failure is not None
+    migration = catalog.by_version().get(failure.version)
+    diagnosis = Diagnosis(failure.version, failure.name, str(migration.path) if migration else failure.file,
+                          failure.sqlstate, failure.message, line=failure.line)
+    found = Trouble.failed(diagnosis, catalog)
+    when = f" at {failure.failed_at:%Y-%m-%d %H:%M}" if failure.failed_at else ""
+    return replace(found, what=f"{status.target.name}: {found.what} (kept by the fleet run{when})")
