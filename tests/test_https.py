@@ -29,8 +29,11 @@ def test_apply_status_verify_over_https(api, project, db, cli, supabase_cli, dat
     methods = {r[0] for r in db.execute("SELECT method FROM supabase_migrations.migration_wizard_history")}
     assert methods == {"https"}
 
+    before = len(api.requests)
     verify = wizard(cli, api, project, "verify", "--json", "--migrations", MIGRATIONS)
     assert verify.code == 0, [c for c in verify.json()["checks"] if not c["ok"]]
+    # the objects' reads together, the checks file's checks together, the seeds, the registration
+    assert len(api.requests) - before <= 6
 
     again = wizard(cli, api, project, "apply", "--yes", "--json", "--migrations", MIGRATIONS)
     assert again.code == 0 and again.json()["applied"] == []
@@ -186,3 +189,21 @@ def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, f
     assert report["skipped"] == [{"version": "001", "name": "a", "reason": "applied by another run meanwhile"}]
     assert "not_attempted" not in report
     assert history(db) == ["001"]
+
+
+@pytest.mark.parametrize("over", ["https", "connection"])
+def test_a_failing_check_among_others_is_said_alone(api, project, folder, db, cli, database, over):
+    # the checks are asked together; one that fails makes them go one by one, each judged
+    folder.write("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1), (2);")
+    (folder.path / "checks.toml").write_text(
+        '[[check]]\nname = "rows"\nsql = "SELECT count(*) FROM a"\nexpect = 2\n\n'
+        '[[check]]\nname = "broken"\nsql = "SELECT count(*) FROM no_such_table"\nexpect = 0\n\n'
+        '[[check]]\nname = "ids"\nsql = "SELECT id FROM a"\nexpect_contains = [1, 2]\n')
+    target = ["--api-url", api.url] if over == "https" else ["--database-url", database]
+    assert cli("apply", "--yes", "--migrations", folder.path, *target, cwd=project).code == 0
+    result = cli("verify", "--json", "--migrations", folder.path, *target, cwd=project)
+    assert result.code == 1
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["rows"]["ok"] and checks["ids"]["ok"]
+    assert not checks["broken"]["ok"] and "the query failed" in checks["broken"]["detail"]
+    assert "no_such_table" in checks["broken"]["detail"]

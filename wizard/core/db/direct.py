@@ -94,7 +94,11 @@ class DirectDatabase:
 
     def rolled_back(self, query: Query, params: Params = None, *, before: Sequence[Query] = (),
                     read_only: bool = False) -> list[Row]:
-        self._drop()
+        """The query's rows in a transaction rolled back (nothing of it stays: what was read ahead
+        stays true); read ahead, when nothing runs before it."""
+        kept = None if before else self._kept(query, params)
+        if kept is not None:
+            return kept
         with self.conn.transaction(force_rollback=True):
             if read_only:
                 self.conn.execute("SET TRANSACTION READ ONLY")
