@@ -280,8 +280,10 @@ def test_a_fleet_with_the_compatibility_step_and_an_https_target(server, tmp_pat
         assert result.code == 0, result.output
         assert {n: t["outcome"] for n, t in by_name(result.json()).items()} == {"direct": "done", "remote": "done"}
         assert versions(direct) == versions(remote) == ["001"]
+        before = len(api.requests)
         status = fleet_cli(folder, "status")
         assert status.code == 0 and "2 up to date" in status.out, status.out
+        assert len(api.requests) - before == 2  # what the history tables are, then their rows: no probe first
         assert token not in status.output + result.output
         # a failure over HTTPS is kept on the project and read back by status
         (folder / "migrations" / "002_posts.sql").write_text("SELECT 1;\nCREATE TABLE posts (id int);\n")
@@ -295,6 +297,13 @@ def test_a_fleet_with_the_compatibility_step_and_an_https_target(server, tmp_pat
         assert again["remote"]["migrations"] == {"001": "applied", "002": "failed"}
         assert again["remote"]["failures"][0]["file"].endswith("002_posts.sql")
         assert again["direct"]["migrations"] == {"001": "applied", "002": "applied"}
+        # a token the service refuses: that project is unreachable, said as a probe would say it
+        (folder / ".env.local").write_text(f"DIRECT_DB={direct}\nTOKEN_B=sbp_{'0' * 40}\n")
+        refused = fleet_cli(folder, "status", "--json")
+        assert refused.code == 3
+        remote_status = by_name(refused.json())["remote"]
+        assert remote_status["reachable"] is False and remote_status["error"]["kind"] == "https-unauthorized"
+        assert "401" in remote_status["error"]["message"]
 
 
 def test_the_readme_example_targets_file_reads(tmp_path):

@@ -54,8 +54,10 @@ def variable(environment: Environment, name: str, target: Target) -> str:
     return value.strip()
 
 
-def open_target(target: Target, environment: Environment, reach: Reach) -> Opened:
-    """Connect to ``target``. Raises ConnectError, ApiError, LocalError or NotConfigured."""
+def open_target(target: Target, environment: Environment, reach: Reach, *, probe: bool = True) -> Opened:
+    """Connect to ``target``. Raises ConnectError, ApiError, LocalError or NotConfigured. Over
+    HTTPS, ``probe=False`` sends nothing yet (a reader's first query says what a probe would,
+    with the connect timeout): a request fewer, where each counts."""
     if target.local:
         from wizard.core.connect import connect
         from wizard.core.flows import local
@@ -66,8 +68,12 @@ def open_target(target: Target, environment: Environment, reach: Reach) -> Opene
         from wizard.core.db import https
 
         token = variable(environment, target.token_env, target)
-        database, _version = https.open_database(target.project_ref, token, target.api_url or reach.api_url,
-                                                 reach.connect_timeout, reach.request_timeout)
+        api_url = target.api_url or reach.api_url
+        if not probe:
+            return Opened(https.ApiDatabase(target.project_ref, token, api_url or https.DEFAULT_API_URL,
+                                            timeout=reach.connect_timeout))
+        database, _version = https.open_database(target.project_ref, token, api_url, reach.connect_timeout,
+                                                 reach.request_timeout)
         return Opened(database)
     from wizard.core.connect import connect
 

@@ -96,7 +96,7 @@ class FleetStatus:
 def read_target(target: Target, catalog: Catalog, environment: Environment, reach: Reach) -> TargetStatus:
     """One target's states, or its error: never raises for a target that cannot be read."""
     try:
-        opened = open_target(target, environment, reach)
+        opened = open_target(target, environment, reach, probe=False)  # two reads: the history is the probe
     except Exception as exc:
         return TargetStatus(target, error=describe(exc))
     try:
