@@ -64,7 +64,7 @@ def test_128_migrations_in_few_requests_with_the_history_of_one_request_each(api
     assert f"{len(migration_requests)} requests for {COUNT} migrations" in packed.err
 
     # the other commands ask their catalog reads in as few requests as the answers allow
-    for command, most in (("status", 3), ("plan", 5), ("verify", 2)):
+    for command, most in (("status", 3), ("plan", 4), ("verify", 2)):
         api.requests.clear()
         result = cli(command, "--json", "--migrations", generated, "--api-url", api.url, cwd=project)
         assert_clean(result)

@@ -53,19 +53,21 @@ def offline(catalog: Catalog, why: str | None = None) -> LintReport:
 
 
 def lint(catalog: Catalog, database: Connectable | None, *, big_rows: int = rules.BIG_TABLE_ROWS,
-         big_pages: int = rules.BIG_TABLE_PAGES) -> LintReport:
-    """Every rule: on the files, and on ``database`` (an open connection) when there is one."""
+         big_pages: int = rules.BIG_TABLE_PAGES, pending: set[str] | None = None) -> LintReport:
+    """Every rule: on the files, and on ``database`` (an open connection) when there is one.
+    ``pending``: the versions the history does not hold, when the caller read it already."""
     if database is None:
         return offline(catalog)
     from wizard.core import history
     from wizard.core.db import batch
     from wizard.core.lint import dbrules
 
-    # where a request counts (over HTTPS), the catalog reads that need no earlier answer go in one
-    batch.prefetch(database, [(history.PRESENT, None), dbrules.big_tables_read(big_rows, big_pages),
-                              dbrules.rules_read()])
-    applied = history.read(database)
-    pending = {m.version for m in catalog.migrations if m.version not in applied}
+    # the catalog reads that need no earlier answer go together (one request over HTTPS)
+    batch.prefetch(database, ([(history.PRESENT, None)] if pending is None else [])
+                   + [dbrules.big_tables_read(big_rows, big_pages), dbrules.rules_read()])
+    if pending is None:
+        applied = history.read(database)
+        pending = {m.version for m in catalog.migrations if m.version not in applied}
     big = rules.big_tables(database, big_rows, big_pages)
     found = rules.files(catalog, big, pending) + rules.database(database, catalog)
     return LintReport(sorted(found, key=_order), database=True)

@@ -52,5 +52,11 @@ def plan(catalog: Catalog, database: Any, project: Any = None, *, compat: bool =
     seeds = [f.path for f in project.seeds()[0]] if project is not None else []
     found = None
     if lint and catalog.ok:
-        found = linting.offline(catalog) if database is None else linting.lint(catalog, database)
+        if database is None:
+            found = linting.offline(catalog)
+        else:  # the history as the overview read it: not asked twice
+            from wizard.core import history
+
+            pending = {s.version for s in report.states if s.state == history.PENDING}
+            found = linting.lint(catalog, database, pending=pending)
     return PlanReport(report, seeds, no_way_in, found)
