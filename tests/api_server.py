@@ -37,6 +37,7 @@ class ApiServer:
         self.token = token
         self.mode = "ok"
         self.rate_limited = 0  # how many 429 answers remain
+        self.retry_after = "0.2"  # what they ask to wait
         # Supabase's limit: at most n requests in any `window` seconds; past it, every call is
         # refused (429, no Retry-After) for the next `window` seconds
         self.limit: tuple[int, float] | None = None
@@ -136,7 +137,7 @@ class ApiServer:
                     return self._answer(404, {"message": "Project not found"})
                 if api.rate_limited > 0:
                     api.rate_limited -= 1
-                    return self._answer(429, {"message": "Too many requests"}, {"Retry-After": "0.2"})
+                    return self._answer(429, {"message": "Too many requests"}, {"Retry-After": api.retry_after})
                 if api.limit is not None and not api.within_limit():
                     return self._answer(429, {"message": "Too many requests"})
                 query = body.get("query", "")

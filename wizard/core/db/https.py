@@ -185,9 +185,9 @@ class ApiDatabase:
                 message = _message(text)
                 if exc.code == 429 and attempt < self.max_retries:
                     wait = _retry_after(exc.headers.get("Retry-After"), delay)
-                    self.on_notice(f"The Management API is rate limiting (60 requests a minute): waiting {wait:g} s.")
                     self.pacer.blocked_for(wait)  # every request of this token waits, not this one only
                     self._said_429 = True
+                    self.on_notice(f"The Management API is rate limiting (60 requests a minute): waiting {wait:g} s.")
                     delay = min(delay * 2, 30)
                     continue
                 raise self._classify(exc.code, message) from None
