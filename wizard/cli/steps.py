@@ -144,8 +144,11 @@ def _api(args, ref: str, token: str):
 
 def _consent(question: str) -> bool:
     """Ask on a terminal; never assume yes elsewhere."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return False
+    return sys.stdin.isatty() and sys.stderr.isatty() and answered_yes(question)
+
+
+def answered_yes(question: str) -> bool:
+    """The question with [y/N] on the terminal: yes only when the answer says so (y, yes, o, oui)."""
     try:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
     except EOFError:
@@ -194,8 +197,16 @@ def stop_on_interrupt(run, stopping: str):
         say(stopping)
         run.request_stop()
 
+    with handling(handler, signal.SIGINT, signal.SIGTERM):
+        yield
+
+
+@contextlib.contextmanager
+def handling(handler, *signals: signal.Signals):
+    """``handler`` for these signals while the block runs, the previous handlers back after it;
+    nothing changes outside the main thread (where Python sets no handler)."""
     try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, handler) for s in signals}
     except ValueError:  # not the main thread
         yield
         return

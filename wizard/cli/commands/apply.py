@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import _Narrator, emit_json, plain, say
-from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project, stop_on_interrupt
+from wizard.cli.steps import _catalog, _check_folder, _consent, _open, _project, answered_yes, handling, stop_on_interrupt
 
 
-@contextlib.contextmanager
 def _terminate_as_interrupt():
     """SIGTERM during the whole command is Ctrl-C: the command ends as interrupted (exit 130)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return handling(signal.default_int_handler, signal.SIGTERM)
 
 
 STOPPING = "Stopping: nothing after the migration in progress will start (Ctrl-C again to quit at once)..."
@@ -126,11 +116,7 @@ def _apply(args) -> int:
             if alone:
                 question = (f"Apply them now, {len(alone)} of them without a transaction (their statements cannot "
                             "run in one, see above)?")
-            try:
-                answer = input(f"{question} [y/N] ")
-            except EOFError:
-                answer = ""
-            if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+            if not answered_yes(question):
                 say("Nothing was applied.")
                 return ExitCode.OK
         options = runner.RunOptions(

@@ -6,7 +6,7 @@ import sys
 
 from wizard.cli.errors import ExitCode, Stop
 from wizard.cli.output import emit_json, plain, printable, say
-from wizard.cli.steps import _catalog, _check_folder, _project, stop_on_interrupt
+from wizard.cli.steps import _catalog, _check_folder, _project, answered_yes, stop_on_interrupt
 
 SYMBOLS = {"applied": "✓", "pending": "·", "drifted": "~", "failed": "✗", "missing": "?"}
 ASCII = {"applied": "+", "pending": ".", "drifted": "~", "failed": "X", "missing": "?"}
@@ -111,12 +111,8 @@ def _apply(args) -> int:
         return ExitCode.OK
     if not args.yes and not args.json and sys.stdin.isatty():
         names = ", ".join(t.name for t in chosen[:8]) + (f" and {len(chosen) - 8} more" if len(chosen) > 8 else "")
-        try:
-            answer = input(f"Apply the pending migrations of {loaded.directory} on {len(chosen)} target(s) ({names})? "
-                           "[y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+        if not answered_yes(f"Apply the pending migrations of {loaded.directory} on {len(chosen)} target(s) "
+                            f"({names})?"):
             say("Nothing was applied.")
             return ExitCode.OK
     options = fleet_apply.Options(
