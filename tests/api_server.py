@@ -163,3 +163,35 @@ class ApiServer:
                 self._answer(status, answer)
 
         return Handler
+
+
+def another_run_after_reading(monkeypatch, db, folder_path, only=None) -> None:
+    """Another run, over a database connection, applies the folder (``only`` those versions) right
+    after the first reading of the history: it commits between this run's reading and its own."""
+    from wizard.core import catalog
+    from wizard.core import runner as runner_module
+
+    original = runner_module.history.read
+    raced = []
+
+    def read_then_race(conn):
+        records = original(conn)
+        if not raced:
+            raced.append(True)
+            runner_module.Runner(db, catalog.load(folder_path)).run(only=only)
+        return records
+
+    monkeypatch.setattr(runner_module.history, "read", read_then_race)
+
+
+def run_over_https(api, folder_path):
+    """The folder applied over the stand-in, in this process: the runner, its end and its events."""
+    from wizard.core import catalog
+    from wizard.core.apirunner import ApiRunner
+    from wizard.core.db.https import ApiDatabase
+
+    database = ApiDatabase(REF, TOKEN, api.url)
+    database.probe()
+    events: list = []
+    runner = ApiRunner(database, catalog.load(folder_path), on_event=events.append)
+    return runner, runner.run(), events

@@ -155,32 +155,14 @@ def test_an_unreachable_api(project, cli):
 
 
 def test_a_version_recorded_by_another_run_meanwhile_is_not_applied_twice(api, folder, db, monkeypatch):
-    from wizard.core import catalog
-    from wizard.core import runner as runner_module
+    from api_server import another_run_after_reading, run_over_https
+
     from wizard.core.events import Notice
-    from wizard.core.apirunner import ApiRunner
-    from wizard.core.db.https import ApiDatabase
-    from wizard.core.runner import Runner
 
     folder.write("001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);")
-    loaded = catalog.load(folder.path)
-    original = runner_module.history.read
-    raced = []
-
-    def read_then_race(conn):
-        records = original(conn)
-        if not raced:  # the other run commits between this run's reading and its commit
-            raced.append(True)
-            # over a database connection: another run over HTTPS waits for this one's lease
-            Runner(db, loaded).run()
-        return records
-
-    monkeypatch.setattr(runner_module.history, "read", read_then_race)
-    database = ApiDatabase(REF, TOKEN, api.url)
-    database.probe()
-    events = []
-    runner = ApiRunner(database, loaded, on_event=events.append)
-    finished = runner.run()
+    # over a database connection: another run over HTTPS waits for this one's lease
+    another_run_after_reading(monkeypatch, db, folder.path)
+    runner, finished, events = run_over_https(api, folder.path)
     assert finished.ok
     assert any(isinstance(e, Notice) and "applied by another run" in e.message for e in events)
     # said as skipped, neither applied by this run nor left "not attempted"

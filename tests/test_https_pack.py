@@ -254,32 +254,14 @@ def test_cancel_during_a_pack_keeps_what_committed_and_rolls_back_the_one_in_pro
 
 def test_a_version_another_run_recorded_meanwhile_stops_the_pack_there_and_is_not_claimed(api, folder, db,
                                                                                         monkeypatch):
-    from wizard.core import catalog
-    from wizard.core import runner as runner_module
-    from wizard.core.apirunner import ApiRunner
-    from wizard.core.db.https import ApiDatabase
+    from api_server import another_run_after_reading, run_over_https
+
     from wizard.core.events import MigrationSkipped, Notice
-    from wizard.core.runner import Runner
 
     for i in range(1, 4):
         folder.write(f"00{i}_t{i}.sql", f"CREATE TABLE IF NOT EXISTS t{i} (id int);")
-    loaded = catalog.load(folder.path)
-    original = runner_module.history.read
-    raced = []
-
-    def read_then_race(conn):
-        records = original(conn)
-        if not raced:  # another run, over a database connection, applies 002 before this run's pack
-            raced.append(True)
-            Runner(db, loaded).run(only=["002"])
-        return records
-
-    monkeypatch.setattr(runner_module.history, "read", read_then_race)
-    database = ApiDatabase(REF, TOKEN, api.url)
-    database.probe()
-    events = []
-    runner = ApiRunner(database, loaded, on_event=events.append)
-    finished = runner.run()
+    another_run_after_reading(monkeypatch, db, folder.path, only=["002"])  # before this run's pack
+    runner, finished, events = run_over_https(api, folder.path)
     assert finished.ok
     assert [a.version for a in finished.applied] == ["001", "003"]
     assert [(e.version, e.reason) for e in events if isinstance(e, MigrationSkipped)] == [
